@@ -1,0 +1,44 @@
+/**
+ * `npm run bench`: every benchmark part in turn, numbers printed as one JSON object per part
+ * and a final table. Parts: read, decode, features, model, replay (end to end).
+ * `npm run bench -- read model` runs only the named parts.
+ */
+import { runReadBench } from './read-bench';
+import { runDecodeBench } from './decode-bench';
+import { runFeaturesBench } from './features-bench';
+import { runModelBench } from './model-bench';
+import { runReplayBench } from './replay-bench';
+
+const PARTS: Record<string, () => Promise<Record<string, number>>> = {
+  read: runReadBench,
+  decode: runDecodeBench,
+  features: runFeaturesBench,
+  model: runModelBench,
+  replay: runReplayBench,
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const names = wanted.length ? wanted : Object.keys(PARTS);
+  const results: Record<string, Record<string, number>> = {};
+  for (const name of names) {
+    const part = PARTS[name];
+    if (!part) throw new Error(`unknown bench part '${name}' (parts: ${Object.keys(PARTS).join(', ')})`);
+    process.stderr.write(`== bench ${name}\n`);
+    results[name] = await part();
+    process.stdout.write(JSON.stringify({ part: name, ...results[name] }) + '\n');
+  }
+  process.stdout.write('\n');
+  for (const [name, r] of Object.entries(results)) {
+    for (const [k, v] of Object.entries(r)) process.stdout.write(`${name.padEnd(9)} ${k.padEnd(40)} ${fmt(v)}\n`);
+  }
+}
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : String(Number(v.toPrecision(4)));
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { openCaptureFiles, checkCaptureFile } from '../capture/file-source';
+import { DecodeCounters } from '../capture/decode';
+import { decodeBatches } from '../pipeline/decode-stream';
+import { FeatureExtractor } from '../features/feature-extractor';
+import { FEATURE_COUNT, featureNames } from '../features/schema';
+import { Scaler } from '../features/scaler';
+import { PACKET_COLUMNS, packetColumns } from './packet-columns';
+import { TextOutput } from './output-stream';
+import { csvCell } from '../outputs/csv-cell';
+import { LlnError } from '../errors';
+import { logger } from '../logger';
+import { DEFAULT_MODEL_DIR } from '../paths';
+import { reportSourceProblems } from '../pipeline/source-report';
+
+export interface FeaturesOptions {
+  format: 'csv' | 'jsonl';
+  out?: string;
+  limit?: number;
+  raw?: boolean;
+  model?: string;
+}
+
+/** Scaled features need the model's scaler; fall back to raw values when there is none. */
+function loadScaler(opts: FeaturesOptions): Scaler | null {
+  if (opts.raw) return null;
+  const dir = opts.model ?? DEFAULT_MODEL_DIR;
+  const file = path.join(dir, 'scaler.json');
+  if (!existsSync(file)) {
+    if (opts.model) throw new LlnError('LLN_E_MODEL', `${dir} has no scaler.json; pass a model directory made by \`lln-detect train\`, or use --raw`);
+    logger.warn(`no default model scaler at ${file}: writing raw (unscaled) features`);
+    return null;
+  }
+  return Scaler.fromJSON(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+/** `lln-detect features`: one row per packet, decoded fields then the model's feature vector. */
+export async function runFeatures(files: string[], opts: FeaturesOptions): Promise<void> {
+  for (const f of files) await checkCaptureFile(f);
+  const scaler = loadScaler(opts);
+  const names = featureNames().map((n) => `f_${n}`);
+  const out = new TextOutput(opts.out);
+  const source = openCaptureFiles(files);
+  const counters = new DecodeCounters();
+  const extractor = new FeatureExtractor();
+  const limit = opts.limit ?? Infinity;
+  let rows = 0;
+  if (opts.format === 'csv') await out.line([...PACKET_COLUMNS, ...names].map(csvCell).join(','));
+  try {
+    outer: for await (const batch of decodeBatches(source, counters)) {
+      for (const p of batch) {
+        if (rows >= limit) {
+          source.close();
+          break outer;
+        }
+        const vec = new Float32Array(FEATURE_COUNT);
+        extractor.extract(p, vec, 0);
+        if (scaler) scaler.transform(vec, 0);
+        const cols = packetColumns(p);
+        if (opts.format === 'csv') {
+          await out.line([...Object.values(cols), ...Array.from(vec, roundFeature)].map(csvCell).join(','));
+        } else {
+          const rec: Record<string, unknown> = { ...cols };
+          for (let i = 0; i < names.length; i++) rec[names[i]] = roundFeature(vec[i]);
+          await out.line(JSON.stringify(rec));
+        }
+        rows++;
+      }
+    }
+  } finally {
+    await out.close();
+  }
+  reportSourceProblems(source, counters);
+  logger.info(`features: ${rows} packets written${opts.out ? ` to ${opts.out}` : ''} (${scaler ? 'scaled' : 'raw'} features)`);
+}
+
+/** Six significant digits: enough to compare, keeps files small. Float32 → shortest text. */
+function roundFeature(x: number): number {
+  return Number(x.toPrecision(6));
+}

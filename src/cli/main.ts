@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isLlnError, ExitCode } from '../errors';
+import { setLogLevel } from '../logger';
+import { VERSION } from '../version';
+
+/** Subcommand modules are loaded lazily: `features` must not pay for loading TensorFlow. */
+const program = new Command();
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
+}
+function fraction(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a number in [0, 1], got '${v}'`);
+    return n;
+  };
+}
+function positiveNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got '${v}'`);
+    return n;
+  };
+}
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+const backendOption = () => new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'node', 'wasm', 'cpu']).default('auto');
+
+program
+  .name('lln-detect')
+  .description('Self-hosted network anomaly sensor: capture, score with a CNN+BiLSTM+attention model, store alerts.')
+  .version(VERSION)
+  .option('--log-level <level>', 'error | warn | info | debug', 'info')
+  .hook('preAction', (cmd) => setLogLevel(cmd.opts().logLevel));
+
+program
+  .command('features')
+  .description('export one row per packet: decoded header fields and the model feature vector')
+  .argument('<capture...>', 'pcap / pcapng files (.gz ok), "-" for standard input')
+  .addOption(new Option('--format <fmt>', 'output format').choices(['csv', 'jsonl']).default('csv'))
+  .option('--out <file>', 'write to FILE instead of standard output')
+  .option('--limit <n>', 'stop after N packets', positiveInt('--limit'))
+  .option('--raw', 'raw (unscaled) feature values')
+  .option('--model <dir>', 'model directory whose scaler scales the features (default: shipped model)')
+  .action(async (files: string[], opts) => {
+    const { runFeatures } = await import('./features-command');
+    await runFeatures(files, opts);
+  });
+
+program
+  .command('replay')
+  .description('score capture files and write anomalies (SQLite, CSV, JSON lines)')
+  .argument('<capture...>', 'pcap / pcapng files (.gz ok), "-" for standard input')
+  .option('--model <dir>', 'model directory (default: the shipped default model)')
+  .option('--threshold <t>', 'anomaly threshold in [0,1] (default: the model calibrated one)', fraction('--threshold'))
+  .option('--stride <s>', 'score a window every S packets (default: the model training stride)', positiveInt('--stride'))
+  .option('--db <file>', 'SQLite database', 'anomalies.db')
+  .option('--csv <file>', 'anomalies CSV', 'anomalies.csv')
+  .option('--no-db', 'do not write SQLite')
+  .option('--no-csv', 'do not write CSV')
+  .option('--jsonl <file>', 'anomalies and incidents as JSON lines ("-" = stdout)')
+  .option('--scores-csv <file>', 'every packet score: frame,timestamp,score')
+  .option('--plot <file.svg>', 'score-over-time plot (SVG)')
+  .option('--batch <n>', 'windows per inference batch', positiveInt('--batch'), 512)
+  .option('--no-worker', 'run inference on the main thread')
+  .option('--quiet', 'no progress bar or summary table')
+  .addOption(backendOption())
+  .action(async (files: string[], opts) => {
+    const { runReplay } = await import('./replay-command');
+    await runReplay(files, opts);
+  });
+
+program
+  .command('train')
+  .description('train a model on your own captures (normal traffic; labels optional)')
+  .requiredOption('--pcap-file <file>', 'training capture (repeatable)', collect)
+  .option('--labels <file>', 'labels CSV: frame,label | start,end,label | host,label')
+  .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 50)
+  .option('--batch-size <n>', 'windows per training batch', positiveInt('--batch-size'), 32)
+  .option('--validation-split <f>', 'last fraction of the traffic held out for validation', fraction('--validation-split'), 0.2)
+  .option('--learning-rate <lr>', 'Adam learning rate', positiveNumber('--learning-rate'), 0.001)
+  .option('--window <w>', 'packets per window', positiveInt('--window'), 32)
+  .option('--stride <s>', 'packets between scored windows at replay time', positiveInt('--stride'), 16)
+  .option('--train-stride <s>', 'packets between training windows', positiveInt('--train-stride'), 2)
+  .option('--patience <n>', 'early-stopping patience in epochs', positiveInt('--patience'), 5)
+  .option('--target-fpr <f>', 'false-positive rate the threshold is calibrated to', fraction('--target-fpr'), 0.005)
+  .option('--no-synthetic', 'with --labels: do not add synthetic anomalies')
+  .option('--seed <n>', 'random seed', positiveInt('--seed'), 1)
+  .option('--out <dir>', 'output model directory (default: models/<timestamp>)')
+  .addOption(backendOption())
+  .action(async (opts) => {
+    const { runTrain } = await import('./train-command');
+    await runTrain(opts);
+  });
+
+program
+  .command('evaluate')
+  .description('per-packet quality of a model against labels')
+  .option('--model <dir>', 'model directory (default: the shipped default model)')
+  .requiredOption('--pcap-file <file>', 'capture (repeatable)', collect)
+  .requiredOption('--labels <file>', 'labels CSV: frame,label | start,end,label | host,label')
+  .option('--threshold <t>', 'threshold (default: the model one)', fraction('--threshold'))
+  .option('--json', 'machine-readable output')
+  .addOption(backendOption())
+  .action(async (opts) => {
+    const { runEvaluate } = await import('./evaluate-command');
+    await runEvaluate(opts);
+  });
+
+program
+  .command('interfaces')
+  .description('list capture interfaces')
+  .action(async () => {
+    const { formatInterfaces, listInterfaces } = await import('../capture/interfaces');
+    process.stdout.write(formatInterfaces(listInterfaces()) + '\n');
+  });
+
+program
+  .command('daemon')
+  .description('run the sensor: live capture and spool folder, continuous scoring')
+  .option('--config <file>', 'YAML config', '/etc/lln-detect/config.yaml')
+  .action(async (opts) => {
+    const { runDaemon } = await import('../daemon/daemon');
+    await runDaemon(opts.config);
+  });
+
+const config = program.command('config').description('daemon configuration');
+config
+  .command('check')
+  .argument('<file>')
+  .description('validate a config file without starting')
+  .action(async (file: string) => {
+    const { loadConfig } = await import('../daemon/config-load');
+    loadConfig(file);
+    process.stdout.write(`${file}: ok\n`);
+  });
+config
+  .command('example')
+  .description('print a commented example config')
+  .action(async () => {
+    const { exampleConfig } = await import('../daemon/config-load');
+    process.stdout.write(exampleConfig());
+  });
+
+program.exitOverride();
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message?: string };
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+      // commander already printed its message (help, version, usage errors)
+      process.exitCode = err.exitCode === 0 ? 0 : ExitCode.USAGE;
+      return;
+    }
+    if (isLlnError(e)) {
+      process.stderr.write(`lln-detect: ${e.code}: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    process.stderr.write(`lln-detect: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+void main();

@@ -1,0 +1,36 @@
+import path from 'node:path';
+import type { BackendPreference } from '../model/backend';
+import { runTraining } from '../train/run-training';
+
+interface TrainCliOptions {
+  pcapFile: string[];
+  labels?: string;
+  epochs: number;
+  batchSize: number;
+  validationSplit: number;
+  learningRate: number;
+  window: number;
+  stride: number;
+  trainStride: number;
+  patience: number;
+  targetFpr: number;
+  synthetic: boolean;
+  seed: number;
+  out?: string;
+  backend: BackendPreference;
+}
+
+export async function runTrain(o: TrainCliOptions): Promise<void> {
+  const out = o.out ?? path.join('models', new Date().toISOString().replace(/[:.]/g, '-'));
+  const s = await runTraining({ ...o, files: o.pcapFile, out });
+  const v = s.validation;
+  const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
+  process.stdout.write(
+    [
+      `model written to ${s.out}`,
+      `packets ${s.packets}  training windows ${s.trainWindows}  validation windows ${s.valWindows}  epochs ${s.epochs}`,
+      `threshold ${s.threshold.toFixed(4)}`,
+      `validation (real + synthetic windows): accuracy ${f(v.accuracy)} precision ${f(v.precision)} recall ${f(v.recall)} fpr ${f(v.fpr)} f1 ${f(v.f1)} roc-auc ${f(v.rocAuc)} pr-auc ${f(v.prAuc)}`,
+    ].join('\n') + '\n',
+  );
+}

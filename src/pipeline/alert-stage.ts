@@ -1,0 +1,80 @@
+import type { Scaler } from '../features/scaler';
+import { anomalyFromPacket } from '../outputs/anomaly-from-packet';
+import type { IncidentTracker } from '../outputs/incident-tracker';
+import type { AnomalyRecord, AnomalySink, RunRecord } from '../outputs/records';
+import type { ScoresCsvWriter } from '../outputs/scores-csv';
+import type { PendingPacket } from './pending-packets';
+import type { ScoreTrace } from './score-trace';
+
+export interface AlertStageOptions {
+  sink: AnomalySink;
+  tracker: IncidentTracker;
+  run: RunRecord;
+  threshold: number;
+  scaler: Scaler;
+  scoresCsv?: ScoresCsvWriter;
+  trace?: ScoreTrace;
+  /** Features named in an explanation. */
+  topFeatures?: number;
+  /** Called for every anomaly row written (summaries, metrics). */
+  onAnomaly?: (row: AnomalyRecord) => void;
+}
+
+/**
+ * Packets with final scores → threshold → explanation → incidents/rate limits → sinks.
+ * One stage for replay and daemon, so both write the same rows.
+ */
+export class AlertStage {
+  constructor(private readonly o: AlertStageOptions) {}
+
+  handle(final: PendingPacket[]): void {
+    const { run, threshold } = this.o;
+    const rows: AnomalyRecord[] = [];
+    for (const f of final) {
+      const p = f.packet;
+      this.o.scoresCsv?.write(p.frame, p.ts, f.score);
+      this.o.trace?.add(p.ts, f.score);
+      if (f.score >= threshold) {
+        const input = anomalyFromPacket(p, {
+          runId: run.id,
+          score: f.score,
+          threshold,
+          attentionFrame: f.attentionFrame,
+          topFeatures: this.explain(f.vec),
+        });
+        const { write } = this.o.tracker.add(input);
+        if (write) {
+          rows.push(write);
+          this.o.onAnomaly?.(write);
+        }
+      } else if (f.packet.frame % 256 === 0) {
+        this.o.tracker.advance(p.frame, p.ts); // lets quiet periods close incidents
+      }
+    }
+    run.packets += final.length;
+    this.o.sink.writeAnomalies(rows);
+    this.o.sink.upsertIncidents(this.o.tracker.drainUpdates());
+    const t = this.o.tracker.totals();
+    run.anomalies = t.written;
+    run.suppressed = t.suppressed;
+    run.incidents = t.incidents;
+  }
+
+  /** End of run: close every incident and persist their final state. */
+  finish(): void {
+    this.o.sink.upsertIncidents(this.o.tracker.closeAll());
+    const t = this.o.tracker.totals();
+    this.o.run.anomalies = t.written;
+    this.o.run.suppressed = t.suppressed;
+    this.o.run.incidents = t.incidents;
+  }
+
+  /** "feature=+6.2σ, other=-3.1σ": the packet's most deviating scaled features. */
+  private explain(vec: Float32Array): string {
+    return this.o.scaler
+      .deviations(vec, 0)
+      .slice(0, this.o.topFeatures ?? 3)
+      .map((d) => `${d.name}=${d.z >= 0 ? '+' : ''}${d.z.toFixed(1)}σ`)
+      .join(', ');
+  }
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { FEATURE_SCHEMA } from '../features/schema';
+import { Scaler } from '../features/scaler';
+import { initBackend, type BackendPreference } from '../model/backend';
+import { loadModelDir } from '../model/model-dir';
+import { Scorer, type WindowScorer } from '../model/scorer';
+import { WorkerScorer } from '../model/worker-scorer';
+import { DEFAULT_MODEL_DIR } from '../paths';
+import { logger } from '../logger';
+
+export interface OpenedModel {
+  scorer: WindowScorer;
+  scaler: Scaler;
+  dir: string;
+  id: string;
+  sha256: string;
+  threshold: number;
+  window: number;
+  features: number;
+  /** Stride the threshold was calibrated for (replay default). */
+  stride: number;
+  backend: string;
+}
+
+export const DEFAULT_STRIDE = 16;
+
+/**
+ * Load a model directory for scoring: in a worker thread (default: inference runs on the
+ * second core while this thread reads and extracts features) or on this thread.
+ */
+export async function openScorer(opts: { modelDir?: string; backend: BackendPreference; worker: boolean; batch: number }): Promise<OpenedModel> {
+  const dir = opts.modelDir ?? DEFAULT_MODEL_DIR;
+  let scorer: WindowScorer;
+  let id: string, sha256: string, threshold: number, backend: string;
+  let stride = DEFAULT_STRIDE;
+  if (opts.worker) {
+    const ws = await WorkerScorer.create(dir, opts.backend, { batchSize: opts.batch, expectedSchema: FEATURE_SCHEMA });
+    scorer = ws;
+    ({ id, sha256, threshold, backend } = ws);
+    const rec = JSON.parse(readFileSync(path.join(dir, 'threshold.json'), 'utf8')) as { stride?: unknown };
+    if (typeof rec.stride === 'number') stride = rec.stride;
+  } else {
+    backend = await initBackend(opts.backend);
+    const loaded = await loadModelDir(dir, FEATURE_SCHEMA);
+    scorer = new Scorer(loaded, opts.batch);
+    ({ id, sha256, threshold } = loaded);
+    if (typeof loaded.thresholdRecord.stride === 'number') stride = loaded.thresholdRecord.stride;
+  }
+  // The worker already checked the schema; Scaler.fromJSON checks the scaler's names too.
+  const scaler = Scaler.fromJSON(JSON.parse(readFileSync(path.join(dir, 'scaler.json'), 'utf8')));
+  logger.info(`model ${id} (threshold ${threshold.toFixed(4)}, window ${scorer.window}) on ${backend}${opts.worker ? ' in a worker thread' : ''}`);
+  return { scorer, scaler, dir, id, sha256, threshold, window: scorer.window, features: scorer.features, stride, backend };
+}

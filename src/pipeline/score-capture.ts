@@ -1,0 +1,34 @@
+import { checkCaptureFile, openCaptureFiles } from '../capture/file-source';
+import { DecodeCounters } from '../capture/decode';
+import type { DecodedPacket } from '../capture/decode/decoded-packet';
+import { FEATURE_COUNT } from '../features/schema';
+import { decodeBatches } from './decode-stream';
+import type { OpenedModel } from './open-scorer';
+import { ScoringPipeline } from './scoring-pipeline';
+import { reportSourceProblems } from './source-report';
+
+/**
+ * Every packet's final score, in frame order, through the replay pipeline (no outputs).
+ * `visit` sees each packet with its score (evaluation joins labels here).
+ */
+export async function scoreCapture(
+  files: string[],
+  model: OpenedModel,
+  opts: { stride?: number; batch?: number },
+  visit: (p: DecodedPacket, score: number) => void,
+): Promise<{ packets: number; windows: number }> {
+  for (const f of files) await checkCaptureFile(f);
+  const pipeline = new ScoringPipeline({
+    scaler: model.scaler, scorer: model.scorer, window: model.window, stride: opts.stride ?? model.stride, features: FEATURE_COUNT,
+    batchWindows: opts.batch ?? 512,
+    onFinal: (final) => {
+      for (const f of final) visit(f.packet, f.score);
+    },
+  });
+  const source = openCaptureFiles(files);
+  const counters = new DecodeCounters();
+  for await (const batch of decodeBatches(source, counters)) await pipeline.push(batch);
+  await pipeline.finish();
+  reportSourceProblems(source, counters);
+  return { packets: pipeline.packets, windows: pipeline.windowsScored };
+}

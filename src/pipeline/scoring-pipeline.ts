@@ -1,0 +1,105 @@
+import type { DecodedPacket } from '../capture/decode/decoded-packet';
+import { FeatureExtractor } from '../features/feature-extractor';
+import type { Scaler } from '../features/scaler';
+import { WindowBuilder } from '../features/window-builder';
+import type { Window } from '../features/window';
+import { PendingPackets, type PendingPacket } from './pending-packets';
+import type { WindowScorer } from '../model/scorer';
+
+
+export interface ScoringPipelineOptions {
+  scaler: Scaler;
+  scorer: WindowScorer;
+  window: number;
+  stride: number;
+  features: number;
+  /** Windows per scoring call (bigger = faster inference, more latency). */
+  batchWindows: number;
+  /** Batches scored concurrently with feature extraction (2 keeps the worker busy while we parse). */
+  maxInFlight?: number;
+  /** Called with packets whose score is final, in frame order. */
+  onFinal: (packets: PendingPacket[]) => void | Promise<void>;
+}
+
+interface InFlight {
+  windows: Window[];
+  result: Promise<{ scores: Float32Array; attention: Float32Array }>;
+}
+
+/**
+ * decode → features → scale → windows → batched scoring → per-packet max score.
+ * The same FeatureExtractor/Scaler/WindowBuilder chain as training: no train/serve skew.
+ */
+export class ScoringPipeline {
+  readonly extractor = new FeatureExtractor();
+  private readonly builder: WindowBuilder;
+  private readonly pending = new PendingPackets();
+  private batch: Window[] = [];
+  private inFlight: InFlight[] = [];
+  packets = 0;
+  windowsScored = 0;
+
+  constructor(private readonly o: ScoringPipelineOptions) {
+    this.builder = new WindowBuilder(o.window, o.stride, o.features);
+  }
+
+  /** Feed one decoded batch. Resolves once back-pressure allows more input. */
+  async push(packets: DecodedPacket[]): Promise<void> {
+    const F = this.o.features;
+    for (const p of packets) {
+      const vec = new Float32Array(F);
+      this.extractor.extract(p, vec, 0);
+      this.o.scaler.transform(vec, 0);
+      this.pending.push(p, vec);
+      this.packets++;
+      const w = this.builder.push(p.frame, vec, 0);
+      if (w) {
+        this.batch.push(w);
+        if (this.batch.length >= this.o.batchWindows) await this.dispatch();
+      }
+    }
+  }
+
+  /** End of input: score the tail window and everything in flight, release every packet. */
+  async finish(): Promise<void> {
+    const w = this.builder.flush();
+    if (w) this.batch.push(w);
+    await this.dispatch();
+    while (this.inFlight.length > 0) await this.settleOldest();
+    const rest = this.pending.takeFinal(Infinity);
+    if (rest.length) await this.o.onFinal(rest);
+  }
+
+  /** Packets waiting for a score (queue depth, for metrics). */
+  get pendingPackets(): number {
+    return this.pending.size;
+  }
+
+  private async dispatch(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const windows = this.batch;
+    this.batch = [];
+    const W = this.o.window;
+    const F = this.o.features;
+    const buf = new Float32Array(windows.length * W * F);
+    for (let i = 0; i < windows.length; i++) buf.set(windows[i].data, i * W * F);
+    this.inFlight.push({ windows, result: this.o.scorer.score(buf, windows.length) });
+    while (this.inFlight.length >= (this.o.maxInFlight ?? 2)) await this.settleOldest();
+  }
+
+  private async settleOldest(): Promise<void> {
+    const job = this.inFlight.shift();
+    if (!job) return;
+    const { scores, attention } = await job.result;
+    const W = this.o.window;
+    for (let i = 0; i < job.windows.length; i++) {
+      const w = job.windows[i];
+      this.pending.applyWindow(w.startFrame, w.endFrame, scores[i], attention, i * W, W);
+    }
+    this.windowsScored += job.windows.length;
+    // Windows are scored in order: packets before the last scored window's start are final.
+    const last = job.windows[job.windows.length - 1];
+    const final = this.pending.takeFinal(last.startFrame);
+    if (final.length) await this.o.onFinal(final);
+  }
+}

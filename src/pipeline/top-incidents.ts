@@ -1,0 +1,33 @@
+import type { AnomalySink, IncidentRecord } from '../outputs/records';
+
+/**
+ * Wraps a sink and remembers the latest snapshot of the highest-scoring incidents, for the
+ * end-of-run summary table (bounded: keeps `keep` incidents, trimmed as it goes).
+ */
+export class TopIncidents {
+  private readonly byId = new Map<number, IncidentRecord>();
+
+  constructor(private readonly keep = 10) {}
+
+  wrap(sink: AnomalySink): AnomalySink {
+    const upsert = sink.upsertIncidents.bind(sink);
+    sink.upsertIncidents = (rows: IncidentRecord[]) => {
+      upsert(rows);
+      this.note(rows);
+    };
+    return sink;
+  }
+
+  note(rows: IncidentRecord[]): void {
+    for (const r of rows) this.byId.set(r.id, r);
+    if (this.byId.size > this.keep * 4) {
+      const top = this.top();
+      this.byId.clear();
+      for (const r of top) this.byId.set(r.id, r);
+    }
+  }
+
+  top(): IncidentRecord[] {
+    return [...this.byId.values()].sort((a, b) => b.maxScore - a.maxScore || a.id - b.id).slice(0, this.keep);
+  }
+}

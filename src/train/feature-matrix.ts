@@ -1,0 +1,30 @@
+import type { DecodedPacket } from '../capture/decode/decoded-packet';
+import { FeatureExtractor } from '../features/feature-extractor';
+import { FEATURE_COUNT } from '../features/schema';
+import type { Scaler } from '../features/scaler';
+
+/**
+ * Per-packet feature rows of one packet stream, plus per-packet labels. Training keeps these
+ * (F floats a packet) instead of windows (W×F floats a window): W times less memory, and windows
+ * are cut from the rows batch by batch.
+ */
+export interface FeatureMatrix {
+  rows: Float32Array;
+  labels: Uint8Array;
+  n: number;
+}
+
+/** Run the same FeatureExtractor the scorer uses over a packet stream (fresh context state). */
+export function extractMatrix(packets: DecodedPacket[], labels: Uint8Array): FeatureMatrix {
+  const F = FEATURE_COUNT;
+  const rows = new Float32Array(packets.length * F);
+  const extractor = new FeatureExtractor();
+  for (let i = 0; i < packets.length; i++) extractor.extract(packets[i], rows, i * F);
+  return { rows, labels, n: packets.length };
+}
+
+/** Scale every row in place with the scaler's own transform (the one replay uses). */
+export function scaleMatrix(m: FeatureMatrix, scaler: Scaler): void {
+  const F = FEATURE_COUNT;
+  for (let i = 0; i < m.n; i++) scaler.transform(m.rows, i * F);
+}

@@ -1,0 +1,206 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { DecodedPacket } from '../capture/decode/decoded-packet';
+import { FEATURE_COUNT, FEATURE_SCHEMA } from '../features/schema';
+import { ScalerFitter, type Scaler } from '../features/scaler';
+import { initBackend, type BackendPreference } from '../model/backend';
+import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../model/build-model';
+import { thresholdAtFpr, thresholdBestF1 } from '../model/calibrate';
+import { fullReport } from '../model/metrics';
+import { saveModelDir } from '../model/model-dir';
+import { trainModel, type EpochRecord } from '../model/trainer';
+import { tf } from '../model/tf';
+import { readAllPackets } from '../pipeline/read-packets';
+import { LlnError } from '../errors';
+import { logger } from '../logger';
+import { VERSION } from '../version';
+import { injectAnomalies } from './anomaly-injector';
+import { labelFor, parseLabelsFile, windowLabel } from './labels';
+import { extractMatrix, scaleMatrix, type FeatureMatrix } from './feature-matrix';
+import { cutWindows, windowRefs, type WindowRef } from './window-refs';
+import { windowStream } from './window-stream';
+import { writeHistoryPlot } from './history-plot';
+import { TrainingProgress } from './training-progress';
+
+export interface TrainingOptions {
+  files: string[];
+  labels?: string;
+  epochs: number;
+  batchSize: number;
+  validationSplit: number;
+  learningRate: number;
+  window: number;
+  /** Replay stride recorded with the model. */
+  stride: number;
+  /** Packets between consecutive training windows. */
+  trainStride: number;
+  patience: number;
+  targetFpr: number;
+  /** Add synthetic anomalies (always on without labels). */
+  synthetic: boolean;
+  seed: number;
+  out: string;
+  backend: BackendPreference;
+  /** Model size overrides (tests use tiny models). */
+  model?: Partial<ModelConfig>;
+  progress?: boolean;
+}
+
+export interface TrainingSummary {
+  out: string;
+  threshold: number;
+  packets: number;
+  trainWindows: number;
+  valWindows: number;
+  epochs: number;
+  validation: ReturnType<typeof fullReport>;
+}
+
+/**
+ * `lln-detect train`: captures → the replay feature path → windows → model → calibrated
+ * threshold → model directory. Without labels the model learns to tell real windows from
+ * real windows with documented synthetic anomalies injected (docs/training.md).
+ */
+export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> {
+  const backend = await initBackend(o.backend);
+  const W = o.window;
+  if (o.trainStride > W || o.stride > W) throw new LlnError('LLN_E_USAGE', `--stride and --train-stride must be at most --window (${W}), or some packets would never be scored`);
+  const { packets } = await readAllPackets(o.files);
+  const n = packets.length;
+  const split = Math.floor(n * (1 - o.validationSplit));
+  if (split < W || (o.validationSplit > 0 && n - split < W)) {
+    throw new LlnError('LLN_E_USAGE', `${n} packets are too few to train with --window ${W} and --validation-split ${o.validationSplit}: give at least ${Math.ceil((2 * W) / Math.max(o.validationSplit, 0.01))} packets`);
+  }
+  const labels = new Uint8Array(n);
+  let labelled = 0;
+  if (o.labels) {
+    const spec = parseLabelsFile(o.labels);
+    for (let i = 0; i < n; i++) {
+      labels[i] = labelFor(spec, packets[i]) ?? 0;
+      labelled += labels[i];
+    }
+    logger.info(`labels: ${labelled} of ${n} packets anomalous`);
+  }
+  const synthetic = o.synthetic || !o.labels;
+
+  // Real traffic: ONE extractor over the whole stream, exactly as replay sees it.
+  const real = extractMatrix(packets, labels);
+  const scaler = fitScaler(real, split);
+  scaleMatrix(real, scaler);
+  const matrices: FeatureMatrix[] = [real];
+  const train: WindowRef[] = windowRefs(real, 0, W - 1, split, o.trainStride, windowLabel, W);
+  const val: WindowRef[] = windowRefs(real, 0, split + W - 1, n, o.trainStride, windowLabel, W);
+  if (synthetic) {
+    // Separate streams (fresh context state) for the train and validation parts, so no
+    // validation window shares packets or context with a training window.
+    for (const [part, seed, refs] of [[packets.slice(0, split), o.seed, train], [packets.slice(split), o.seed + 7919, val]] as const) {
+      const inj = injectAnomalies(part, { seed });
+      const m = extractMatrix(inj.packets, inj.labels);
+      scaleMatrix(m, scaler);
+      matrices.push(m);
+      refs.push(...windowRefs(m, matrices.length - 1, W - 1, m.n, o.trainStride, windowLabel, W, 1));
+    }
+  }
+  const pos = train.filter((r) => r.label === 1).length;
+  const neg = train.length - pos;
+  if (pos === 0 || neg === 0) throw new LlnError('LLN_E_LABELS', `the training windows are all of one class (${pos} anomalous, ${neg} normal): give normal traffic, and labels that mark some of it anomalous`);
+  logger.info(`training on ${train.length} windows (${pos} anomalous), validating on ${val.length}; backend ${backend}`);
+
+  const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...o.model, window: W, features: FEATURE_COUNT, seed: o.seed };
+  const progress = o.progress === false ? null : new TrainingProgress(o.epochs, Math.ceil(train.length / o.batchSize));
+  let stop = false;
+  const onSigint = () => {
+    stop = true;
+    logger.warn('interrupted: finishing this batch, then saving the best model so far');
+  };
+  process.once('SIGINT', onSigint);
+  let result;
+  try {
+    result = await trainModel(
+      { train: windowStream(matrices, train, W, o.batchSize, o.seed), validation: val.length ? cutWindows(matrices, val, W) : undefined },
+      {
+        config,
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        learningRate: o.learningRate,
+        patience: o.patience,
+        seed: o.seed,
+        classWeight: { 0: 1, 1: Math.min(20, Math.max(1, neg / pos)) },
+        shouldStop: () => stop,
+        onBatchEnd: (_b, logs) => progress?.batch(logs),
+        onEpochEnd: (rec) => progress?.epoch(rec),
+      },
+    );
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    progress?.stop();
+  }
+
+  // Threshold: held-out windows of REAL traffic (labelled → best F1; else target FPR on benign).
+  const valSet = cutWindows(matrices, val, W);
+  const valScores = await scoreWindows(result.model, valSet.x, valSet.n, W);
+  const realVal = val.map((r, i) => ({ r, s: valScores[i] })).filter((e) => e.r.m === 0);
+  const benign = realVal.filter((e) => e.r.label === 0).map((e) => e.s);
+  let threshold;
+  if (o.labels && realVal.some((e) => e.r.label === 1)) {
+    const best = thresholdBestF1(realVal.map((e) => e.s), realVal.map((e) => e.r.label));
+    threshold = { value: best.value, method: 'best-f1', f1: best.f1 };
+  } else {
+    threshold = { value: thresholdAtFpr(benign.length ? benign : Array.from(valScores), o.targetFpr), method: 'target-fpr', targetFpr: o.targetFpr, benignWindows: benign.length };
+  }
+  const validation = fullReport(valScores, valSet.y, threshold.value);
+  const out = o.out;
+  mkdirSync(out, { recursive: true });
+  const report = {
+    createdAt: new Date().toISOString(),
+    inputs: await Promise.all(o.files.map(async (f) => ({ path: path.resolve(f), sha256: await sha256File(f) }))),
+    labels: o.labels ? { path: path.resolve(o.labels), sha256: await sha256File(o.labels), anomalousPackets: labelled } : null,
+    synthetic,
+    packets: n,
+    windows: { train: train.length, trainAnomalous: pos, validation: val.length },
+    hyperParameters: { epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, seed: o.seed, targetFpr: o.targetFpr },
+    model: config,
+    history: result.history,
+    bestEpoch: result.bestEpoch,
+    stoppedEarly: result.stoppedEarly,
+    interrupted: result.interrupted,
+    threshold,
+    validation,
+    versions: { lln: VERSION, tfjs: tf.version.tfjs, node: process.version, featureSchema: FEATURE_SCHEMA.version },
+    backend,
+  };
+  await saveModelDir(out, { model: result.model, config, scaler: scaler.toJSON(), schema: FEATURE_SCHEMA, threshold: { ...threshold, stride: o.stride }, report });
+  writeHistoryPlot(path.join(out, 'training-history.svg'), result.history.map(toPoint));
+  result.model.dispose();
+  return { out, threshold: threshold.value, packets: n, trainWindows: train.length, valWindows: val.length, epochs: result.history.length, validation };
+}
+
+function fitScaler(real: FeatureMatrix, split: number): Scaler {
+  const fitter = new ScalerFitter();
+  for (let i = 0; i < split; i++) if (real.labels[i] === 0) fitter.add(real.rows, i * FEATURE_COUNT);
+  return fitter.finish();
+}
+
+async function scoreWindows(model: tf.LayersModel, x: Float32Array, n: number, W: number): Promise<Float32Array> {
+  const out = new Float32Array(n);
+  const per = W * FEATURE_COUNT;
+  for (let s = 0; s < n; s += 512) {
+    const m = Math.min(512, n - s);
+    const res = tf.tidy(() => model.predict(tf.tensor3d(x.subarray(s * per, (s + m) * per), [m, W, FEATURE_COUNT])) as tf.Tensor);
+    out.set(await res.data(), s);
+    res.dispose();
+  }
+  return out;
+}
+
+function toPoint(r: EpochRecord) {
+  return { epoch: r.epoch, loss: r.loss, valLoss: r.valLoss ?? NaN, acc: r.accuracy ?? NaN, valAcc: r.valAccuracy ?? NaN };
+}
+
+function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+  });
+}

@@ -1,0 +1,64 @@
+import { FEATURE_COUNT } from '../features/schema';
+import type { FeatureMatrix } from './feature-matrix';
+
+/** A training window: the W rows of matrix `m` ending at row `end`, with its label. */
+export interface WindowRef {
+  m: number;
+  end: number;
+  label: number;
+}
+
+/**
+ * Copy the window ending at row `end` into out[offset..]: the same layout WindowBuilder emits
+ * (rows in time order, zero rows in front when fewer than W packets precede it).
+ */
+export function cutWindow(m: FeatureMatrix, end: number, W: number, out: Float32Array, offset: number): void {
+  const F = FEATURE_COUNT;
+  const first = end - W + 1;
+  if (first >= 0) {
+    out.set(m.rows.subarray(first * F, (end + 1) * F), offset);
+    return;
+  }
+  out.fill(0, offset, offset - first * F);
+  out.set(m.rows.subarray(0, (end + 1) * F), offset - first * F);
+}
+
+/** Materialise windows (for scoring a held-out set, or a dataset that fits in memory). */
+export function cutWindows(matrices: FeatureMatrix[], refs: WindowRef[], W: number): { x: Float32Array; y: Float32Array; n: number } {
+  const size = W * FEATURE_COUNT;
+  const x = new Float32Array(refs.length * size);
+  const y = new Float32Array(refs.length);
+  refs.forEach((r, i) => {
+    cutWindow(matrices[r.m], r.end, W, x, i * size);
+    y[i] = r.label;
+  });
+  return { x, y, n: refs.length };
+}
+
+/**
+ * Window ends in rows [from, to) of a matrix, every `stride` rows, always including the last.
+ * `only` keeps just windows of one label (synthetic streams contribute their anomalous windows).
+ */
+export function windowRefs(
+  matrix: FeatureMatrix,
+  m: number,
+  from: number,
+  to: number,
+  stride: number,
+  labelOf: (labels: Uint8Array, first: number, end: number) => number,
+  W: number,
+  only?: number,
+): WindowRef[] {
+  const refs: WindowRef[] = [];
+  const push = (end: number) => {
+    const label = labelOf(matrix.labels, Math.max(0, end - W + 1), end);
+    if (only === undefined || label === only) refs.push({ m, end, label });
+  };
+  let last = -1;
+  for (let end = from; end < to; end += stride) {
+    push(end);
+    last = end;
+  }
+  if (to - 1 > last && to - 1 >= from) push(to - 1);
+  return refs;
+}

@@ -1,0 +1,36 @@
+import { FEATURE_COUNT } from '../features/schema';
+import type { WindowBatchStream, WindowSet } from '../model/trainer';
+import type { FeatureMatrix } from './feature-matrix';
+import { cutWindow, type WindowRef } from './window-refs';
+import { SeededRandom } from './seeded-random';
+
+/**
+ * Training batches cut on the fly from per-packet rows, in a new seeded order every pass:
+ * only the rows (F floats a packet) stay in memory, never all windows (W×F floats each).
+ */
+export function windowStream(matrices: FeatureMatrix[], refs: WindowRef[], W: number, batchSize: number, seed: number): WindowBatchStream {
+  let pass = 0;
+  const size = W * FEATURE_COUNT;
+  return function* (): Iterator<WindowSet> {
+    const rand = new SeededRandom((seed ^ Math.imul(++pass, 0x9e3779b1)) >>> 0);
+    const order = new Uint32Array(refs.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rand.int(i + 1);
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    for (let s = 0; s < order.length; s += batchSize) {
+      const n = Math.min(batchSize, order.length - s);
+      const x = new Float32Array(n * size);
+      const y = new Float32Array(n);
+      for (let k = 0; k < n; k++) {
+        const r = refs[order[s + k]];
+        cutWindow(matrices[r.m], r.end, W, x, k * size);
+        y[k] = r.label;
+      }
+      yield { x, y, n };
+    }
+  };
+}
