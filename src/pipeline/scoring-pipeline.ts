@@ -5,6 +5,7 @@ import { WindowBuilder } from '../features/window-builder';
 import type { Window } from '../features/window';
 import { PendingPackets, type PendingPacket } from './pending-packets';
 import type { WindowScorer } from '../model/scorer';
+import { logger } from '../logger';
 
 
 export interface ScoringPipelineOptions {
@@ -17,6 +18,12 @@ export interface ScoringPipelineOptions {
   batchWindows: number;
   /** Batches scored concurrently with feature extraction (2 keeps the worker busy while we parse). */
   maxInFlight?: number;
+  /**
+   * When every in-flight slot is taken: 'wait' (replay: back-pressure, nothing lost) or 'drop'
+   * (live capture: skip scoring this batch of windows, counted in windowsDropped, so intake never
+   * stalls and memory stays bounded).
+   */
+  whenBusy?: 'wait' | 'drop';
   /** Called with packets whose score is final, in frame order. */
   onFinal: (packets: PendingPacket[]) => void | Promise<void>;
 }
@@ -38,8 +45,9 @@ export class ScoringPipeline {
   private inFlight: InFlight[] = [];
   packets = 0;
   windowsScored = 0;
+  windowsDropped = 0;
 
-  constructor(private readonly o: ScoringPipelineOptions) {
+  constructor(private o: ScoringPipelineOptions) {
     this.builder = new WindowBuilder(o.window, o.stride, o.features);
   }
 
@@ -65,6 +73,7 @@ export class ScoringPipeline {
     const w = this.builder.flush();
     if (w) this.batch.push(w);
     await this.dispatch();
+    await this.idle();
     while (this.inFlight.length > 0) await this.settleOldest();
     const rest = this.pending.takeFinal(Infinity);
     if (rest.length) await this.o.onFinal(rest);
@@ -75,16 +84,56 @@ export class ScoringPipeline {
     return this.pending.size;
   }
 
+  /** Score the windows collected so far without waiting for a full batch (live: bounded latency). */
+  async flushBatch(): Promise<void> {
+    await this.dispatch();
+  }
+
+  /** Swap the model (SIGHUP reload); batches in flight finish on the old one. */
+  setScorer(scorer: WindowScorer, scaler: Scaler): void {
+    this.o.scorer = scorer;
+    this.o.scaler = scaler;
+  }
+
   private async dispatch(): Promise<void> {
     if (this.batch.length === 0) return;
     const windows = this.batch;
     this.batch = [];
+    const maxInFlight = this.o.maxInFlight ?? 2;
+    if (this.o.whenBusy === 'drop' && this.inFlight.length >= maxInFlight) {
+      this.windowsDropped += windows.length;
+      return;
+    }
     const W = this.o.window;
     const F = this.o.features;
     const buf = new Float32Array(windows.length * W * F);
     for (let i = 0; i < windows.length; i++) buf.set(windows[i].data, i * W * F);
     this.inFlight.push({ windows, result: this.o.scorer.score(buf, windows.length) });
-    while (this.inFlight.length >= (this.o.maxInFlight ?? 2)) await this.settleOldest();
+    if (this.o.whenBusy === 'drop') {
+      // Settle finished jobs in the background; never block intake.
+      this.drainInBackground();
+      return;
+    }
+    while (this.inFlight.length >= maxInFlight) await this.settleOldest();
+  }
+
+  private draining: Promise<void> | null = null;
+
+  private drainInBackground(): void {
+    if (this.draining) return;
+    this.draining = (async () => {
+      try {
+        while (this.inFlight.length > 0) await this.settleOldest();
+      } finally {
+        this.draining = null;
+      }
+    })();
+    this.draining.catch((e) => logger.error(`scoring failed: ${(e as Error).message}`));
+  }
+
+  /** Wait for background scoring to settle (daemon shutdown). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
   }
 
   private async settleOldest(): Promise<void> {

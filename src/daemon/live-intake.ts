@@ -1,0 +1,106 @@
+import type { DecodedPacket } from '../capture/decode/decoded-packet';
+import { decode, type DecodeCounters } from '../capture/decode';
+import { openLiveCapture, type LivePacketSource } from '../capture/live-source';
+import { isLlnError } from '../errors';
+import { logger } from '../logger';
+import type { InterfaceConfig } from './config-schema';
+import type { DaemonMetrics } from './metrics';
+
+export interface IntakeHandlers {
+  /** Decoded packets of one batch, in capture order. */
+  onPackets(iface: string, packets: DecodedPacket[]): Promise<void>;
+  /** The first open succeeded (or failed: err). */
+  onFirstOpen(iface: string, err?: unknown): void;
+}
+
+const MIN_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Capture on one interface for the daemon's lifetime. When the interface goes down or
+ * disappears, log it, back off (1 s doubling to 30 s) and reopen; other interfaces go on.
+ */
+export class LiveIntake {
+  private source: LivePacketSource | null = null;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private readonly frames = { n: 0, next: () => ++this.frames.n };
+
+  constructor(
+    private readonly cfg: InterfaceConfig,
+    private readonly id: number,
+    private readonly counters: DecodeCounters,
+    private readonly metrics: DaemonMetrics,
+  ) {}
+
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  queueDepth(): number {
+    return this.source?.queueDepth() ?? 0;
+  }
+
+  /** Runs until stop(); resolves after the last captured batch was handed on. */
+  async run(h: IntakeHandlers): Promise<void> {
+    let backoff = MIN_BACKOFF_MS;
+    let first = true;
+    const name = this.cfg.name;
+    while (!this.stopped) {
+      try {
+        this.source = openLiveCapture({
+          iface: name, interfaceId: this.id, filter: this.cfg.filter, snaplen: this.cfg.snaplen,
+          promiscuous: this.cfg.promiscuous, frameCounter: this.frames,
+        });
+        this.metrics.captureUp.set({ interface: name }, 1);
+        if (first) h.onFirstOpen(name);
+        first = false;
+        backoff = MIN_BACKOFF_MS;
+        let drops = 0;
+        for await (const batch of this.source) {
+          const out = new Array<DecodedPacket>(batch.length);
+          let bytes = 0;
+          for (let i = 0; i < batch.length; i++) {
+            out[i] = decode(batch[i]);
+            this.counters.add(out[i]);
+            bytes += batch[i].origLen;
+          }
+          this.metrics.packetsCaptured.inc({ interface: name }, batch.length);
+          this.metrics.bytesCaptured.inc({ interface: name }, bytes);
+          const qd = this.source.stats().queueDrops ?? 0;
+          if (qd > drops) this.metrics.queueDrops.inc({ interface: name }, qd - drops);
+          drops = qd;
+          await h.onPackets(name, out);
+        }
+      } catch (e) {
+        if (first) {
+          h.onFirstOpen(name, e);
+          first = false;
+        }
+        const msg = isLlnError(e) ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
+        logger.warn(`capture on ${name} stopped (${msg}); retrying in ${backoff / 1000} s`);
+      } finally {
+        this.source?.close();
+        this.source = null;
+        this.metrics.captureUp.set({ interface: name }, 0);
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, backoff);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = null;
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  /** Stop capturing: the iterator ends after the packets already captured. */
+  stop(): void {
+    this.stopped = true;
+    this.source?.close();
+    this.wake?.();
+  }
+}
