@@ -129,6 +129,15 @@ program
     await runDaemon(opts.config);
   });
 
+program
+  .command('install-service')
+  .description('install the systemd unit, a system user and a default config (run as root)')
+  .option('--dry-run', 'print what would be done')
+  .action(async (opts) => {
+    const { installService } = await import('../daemon/install-service');
+    await installService(opts);
+  });
+
 const config = program.command('config').description('daemon configuration');
 config
   .command('check')

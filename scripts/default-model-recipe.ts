@@ -1,0 +1,31 @@
+import path from 'node:path';
+import type { ScenarioSpec } from '../src/generator/attack-scenarios';
+
+/**
+ * What the shipped default model is trained and evaluated on: captures the project's own
+ * seeded generator writes, so `npm run train:default` reproduces it from the repository alone.
+ */
+export const TRAINING_CAPTURES = [
+  { name: 'train-lan-a.pcap', seed: 101, durationSec: 1800, hosts: 24 },
+  { name: 'train-lan-b.pcap', seed: 202, durationSec: 1200, hosts: 12 },
+  { name: 'train-lan-c.pcap', seed: 303, durationSec: 900, hosts: 40 },
+];
+
+/** Held-out evaluation: other seeds, one capture per attack scenario. */
+export const EVALUATION_SCENARIOS: Array<{ name: string; seed: number; scenario: ScenarioSpec }> = [
+  { name: 'eval-portscan.pcap', seed: 9001, scenario: { kind: 'portscan', startSec: 200, durationSec: 30 } },
+  { name: 'eval-synflood.pcap', seed: 9002, scenario: { kind: 'synflood', startSec: 200, durationSec: 10 } },
+  { name: 'eval-dnstunnel.pcap', seed: 9003, scenario: { kind: 'dnstunnel', startSec: 200, durationSec: 120 } },
+  { name: 'eval-dnsshell.pcap', seed: 9004, scenario: { kind: 'dnsshell', startSec: 200, durationSec: 120 } },
+  { name: 'eval-arpspoof.pcap', seed: 9005, scenario: { kind: 'arpspoof', startSec: 200, durationSec: 120 } },
+  { name: 'eval-sshbrute.pcap', seed: 9006, scenario: { kind: 'sshbrute', startSec: 200, durationSec: 120 } },
+  { name: 'eval-telnetbrute.pcap', seed: 9007, scenario: { kind: 'telnetbrute', startSec: 200, durationSec: 120 } },
+];
+
+export const EVAL_DURATION_SEC = 420;
+export const EVAL_HOSTS = 20;
+
+/** Generated captures are build products, not sources: they live in samples/generated (ignored by git). */
+export function generatedDir(root: string): string {
+  return path.join(root, 'samples', 'generated');
+}

@@ -1,0 +1,41 @@
+/**
+ * `npm run train:default`: regenerate models/default from the project's own generated
+ * benign captures (no labels: synthetic anomalies are injected, as for a user's traffic).
+ */
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { generateCapture } from '../src/generator/generate-capture';
+import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/paths';
+import { runTraining } from '../src/train/run-training';
+import { TRAINING_CAPTURES, generatedDir } from './default-model-recipe';
+
+async function main(): Promise<void> {
+  const dir = generatedDir(PACKAGE_ROOT);
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  for (const c of TRAINING_CAPTURES) {
+    const out = path.join(dir, c.name);
+    if (!existsSync(out)) {
+      const r = await generateCapture({ out, seed: c.seed, durationSec: c.durationSec, hosts: c.hosts });
+      process.stderr.write(`generated ${out}: ${r.packets} packets\n`);
+    }
+    files.push(out);
+  }
+  const epochs = Number(process.env.LLN_DEFAULT_EPOCHS ?? 20);
+  const tmp = DEFAULT_MODEL_DIR + '.new';
+  rmSync(tmp, { recursive: true, force: true });
+  const s = await runTraining({
+    files, epochs, batchSize: 64, validationSplit: 0.2, learningRate: 0.001, window: 32, stride: 16, trainStride: 4,
+    patience: 4, targetFpr: 0.005, synthetic: true, seed: 1, out: tmp, backend: 'auto',
+  });
+  // Replace the shipped model only once the new one is complete.
+  rmSync(DEFAULT_MODEL_DIR, { recursive: true, force: true });
+  renameSync(tmp, DEFAULT_MODEL_DIR);
+  process.stdout.write(`default model: ${s.packets} packets, ${s.trainWindows} training windows, ${s.epochs} epochs, threshold ${s.threshold.toFixed(4)}\n`);
+  process.stdout.write(JSON.stringify(s.validation) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,275 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { LlnError } from '../errors';
+import { logger } from '../logger';
+import { LinkType, type PacketSource, type RawPacket, type SourceStats } from './raw-packet';
+
+/**
+ * Live capture through the `cap` libpcap binding.
+ *
+ * What cap gives and does not give (cap 0.2.1, src/binding.cc):
+ * - one 'packet' event per packet, all of one poll wake-up emitted synchronously in a loop, into
+ *   ONE reused buffer: every packet must be copied out before the next event;
+ * - no timestamp, no original length, no pcap_stats: we stamp arrival time ourselves (µs-level
+ *   jitter from the event loop, nanosecond field), set origLen = capLen, and count our own drops;
+ * - snaplen fixed at 65535 and promiscuous always on inside the binding: `snaplen` here clips
+ *   further (the copy buffer size), `promiscuous: false` cannot be honoured and is logged;
+ * - when the interface goes down, pcap_dispatch fails silently inside the binding, so a timer
+ *   watches /sys/class/net/IF and ends the capture with an error.
+ *
+ * How iteration ends: normally (done) after close(); with a thrown LlnError('LLN_E_CAPTURE')
+ * when the interface goes down or disappears. Packets captured before the failure are yielded
+ * first. The daemon catches the error, closes, and reopens with back-off.
+ */
+export interface LiveCaptureOptions {
+  iface: string;
+  /** Index of this interface in the configured list (RawPacket.interfaceId). */
+  interfaceId: number;
+  /** BPF filter (pcap-filter(7)); empty = everything. */
+  filter?: string;
+  /** Bytes kept per packet (default 262144; cap itself never captures more than 65535). */
+  snaplen?: number;
+  promiscuous?: boolean;
+  /** libpcap kernel ring buffer size in bytes (default 16 MiB). */
+  bufferSize?: number;
+  /** Packets held between capture and the consumer before new ones are dropped (default 65536). */
+  queueLimit?: number;
+  /** Bytes held in the queue before new packets are dropped (default 64 MiB). */
+  queueByteLimit?: number;
+  frameCounter: { next(): number };
+  /** How often to check that the interface still exists and is up (ms, default 500). */
+  linkCheckMs?: number;
+}
+
+export interface LivePacketSource extends PacketSource {
+  /** libpcap LINKTYPE_* of the interface. */
+  readonly linkType: number;
+  /** Packets waiting for the consumer right now (for a queue-depth gauge). */
+  queueDepth(): number;
+}
+
+/** cap's open() returns a name for the five link types it knows and "Unknown linktype N" otherwise. */
+const LINK_TYPE_BY_CAP_NAME: Record<string, number> = {
+  NULL: LinkType.NULL,
+  ETHERNET: LinkType.ETHERNET,
+  IEEE802_11_RADIO: 127,
+  LINKTYPE_LINUX_SLL: LinkType.LINUX_SLL,
+  RAW: LinkType.RAW,
+};
+
+export function linkTypeFromCapName(name: string): number {
+  const known = LINK_TYPE_BY_CAP_NAME[name];
+  if (known !== undefined) return known;
+  const m = /^Unknown linktype (\d+)$/.exec(name);
+  if (m) return Number(m[1]);
+  throw new LlnError('LLN_E_CAPTURE', `cannot capture: libpcap reported an unrecognised link type '${name}'`);
+}
+
+const IFF_UP = 0x1;
+
+/**
+ * cap 0.2.1 bug: when open() throws after pcap_create (no permission, bad filter, device gone),
+ * the handle is left half-initialised and its destructor, run by the GC, calls uv_poll_stop on
+ * an uninitialised libuv handle: SIGSEGV. Keeping such instances reachable means the destructor
+ * never runs. The cost is one leaked pcap handle per failed open, so the common failure of the
+ * daemon's retry loop (interface missing or down) is checked from sysfs BEFORE calling open().
+ */
+const FAILED_CAP_HANDLES: unknown[] = [];
+
+/** Why the interface can no longer be captured on, or null when it looks fine. */
+function linkProblem(iface: string): string | null {
+  const dir = `/sys/class/net/${iface}`;
+  if (!existsSync(dir)) return 'the interface disappeared';
+  try {
+    const flags = parseInt(readFileSync(`${dir}/flags`, 'utf8').trim(), 16);
+    if (!Number.isNaN(flags) && (flags & IFF_UP) === 0) return 'the interface went down';
+  } catch {
+    return 'the interface disappeared';
+  }
+  return null;
+}
+
+function openError(iface: string, filter: string, e: unknown): LlnError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/permission|not permitted|EPERM|EACCES/i.test(msg)) {
+    return new LlnError(
+      'LLN_E_CAPTURE_PERMISSION',
+      `cannot capture on ${iface}: permission denied; run as root, or grant the capability: ` +
+        `sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node)), or use the systemd unit`,
+      { cause: e },
+    );
+  }
+  if (/no such device|doesn't exist|does not exist/i.test(msg)) return unknownInterface(iface, e);
+  if (filter && /syntax|parse|filter|unknown|illegal|expression|bpf/i.test(msg)) {
+    return new LlnError('LLN_E_CAPTURE', `cannot capture on ${iface}: bad BPF filter '${filter}': ${msg}`, { cause: e });
+  }
+  return new LlnError('LLN_E_CAPTURE', `cannot capture on ${iface}: ${msg}`, { cause: e });
+}
+
+function unknownInterface(iface: string, cause?: unknown): LlnError {
+  // Lazy require: the native addon is needed only when capturing live.
+  const { listInterfaces } = require('./interfaces') as typeof import('./interfaces');
+  let names = '(none found)';
+  try {
+    names = listInterfaces().map((i) => i.name).join(', ') || names;
+  } catch {
+    /* the list is only a hint */
+  }
+  return new LlnError('LLN_E_CAPTURE', `cannot capture on ${iface}: no such interface; interfaces here: ${names} (see: lln-detect interfaces)`, { cause });
+}
+
+export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
+  const iface = opts.iface;
+  const filter = opts.filter ?? '';
+  const snaplen = opts.snaplen ?? 262144;
+  const bufferSize = opts.bufferSize ?? 16 * 1024 * 1024;
+  const queueLimit = opts.queueLimit ?? 65536;
+  const queueByteLimit = opts.queueByteLimit ?? 64 * 1024 * 1024;
+  if (opts.promiscuous === false) logger.warn(`capture on ${iface}: the cap binding always enables promiscuous mode; promiscuous: false is ignored`);
+
+  let CapCtor: new () => CapHandle;
+  try {
+    CapCtor = (require('cap') as { Cap: new () => CapHandle }).Cap;
+  } catch (e) {
+    throw new LlnError('LLN_E_CAPTURE', `cannot capture on ${iface}: the 'cap' module failed to load (${(e as Error).message}); install libpcap-dev and rebuild: npm rebuild cap`, { cause: e });
+  }
+
+  if (iface.length === 0 || iface.includes('/') || iface === '.' || iface === '..') throw unknownInterface(iface);
+  if (iface !== 'any' && existsSync('/sys/class/net')) {
+    if (!existsSync(`/sys/class/net/${iface}`)) throw unknownInterface(iface);
+    if (linkProblem(iface) === 'the interface went down') {
+      throw new LlnError('LLN_E_CAPTURE', `cannot capture on ${iface}: the interface is down; bring it up (ip link set ${iface} up)`);
+    }
+  }
+
+  const cap = new CapCtor();
+  const capBuffer = Buffer.alloc(Math.max(64, Math.min(snaplen, 262144)));
+  let capName: string;
+  try {
+    capName = cap.open(iface, filter, bufferSize, capBuffer);
+  } catch (e) {
+    FAILED_CAP_HANDLES.push(cap);
+    const err = openError(iface, filter, e);
+    // libpcap's message for a missing device varies by version; double-check against the list.
+    if (err.code === 'LLN_E_CAPTURE' && !/no such interface|bad BPF/.test(err.message) && !existsSync(`/sys/class/net/${iface}`) && iface !== 'any') {
+      throw unknownInterface(iface, e);
+    }
+    throw err;
+  }
+  const linkType = linkTypeFromCapName(capName);
+
+  // Wall clock at open + monotonic offset: no jumps when NTP steps the clock mid-capture.
+  const wallAtOpenNs = BigInt(Date.now()) * 1_000_000n;
+  const hrAtOpen = process.hrtime.bigint();
+
+  let queue: RawPacket[] = [];
+  let queueBytes = 0;
+  let queueDrops = 0;
+  let packets = 0;
+  let bytes = 0;
+  let closed = false;
+  let failure: LlnError | null = null;
+  let waiter: (() => void) | null = null;
+  let wakeScheduled = false;
+
+  // Wake the consumer after the binding's dispatch loop has emitted everything of this poll
+  // round (setImmediate runs after the poll phase), so batches are as large as the traffic allows.
+  const wake = (): void => {
+    wakeScheduled = false;
+    const w = waiter;
+    waiter = null;
+    w?.();
+  };
+  const scheduleWake = (): void => {
+    if (!wakeScheduled && waiter) {
+      wakeScheduled = true;
+      setImmediate(wake);
+    }
+  };
+
+  cap.on('packet', (nbytes: number) => {
+    if (closed) return;
+    if (queue.length >= queueLimit || queueBytes + nbytes > queueByteLimit) {
+      queueDrops++;
+      return;
+    }
+    const data = Buffer.allocUnsafe(nbytes);
+    capBuffer.copy(data, 0, 0, nbytes);
+    const ns = wallAtOpenNs + (process.hrtime.bigint() - hrAtOpen);
+    queue.push({
+      frame: opts.frameCounter.next(),
+      tsSec: Number(ns / 1_000_000_000n),
+      tsNsec: Number(ns % 1_000_000_000n),
+      tsDigits: 9,
+      capLen: nbytes,
+      origLen: nbytes,
+      linkType,
+      interfaceId: opts.interfaceId,
+      data,
+      source: iface,
+    });
+    queueBytes += nbytes;
+    packets++;
+    bytes += nbytes;
+    scheduleWake();
+  });
+
+  const stopCapture = (): void => {
+    clearInterval(linkTimer);
+    try {
+      cap.close();
+    } catch {
+      /* already closed */
+    }
+  };
+
+  const linkTimer = setInterval(() => {
+    if (iface === 'any') return;
+    const problem = linkProblem(iface);
+    if (problem && !closed) {
+      failure = new LlnError('LLN_E_CAPTURE', `capture on ${iface} stopped: ${problem}; the daemon retries with back-off`);
+      closed = true;
+      stopCapture();
+      wake();
+    }
+  }, opts.linkCheckMs ?? 500);
+  // The capture itself keeps the process alive (the binding Ref()s its handle); the timer must not.
+  linkTimer.unref();
+
+  const source: LivePacketSource = {
+    name: iface,
+    linkType,
+    queueDepth: () => queue.length,
+    stats(): SourceStats {
+      return { packets, bytes, unknownLinkType: 0, queueDrops };
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      stopCapture();
+      wake();
+    },
+    async *[Symbol.asyncIterator](): AsyncGenerator<RawPacket[]> {
+      for (;;) {
+        if (queue.length > 0) {
+          const batch = queue;
+          queue = [];
+          queueBytes = 0;
+          yield batch;
+          continue;
+        }
+        if (failure) throw failure;
+        if (closed) return;
+        await new Promise<void>((resolve) => {
+          waiter = resolve;
+        });
+      }
+    },
+  };
+  return source;
+}
+
+interface CapHandle {
+  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+  close(): void;
+  on(event: 'packet', fn: (nbytes: number, truncated: boolean) => void): void;
+}

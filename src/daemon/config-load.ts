@@ -1,0 +1,105 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { LlnError } from '../errors';
+import { PACKAGE_ROOT } from '../paths';
+import { DaemonConfigSchema, type DaemonConfig } from './config-schema';
+
+export type { DaemonConfig } from './config-schema';
+
+/** The commented example shipped beside package.json (`lln-detect daemon --print-config`). */
+export function exampleConfig(): string {
+  return readFileSync(path.join(PACKAGE_ROOT, 'config.example.yaml'), 'utf8');
+}
+
+/** interfaces[0].snaplen — the spelling a user sees in the YAML. */
+function keyPath(p: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const k of p) out += typeof k === 'number' ? `[${k}]` : out ? `.${String(k)}` : String(k);
+  return out || '(top level)';
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'string') return `'${v}'`;
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = keyPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (a typo? see config.example.yaml)`;
+  }
+  if (issue.code === 'invalid_union' || issue.code === 'invalid_type' || issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'custom' || issue.code === 'invalid_value' || issue.code === 'invalid_format') {
+    return `${where}: expected ${issue.message}, got ${show(issue.input)}`;
+  }
+  return `${where}: ${issue.message}`;
+}
+
+/** Relative paths in the config are relative to the config file, not to wherever the daemon was started. */
+function resolvePaths(c: DaemonConfig, base: string): DaemonConfig {
+  const r = (p: string): string => path.resolve(base, p);
+  const out: DaemonConfig = { ...c, stateDir: r(c.stateDir) };
+  if (c.spool) out.spool = { ...c.spool, dir: r(c.spool.dir), ...(c.spool.processedDir ? { processedDir: r(c.spool.processedDir) } : {}) };
+  if (c.model.dir) out.model = { ...c.model, dir: r(c.model.dir) };
+  out.outputs = { ...c.outputs, sqlite: c.outputs.sqlite === false ? false : r(c.outputs.sqlite) };
+  if (c.outputs.csv) out.outputs.csv = { ...c.outputs.csv, path: r(c.outputs.csv.path) };
+  if (c.outputs.jsonl && c.outputs.jsonl.path !== 'stdout') out.outputs.jsonl = { path: r(c.outputs.jsonl.path) };
+  if (c.logging.file) out.logging = { ...c.logging, file: r(c.logging.file) };
+  return out;
+}
+
+/**
+ * `model:` followed only by comments is null in YAML; to a reader it means "defaults", so null
+ * values in mappings count as left out.
+ */
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+    return out;
+  }
+  return v;
+}
+
+/** Parse and validate YAML text; `file` names the source in errors and anchors relative paths. */
+export function parseConfig(textIn: string, file: string): DaemonConfig {
+  const doc = parseDocument(textIn, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = e.linePos?.[0];
+    const at = pos ? `line ${pos.line}:${pos.col}` : 'YAML';
+    // prettyErrors appends " at line L, column C:" and a code excerpt; keep the one-line part.
+    const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new LlnError('LLN_E_CONFIG', `config ${file}: ${at}: ${msg}`);
+  }
+  const raw = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new LlnError('LLN_E_CONFIG', `config ${file}: expected a mapping of settings (key: value), got ${show(raw)}`);
+  }
+  const parsed = DaemonConfigSchema.safeParse(dropNulls(raw), { reportInput: true });
+  if (!parsed.success) {
+    // One line: the first problem (zod reports in document order); the count says if there are more.
+    const issues = parsed.error.issues;
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+    throw new LlnError('LLN_E_CONFIG', `config ${file}: ${describeIssue(issues[0]!)}${more}`);
+  }
+  return resolvePaths(parsed.data, path.dirname(path.resolve(file)));
+}
+
+export function loadConfig(file: string): DaemonConfig {
+  let textIn: string;
+  try {
+    if (statSync(file).isDirectory()) throw new LlnError('LLN_E_CONFIG', `config ${file}: is a directory; pass the YAML file (e.g. /etc/lln-detect/config.yaml)`);
+    textIn = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof LlnError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file; start from `lln-detect daemon --print-config`' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new LlnError('LLN_E_CONFIG', `config ${file}: ${why}`, { cause: e });
+  }
+  return parseConfig(textIn, file);
+}

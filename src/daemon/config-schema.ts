@@ -1,0 +1,130 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * The daemon's YAML config, validated with zod at start (as zigbee2mqtt validates its settings):
+ * every object is strict, so a typo'd key is an error instead of a silently ignored setting.
+ * Each leaf carries the words "what is allowed" that config-load.ts puts in its one-line error.
+ */
+
+const text = (what: string) => z.string({ error: what }).min(1, { error: what });
+const int = (lo: number, hi: number) => {
+  const what = `a whole number between ${lo} and ${hi}`;
+  return z.number({ error: what }).int({ error: what }).min(lo, { error: what }).max(hi, { error: what });
+};
+const num = (lo: number, hi: number) => {
+  const what = `a number between ${lo} and ${hi}`;
+  return z.number({ error: what }).min(lo, { error: what }).max(hi, { error: what });
+};
+const bool = () => z.boolean({ error: 'true or false' });
+
+export const InterfaceSchema = z.strictObject({
+  name: text('an interface name (see: lln-detect interfaces)'),
+  filter: z.string({ error: 'a BPF filter string (pcap-filter(7))' }).optional(),
+  snaplen: int(64, 262144).optional(),
+  promiscuous: bool().optional(),
+}, { error: 'a mapping with name, filter?, snaplen?, promiscuous?' });
+
+export const SpoolSchema = z.strictObject({
+  dir: text('a directory path'),
+  processedDir: text('a directory path').optional(),
+  settleSeconds: num(0, 3600).default(10),
+}, { error: 'a mapping with dir, processedDir?, settleSeconds?' });
+
+export const ModelSchema = z.strictObject({
+  dir: text('a model directory path').optional(),
+  threshold: num(0, 1).optional(),
+}, { error: 'a mapping with dir?, threshold?' });
+
+export const WindowSchema = z.strictObject({
+  size: int(2, 4096).optional(),
+  stride: int(1, 4096).optional(),
+}, { error: 'a mapping with size?, stride?' });
+
+const CsvSchema = z.strictObject({
+  path: text('a file path'),
+  rotate: z
+    .strictObject({
+      maxBytes: int(4096, Number.MAX_SAFE_INTEGER).optional(),
+      daily: bool().optional(),
+    })
+    .optional(),
+});
+
+export const OutputsSchema = z.strictObject({
+  sqlite: z.union([text('a file path'), z.literal(false)], { error: 'a file path, or false to disable' }).default('/var/lib/lln-detect/anomalies.db'),
+  csv: CsvSchema.optional(),
+  jsonl: z.strictObject({ path: text("a file path or 'stdout'") }).optional(),
+}, { error: 'a mapping with sqlite?, csv?, jsonl?' });
+
+export const AlertsSchema = z.strictObject({
+  maxRowsPerIncident: int(1, 1_000_000).default(1000),
+  maxRowsPerSourcePerMinute: int(1, 1_000_000).default(600),
+  incidentGapSeconds: num(0, 86400).default(5),
+}, { error: 'a mapping with maxRowsPerIncident?, maxRowsPerSourcePerMinute?, incidentGapSeconds?' });
+
+export const LoggingSchema = z.strictObject({
+  level: z.enum(['error', 'warn', 'info', 'debug'], { error: 'one of error, warn, info, debug' }).default('info'),
+  format: z.enum(['json', 'text'], { error: 'json or text' }).default('json'),
+  file: text('a file path').optional(),
+}, { error: 'a mapping with level?, format?, file?' });
+
+/** host:port, IPv6 in brackets ([::1]:9910). Returns null when it does not parse. */
+export function parseListen(listen: string): { host: string; port: number } | null {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(listen);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port > 65535) return null;
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+export const MetricsSchema = z
+  .strictObject({
+    enabled: bool().default(true),
+    listen: text("host:port, e.g. '127.0.0.1:9910'").default('127.0.0.1:9910'),
+    allowNonLoopback: bool().default(false),
+  }, { error: 'a mapping with enabled?, listen?, allowNonLoopback?' })
+  .superRefine((m, ctx) => {
+    const hp = parseListen(m.listen);
+    if (!hp) {
+      ctx.addIssue({ code: 'custom', path: ['listen'], input: m.listen, message: "host:port, e.g. '127.0.0.1:9910' or '[::1]:9910'" });
+    } else if (!m.allowNonLoopback && !isLoopbackHost(hp.host)) {
+      // Metrics name hosts and interfaces of the monitored network: never public by accident.
+      ctx.addIssue({ code: 'custom', path: ['listen'], input: m.listen, message: 'a loopback address (127.x.x.x, ::1, localhost), or set metrics.allowNonLoopback: true' });
+    }
+  });
+
+export const DaemonConfigSchema = z
+  .strictObject({
+    interfaces: z.array(InterfaceSchema, { error: 'a list of {name, filter?, snaplen?, promiscuous?}' }).default([]),
+    spool: SpoolSchema.optional(),
+    model: ModelSchema.default({}),
+    window: WindowSchema.default({}),
+    outputs: OutputsSchema.default({ sqlite: '/var/lib/lln-detect/anomalies.db' }),
+    alerts: AlertsSchema.default({ maxRowsPerIncident: 1000, maxRowsPerSourcePerMinute: 600, incidentGapSeconds: 5 }),
+    logging: LoggingSchema.default({ level: 'info', format: 'json' }),
+    metrics: MetricsSchema.default({ enabled: true, listen: '127.0.0.1:9910', allowNonLoopback: false }),
+    stateDir: text('a directory path').default('/var/lib/lln-detect'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.interfaces.length === 0 && !c.spool) {
+      ctx.addIssue({ code: 'custom', path: ['interfaces'], input: c.interfaces, message: 'at least one interface, or a spool directory (nothing to watch)' });
+    }
+    const names = new Set<string>();
+    c.interfaces.forEach((i, n) => {
+      if (names.has(i.name)) ctx.addIssue({ code: 'custom', path: ['interfaces', n, 'name'], input: i.name, message: 'a name not already listed' });
+      names.add(i.name);
+    });
+    if (c.window.size !== undefined && c.window.stride !== undefined && c.window.stride > c.window.size) {
+      // A stride longer than the window would leave packets that no scored window covers.
+      ctx.addIssue({ code: 'custom', path: ['window', 'stride'], input: c.window.stride, message: `a stride no larger than window.size (${c.window.size})` });
+    }
+  });
+
+export type DaemonConfig = z.infer<typeof DaemonConfigSchema>;
+export type InterfaceConfig = z.infer<typeof InterfaceSchema>;

@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { SKIP_NO_SAMPLES, sample } from './helpers/samples';
+import { runCli, tempDir } from './helpers/cli';
+import { PACKAGE_ROOT } from '../src/paths';
+
+/** Minimal RFC 4180 reader (quoted fields with commas, doubled quotes). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [], cell = '', q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') q = false; else cell += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { row.push(cell); cell = ''; }
+    else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; }
+    else if (c !== '\r') cell += c;
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+function tsharkCount(file: string): number {
+  return execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim().split('\n').length;
+}
+
+test('replay of dns-remoteshell.pcap with the shipped model: every output agrees', { skip: SKIP_NO_SAMPLES }, () => {
+  const dir = tempDir('replay');
+  const pcap = sample('dns-remoteshell.pcap');
+  const r = runCli(['replay', pcap, '--db', 'a.db', '--csv', 'a.csv', '--jsonl', 'a.jsonl', '--scores-csv', 's.csv', '--plot', 'p.svg'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const m = /anomalies (\d+)\s+incidents (\d+)/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  const [anomalies, incidents] = [Number(m[1]), Number(m[2])];
+
+  // --scores-csv: exactly one row per packet, frames 1..n as tshark numbers them
+  const scores = parseCsv(readFileSync(path.join(dir, 's.csv'), 'utf8'));
+  assert.deepEqual(scores[0], ['frame', 'timestamp', 'score']);
+  const n = tsharkCount(pcap);
+  assert.equal(scores.length - 1, n);
+  assert.deepEqual(scores.slice(1).map((row) => Number(row[0])), Array.from({ length: n }, (_, i) => i + 1));
+  const score = (f: number) => Number(scores[f][2]);
+  for (let f = 1; f <= n; f++) assert.ok(score(f) >= 0 && score(f) <= 1, `frame ${f} score ${score(f)}`);
+
+  // the remote shell over TCP/53 (frames 14–38) scores above the ordinary DNS queries (2–10)
+  const mean = (a: number, b: number) => { let s = 0; for (let f = a; f <= b; f++) s += score(f); return s / (b - a + 1); };
+  assert.ok(mean(14, 38) > mean(2, 10), `shell ${mean(14, 38)} vs dns ${mean(2, 10)}`);
+
+  // SQLite, CSV, JSONL and the summary agree
+  const db = new Database(path.join(dir, 'a.db'), { readonly: true });
+  const run = db.prepare('SELECT * FROM runs').get() as { id: number; packets: number; anomalies: number; incidents: number; status: string };
+  assert.equal(run.status, 'finished');
+  assert.equal(run.packets, n);
+  assert.equal(run.anomalies, anomalies);
+  assert.equal(run.incidents, incidents);
+  const dbRows = (db.prepare('SELECT COUNT(*) AS c FROM anomalies').get() as { c: number }).c;
+  assert.equal(dbRows, anomalies);
+  assert.equal((db.prepare('SELECT COUNT(*) AS c FROM incidents').get() as { c: number }).c, incidents);
+  // every anomaly row is a packet whose score in scores.csv reached the threshold
+  for (const a of db.prepare('SELECT frame, score, threshold FROM anomalies').all() as Array<{ frame: number; score: number; threshold: number }>) {
+    assert.ok(Math.abs(score(a.frame) - a.score) < 1e-5 && a.score >= a.threshold);
+  }
+  db.close();
+  const csv = parseCsv(readFileSync(path.join(dir, 'a.csv'), 'utf8'));
+  assert.equal(csv.length - 1, anomalies);
+  const jsonl = readFileSync(path.join(dir, 'a.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.equal(jsonl.filter((o) => o.type === 'anomaly').length, anomalies);
+  assert.ok(readFileSync(path.join(dir, 'p.svg'), 'utf8').startsWith('<svg'));
+});
+
+test('the README example queries run against a replay database', { skip: SKIP_NO_SAMPLES }, () => {
+  const dir = tempDir('queries');
+  const r = runCli(['replay', sample('nmap-vsn.pcap'), sample('dns-remoteshell.pcap'), '--db', 'q.db', '--no-csv', '--threshold', '0.01', '--quiet'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const readme = readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
+  const queries = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)].map((q) => q[1]);
+  assert.ok(queries.length >= 5, `README has ${queries.length} sql blocks`);
+  const db = new Database(path.join(dir, 'q.db'), { readonly: true });
+  const total = (db.prepare('SELECT COUNT(*) AS c FROM anomalies').get() as { c: number }).c;
+  assert.ok(total > 0);
+  // "today" in a query means the day of the newest capture packet here (the samples are old)
+  const day = (db.prepare("SELECT date(MAX(ts), 'unixepoch') AS d FROM anomalies").get() as { d: string }).d;
+  for (const raw of queries) {
+    const q = raw.replace(/'now'/g, `'${day}'`);
+    const out = execFileSync('sqlite3', ['-header', '-csv', path.join(dir, 'q.db'), q], { encoding: 'utf8' });
+    assert.ok(out.trim().split('\n').length >= 2, `query returned no rows:\n${q}\n${out}`);
+  }
+  // "top source hosts" (the first query) counts every anomaly row, whatever its source
+  const first = execFileSync('sqlite3', ['-csv', path.join(dir, 'q.db'), queries[0].replace(/LIMIT \d+/i, '')], { encoding: 'utf8' });
+  const sum = first.trim().split('\n').reduce((s, line) => s + Number(line.split(',')[1]), 0);
+  assert.equal(sum, total);
+  db.close();
+});
+
+test('an unwritable output fails before any work, with exit code 5', { skip: SKIP_NO_SAMPLES }, () => {
+  const r = runCli(['replay', sample('dns.cap'), '--db', '/proc/nope/a.db']);
+  assert.equal(r.code, 5);
+  assert.match(r.stderr, /LLN_E_OUTPUT: cannot write \/proc\/nope\/a.db/);
+  assert.doesNotMatch(r.stderr, /model /); // the model was never loaded
+});
+
+test('a missing capture fails with a one-line error and exit code 3', () => {
+  const r = runCli(['replay', '/nonexistent/x.pcap', '--no-db', '--no-csv']);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /LLN_E_NOT_FOUND/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+});
+
+test('a truncated capture scores every complete packet and says what was cut', { skip: SKIP_NO_SAMPLES }, () => {
+  const dir = tempDir('trunc');
+  const bytes = readFileSync(sample('telnet-raw.pcap'));
+  const { writeFileSync } = require('node:fs') as typeof import('node:fs');
+  const cut = path.join(dir, 'cut.pcap');
+  writeFileSync(cut, bytes.subarray(0, bytes.length - 30));
+  const complete = Number(execFileSync('tshark', ['-r', cut, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length);
+  const r = runCli(['replay', cut, '--no-db', '--no-csv', '--scores-csv', 's.csv', '--quiet'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /LLN_E_TRUNCATED/);
+  const rows = readFileSync(path.join(dir, 's.csv'), 'utf8').trim().split('\n').length - 1;
+  assert.ok(rows === complete || rows === complete - 1, `${rows} scored vs tshark ${complete}`);
+  assert.ok(existsSync(path.join(dir, 's.csv')));
+});
