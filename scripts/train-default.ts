@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const tmp = DEFAULT_MODEL_DIR + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
-    files, epochs, batchSize: 64, validationSplit: 0.2, learningRate: 0.001, window: 32, stride: 16, trainStride: 4,
+    files, epochs, batchSize: 64, validationSplit: 0.2, learningRate: 0.001, window: 32, stride: 16, trainStride: 8,
     patience: 4, targetFpr: 0.005, synthetic: true, seed: 1, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.

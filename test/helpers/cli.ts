@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths';
 
-/** The compiled CLI next to this compiled test (dist*/src/cli/main.js). */
+/** The compiled CLI beside this compiled test (<outDir>/src/cli/main.js). */
 export const CLI = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 export const DEFAULT_MODEL = path.join(PACKAGE_ROOT, 'models', 'default');
 

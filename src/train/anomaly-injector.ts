@@ -1,0 +1,283 @@
+import type { DecodedPacket } from '../capture/decode/decoded-packet';
+import { LlnError } from '../errors';
+import { SeededRandom } from './seeded-random';
+import {
+  PacketBase, arpPacket, dnsInfo, dnsMessageLen, icmpPacket, notDns, resizePayload, retime, tcpPacket, udpPacket,
+} from '../generator/decoded-packet-factory';
+import { StreamProfile, profileStream } from '../generator/stream-profile';
+
+/** Documented in docs/training.md (one line each); keep the two lists in step. */
+export const INJECTION_KINDS = [
+  'port-scan', 'flood', 'dns-mismatch', 'dns-tunnel', 'arp-spoof', 'foreign-port', 'size-shift', 'timing-burst', 'ttl-anomaly', 'icmp-sweep',
+] as const;
+export type InjectionKind = (typeof INJECTION_KINDS)[number];
+
+export interface InjectionOptions {
+  seed: number;
+  /** Fraction of segments (runs of SEGMENT_PACKETS real packets) that get an anomaly. Default 0.15. */
+  rate?: number;
+  kinds?: InjectionKind[];
+}
+
+export interface InjectedSegment {
+  kind: InjectionKind;
+  /** 0-based indices into the output packets of the first and last packet labelled 1. */
+  startIndex: number;
+  endIndex: number;
+}
+
+export interface InjectionResult {
+  packets: DecodedPacket[];
+  /** 1 = injected or modified packet. */
+  labels: Uint8Array;
+  segments: InjectedSegment[];
+}
+
+export const SEGMENT_PACKETS = 64;
+const SYN = 2, RST = 4, ACK = 16, PSH = 8, FIN = 1;
+
+interface Item { p: DecodedPacket; label: number; seg: number; order: number }
+
+/**
+ * Makes a labelled anomalous variant of a real, benign packet stream: the stream is cut into
+ * segments of SEGMENT_PACKETS packets, `rate` of them are picked, and each gets one seeded
+ * transformation (inserted attack packets, or modified real ones). Addresses, MACs, TTLs and
+ * ports come from the stream itself so the attack happens "inside" the user's network.
+ */
+export function injectAnomalies(packets: DecodedPacket[], opts: InjectionOptions): InjectionResult {
+  const rate = opts.rate ?? 0.15;
+  const kinds = opts.kinds ?? [...INJECTION_KINDS];
+  if (!(rate > 0 && rate <= 1)) throw new LlnError('LLN_E_USAGE', `injection rate must be in (0, 1], got ${rate}`);
+  if (kinds.length === 0 || kinds.some((k) => !INJECTION_KINDS.includes(k))) {
+    throw new LlnError('LLN_E_USAGE', `injection kinds must be some of ${INJECTION_KINDS.join(', ')}`);
+  }
+  const rng = new SeededRandom(opts.seed);
+  const prof = profileStream(packets, rng);
+  const items: Item[] = [];
+  let order = 0;
+  const segCount = Math.ceil(packets.length / SEGMENT_PACKETS);
+  const chosen = new Set(rng.shuffle([...Array(segCount).keys()]).slice(0, Math.max(segCount > 0 ? 1 : 0, Math.round(rate * segCount))));
+  const segKinds: InjectionKind[] = [];
+  for (let s = 0; s < segCount; s++) {
+    const seg = packets.slice(s * SEGMENT_PACKETS, (s + 1) * SEGMENT_PACKETS).map((p) => ({ ...p, dns: p.dns ? { ...p.dns } : null }));
+    const labels = new Uint8Array(seg.length);
+    let injected: DecodedPacket[] = [];
+    let segIndex = -1;
+    if (chosen.has(s)) {
+      segIndex = segKinds.length;
+      const t0 = seg[0].ts;
+      const start = t0 + rng.next() * Math.max(0, seg[seg.length - 1].ts - t0);
+      const kind = rng.pick(kinds);
+      const applied = applyKind(kind, rng, prof, seg, labels, start) ?? applyKind('port-scan', rng, prof, seg, labels, start)!;
+      segKinds.push(applied.kind);
+      injected = applied.injected;
+    }
+    for (let i = 0; i < seg.length; i++) items.push({ p: seg[i], label: labels[i], seg: labels[i] ? segIndex : -1, order: order++ });
+    for (const p of injected) items.push({ p, label: 1, seg: segIndex, order: order++ });
+  }
+  items.sort((a, b) => a.p.ts - b.p.ts || a.order - b.order);
+  const out: DecodedPacket[] = new Array(items.length);
+  const labels = new Uint8Array(items.length);
+  const segments: InjectedSegment[] = segKinds.map((kind) => ({ kind, startIndex: -1, endIndex: -1 }));
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    it.p.frame = i + 1;
+    out[i] = it.p;
+    labels[i] = it.label;
+    if (it.seg >= 0) {
+      const g = segments[it.seg];
+      if (g.startIndex < 0) g.startIndex = i;
+      g.endIndex = i;
+    }
+  }
+  return { packets: out, labels, segments: segments.filter((g) => g.startIndex >= 0) };
+}
+
+type Applied = { kind: InjectionKind; injected: DecodedPacket[] } | null;
+
+function applyKind(kind: InjectionKind, rng: SeededRandom, prof: StreamProfile, seg: DecodedPacket[], labels: Uint8Array, start: number): Applied {
+  const out: DecodedPacket[] = [];
+  let t = start;
+  const base = (srcIp: string | null, dstIp: string | null): PacketBase =>
+    ({ ts: t, tsDigits: prof.tsDigits, source: prof.source, srcMac: prof.macFor(srcIp), dstMac: prof.macFor(dstIp) });
+  const tcpSession = (client: string, server: string, cport: number, sport: number, exchanges: Array<[boolean, number]>): void => {
+    const cTtl = prof.ttlOf(client), sTtl = prof.ttlOf(server);
+    let cs = rng.u32(), ss = rng.u32();
+    const rtt = 0.001 + rng.exp(1 / 0.02);
+    out.push(tcpPacket(base(client, server), client, server, cTtl, cport, sport, SYN, cs, 0, 64240, 0, 12));
+    t += rtt; out.push(tcpPacket(base(server, client), server, client, sTtl, sport, cport, SYN | ACK, ss, cs + 1, 65160, 0, 12));
+    cs++; ss++;
+    t += 0.0001; out.push(tcpPacket(base(client, server), client, server, cTtl, cport, sport, ACK, cs, ss, 502, 0));
+    for (const [fromClient, len] of exchanges) {
+      t += 0.001 + rng.exp(1 / 0.2);
+      if (fromClient) { out.push(tcpPacket(base(client, server), client, server, cTtl, cport, sport, PSH | ACK, cs, ss, 502, len)); cs += len; }
+      else { out.push(tcpPacket(base(server, client), server, client, sTtl, sport, cport, PSH | ACK, ss, cs, 509, len)); ss += len; }
+      t += 0.0002;
+      out.push(fromClient ? tcpPacket(base(server, client), server, client, sTtl, sport, cport, ACK, ss, cs, 509, 0)
+        : tcpPacket(base(client, server), client, server, cTtl, cport, sport, ACK, cs, ss, 502, 0));
+    }
+    t += 0.01; out.push(tcpPacket(base(client, server), client, server, cTtl, cport, sport, FIN | ACK, cs, ss, 502, 0));
+    t += rtt; out.push(tcpPacket(base(server, client), server, client, sTtl, sport, cport, FIN | ACK, ss, cs + 1, 509, 0));
+    t += 0.0001; out.push(tcpPacket(base(client, server), client, server, cTtl, cport, sport, ACK, cs + 1, ss + 1, 502, 0));
+  };
+  switch (kind) {
+    case 'port-scan': {
+      const attacker = rng.pick(prof.internal);
+      const target = prof.otherHost(attacker);
+      const sport = rng.range(40000, 60000);
+      const ports = rng.shuffle(Array.from({ length: 1024 }, (_, i) => i + 1)).slice(0, rng.range(30, 120));
+      for (const port of ports) {
+        const seq = rng.u32();
+        out.push(tcpPacket(base(attacker, target), attacker, target, prof.ttlOf(attacker), sport, port, SYN, seq, 0, 1024, 0, 4));
+        t += 0.0001 + rng.next() * 0.0004;
+        if (prof.ports.has(port) && rng.chance(0.5)) {
+          out.push(tcpPacket(base(target, attacker), target, attacker, prof.ttlOf(target), port, sport, SYN | ACK, rng.u32(), seq + 1, 64240, 0, 4));
+          out.push(tcpPacket(base(attacker, target), attacker, target, prof.ttlOf(attacker), sport, port, RST, seq + 1, 0, 0, 0));
+        } else {
+          out.push(tcpPacket(base(target, attacker), target, attacker, prof.ttlOf(target), port, sport, RST | ACK, 0, seq + 1, 0, 0));
+        }
+        t += 0.0002 + rng.exp(1 / 0.001);
+      }
+      break;
+    }
+    case 'flood': {
+      const target = rng.pick(prof.internal);
+      const udp = rng.chance(0.4);
+      const port = udp ? rng.range(1024, 65535) : rng.pick(prof.serverPortsOf(target));
+      const n = rng.range(100, 400);
+      for (let i = 0; i < n; i++) {
+        const src = prof.newExternalIp();
+        const b = { ...base(null, target), srcMac: prof.gatewayMac };
+        out.push(udp ? udpPacket(b, src, target, rng.range(40, 250), rng.range(1024, 65535), port, rng.range(0, 1400))
+          : tcpPacket(b, src, target, rng.range(40, 250), rng.range(1024, 65535), port, SYN, rng.u32(), 0, 512 * rng.range(1, 64), 0));
+        t += rng.exp(1 / 0.0003);
+      }
+      break;
+    }
+    case 'dns-mismatch': {
+      const host = rng.pick(prof.internal);
+      const peer = rng.chance(0.5) ? prof.dnsServer : prof.newExternalIp();
+      if (rng.chance(0.5)) {
+        const ex: Array<[boolean, number]> = [];
+        for (let i = rng.range(5, 20); i > 0; i--) ex.push([false, rng.range(5, 40)], [true, rng.range(40, 1400)]);
+        tcpSession(host, peer, prof.ephemeralPort(), 53, ex);
+      } else {
+        const cport = prof.ephemeralPort();
+        for (let i = rng.range(10, 40); i > 0; i--) {
+          const fromHost = i % 2 === 0;
+          out.push(fromHost ? udpPacket(base(host, peer), host, peer, prof.ttlOf(host), cport, 53, rng.range(40, 400), notDns())
+            : udpPacket(base(peer, host), peer, host, prof.ttlOf(peer), 53, cport, rng.range(5, 60), notDns()));
+          t += 0.01 + rng.exp(1 / 0.3);
+        }
+      }
+      break;
+    }
+    case 'dns-tunnel': {
+      const host = rng.pick(prof.internal);
+      const domain = `${randomLabel(rng, 3, 8)}.${rng.pick(['net', 'com', 'info', 'xyz'])}`;
+      for (let i = rng.range(20, 60); i > 0; i--) {
+        const labels: string[] = [];
+        for (let k = rng.range(2, 3); k > 0; k--) labels.push(randomLabel(rng, 30, 63));
+        const qname = `${labels.join('.')}.${domain}`;
+        const id = rng.int(65536), cport = prof.ephemeralPort(), qtype = rng.pick([16, 16, 16, 10, 5]);
+        const s = prof.dnsServer;
+        out.push(udpPacket(base(host, s), host, s, prof.ttlOf(host), cport, 53, dnsMessageLen(qname, 11), dnsInfo(id, false, qname, qtype, 0)));
+        t += 0.005 + rng.exp(1 / 0.03);
+        out.push(udpPacket(base(s, host), s, host, prof.ttlOf(s), 53, cport, dnsMessageLen(qname, 12 + rng.range(100, 250)), dnsInfo(id, true, qname, qtype, 1)));
+        t += rng.exp(1 / 0.05);
+      }
+      break;
+    }
+    case 'arp-spoof': {
+      if (prof.gatewayMac === null) return null;
+      const attackerMac = rng.chance(0.7) ? prof.macFor(rng.pick(prof.internal)) ?? prof.newMac() : prof.newMac();
+      const claimed = prof.gatewayIp;
+      for (let i = rng.range(10, 40); i > 0; i--) {
+        const gratuitous = rng.chance(0.2);
+        const victim = rng.pick(prof.internal);
+        const b = { ts: t, tsDigits: prof.tsDigits, source: prof.source, srcMac: attackerMac, dstMac: gratuitous ? 'ff:ff:ff:ff:ff:ff' : prof.macFor(victim) };
+        out.push(arpPacket(b, 2, attackerMac, claimed, gratuitous ? claimed : victim));
+        t += rng.exp(1 / 0.05);
+      }
+      break;
+    }
+    case 'foreign-port': {
+      const host = rng.pick(prof.internal);
+      const peer = prof.newExternalIp();
+      const port = rng.chance(0.5) ? rng.pick([4444, 6667, 31337, 1337, 5555, 12345, 2323, 9001]) : prof.unseenPort();
+      for (let s = rng.range(1, 4); s > 0; s--) {
+        const ex: Array<[boolean, number]> = [];
+        for (let i = rng.range(2, 6); i > 0; i--) ex.push([rng.chance(0.5), rng.range(20, 1400)]);
+        tcpSession(host, peer, prof.ephemeralPort(), port, ex);
+        t += rng.exp(1 / 0.5);
+      }
+      break;
+    }
+    case 'size-shift': {
+      const key = (p: DecodedPacket) => `${p.srcIp}|${p.dstIp}|${p.srcPort}|${p.dstPort}|${p.ipProto}`;
+      const counts = new Map<string, number>();
+      for (const p of seg) if (p.payloadLen > 0 && p.srcPort >= 0) counts.set(key(p), (counts.get(key(p)) ?? 0) + 1);
+      if (counts.size === 0) return null;
+      const flow = [...counts].sort((a, b) => b[1] - a[1])[0][0];
+      const factor = rng.chance(0.5) ? 3 + rng.next() * 5 : 0.05 + rng.next() * 0.15;
+      seg.forEach((p, i) => {
+        if (p.payloadLen <= 0 || key(p) !== flow) return;
+        const max = p.ipProto === 6 ? 1460 : 1472;
+        let n = Math.max(1, Math.min(max, Math.round(p.payloadLen * factor)));
+        if (n === p.payloadLen) n = n === max ? n - 1 : n + 1;
+        resizePayload(p, n);
+        labels[i] = 1;
+      });
+      break;
+    }
+    case 'timing-burst': {
+      const t0 = seg[0].ts;
+      if (seg.length < 3 || seg[seg.length - 1].ts - t0 <= 0) return null;
+      const f = 20 + rng.next() * 480;
+      for (let i = 1; i < seg.length; i++) {
+        retime(seg[i], t0 + (seg[i].ts - t0) / f);
+        labels[i] = 1;
+      }
+      break;
+    }
+    case 'ttl-anomaly': {
+      const ipPkts = seg.filter((p) => p.srcIp !== null && p.ttl >= 0);
+      if (ipPkts.length === 0) return null;
+      const src = rng.pick(ipPkts).srcIp;
+      const low = rng.chance(0.5);
+      seg.forEach((p, i) => {
+        if (p.srcIp !== src || p.ttl < 0) return;
+        // Far from the host's usual TTL either way (and never equal to it).
+        p.ttl = (low || p.ttl > 200) && p.ttl > 8 ? rng.range(1, 4) : Math.min(255, p.ttl + rng.range(60, 120));
+        labels[i] = 1;
+      });
+      break;
+    }
+    case 'icmp-sweep': {
+      const host = prof.internal.find((h) => !h.includes(':') && rng.chance(0.5)) ?? prof.internal.find((h) => !h.includes(':'));
+      if (!host) return null;
+      const prefix = host.slice(0, host.lastIndexOf('.') + 1);
+      const first = rng.range(1, 50);
+      for (let k = first; k < Math.min(255, first + rng.range(20, 200)); k++) {
+        const dst = prefix + k;
+        if (dst === host) continue;
+        out.push(icmpPacket(base(host, dst), host, dst, prof.ttlOf(host), 8, 0, 0));
+        if (prof.knownHosts.has(dst)) {
+          t += 0.0002 + rng.next() * 0.001;
+          out.push(icmpPacket(base(dst, host), dst, host, prof.ttlOf(dst), 0, 0, 0));
+        }
+        t += 0.001 + rng.exp(1 / 0.003);
+      }
+      break;
+    }
+  }
+  return { kind, injected: out };
+}
+
+const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+function randomLabel(rng: SeededRandom, min: number, max: number): string {
+  let s = '';
+  for (let n = rng.range(min, max); n > 0; n--) s += B32[rng.int(32)];
+  return s;
+}

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DecodedPacket } from '../src/capture/decode/decoded-packet';
+import { readAllPackets } from '../src/pipeline/read-packets';
+import { INJECTION_KINDS, injectAnomalies } from '../src/train/anomaly-injector';
+import { sample, SKIP_NO_SAMPLES } from './helpers/samples';
+
+const real = SKIP_NO_SAMPLES ? Promise.resolve([] as DecodedPacket[]) : readAllPackets([sample('nb6-startup.pcap'), sample('http.cap'), sample('dns.cap')]).then((r) => r.packets);
+
+function stripFrame(p: DecodedPacket): Omit<DecodedPacket, 'frame'> {
+  const { frame: _f, ...rest } = p;
+  return rest;
+}
+
+test('same seed → same output; different seed → different', { skip: SKIP_NO_SAMPLES }, async () => {
+  const pk = await real;
+  const a = injectAnomalies(pk, { seed: 11 });
+  const b = injectAnomalies(pk, { seed: 11 });
+  const c = injectAnomalies(pk, { seed: 12 });
+  assert.deepEqual(a.packets, b.packets);
+  assert.deepEqual(a.labels, b.labels);
+  assert.deepEqual(a.segments, b.segments);
+  assert.notDeepEqual(a.labels, c.labels);
+});
+
+test('every kind: frames 1..n, time order, untouched packets labelled 0, injected/modified labelled 1', { skip: SKIP_NO_SAMPLES }, async () => {
+  const pk = await real;
+  const originals = new Map(pk.map((p) => [JSON.stringify(stripFrame(p)), 0]));
+  for (const p of pk) originals.set(JSON.stringify(stripFrame(p)), (originals.get(JSON.stringify(stripFrame(p))) ?? 0) + 1);
+  for (const kind of INJECTION_KINDS) {
+    const r = injectAnomalies(pk, { seed: 5, rate: 0.3, kinds: [kind] });
+    assert.equal(r.labels.length, r.packets.length);
+    assert.ok(r.segments.length > 0, `${kind}: no segment`);
+    let ones = 0;
+    r.packets.forEach((p, i) => {
+      assert.equal(p.frame, i + 1);
+      if (i > 0) assert.ok(p.ts >= r.packets[i - 1].ts, `${kind}: time goes back at ${i}`);
+      assert.equal(p.ts, p.tsSec + p.tsNsec / 1e9);
+      assert.deepEqual(Object.keys(p), Object.keys(pk[0]), `${kind}: packet shape differs from decoded packets`);
+      const untouched = originals.has(JSON.stringify(stripFrame(p)));
+      if (r.labels[i] === 0) assert.ok(untouched, `${kind}: packet ${i} labelled 0 but changed`);
+      else {
+        ones++;
+        assert.ok(!untouched || kind === 'timing-burst', `${kind}: packet ${i} labelled 1 but identical to a real packet`);
+      }
+      if (r.labels[i] === 1 && p.ipTotalLen >= 0) {
+        assert.ok(p.origLen >= p.ipTotalLen + (p.linkType === 1 ? 14 : 0) && p.capLen <= p.origLen, `${kind}: frame shorter than its IP packet`);
+        if (p.ipProto === 6) assert.equal(p.ipTotalLen, p.ipHeaderLen + p.tcpHeaderLen + p.payloadLen, `${kind}: TCP lengths`);
+        if (p.ipProto === 17) assert.equal(p.ipTotalLen, p.ipHeaderLen + 8 + p.payloadLen, `${kind}: UDP lengths`);
+      }
+    });
+    assert.ok(ones > 0, `${kind}: nothing labelled`);
+    for (const s of r.segments) {
+      assert.equal(s.kind, kind === 'size-shift' || kind === 'timing-burst' || kind === 'ttl-anomaly' || kind === 'arp-spoof' || kind === 'icmp-sweep' ? s.kind : kind);
+      assert.equal(r.labels[s.startIndex], 1);
+      assert.equal(r.labels[s.endIndex], 1);
+    }
+    const insertions = ['port-scan', 'flood', 'dns-mismatch', 'dns-tunnel', 'foreign-port', 'icmp-sweep'];
+    if (insertions.includes(kind)) assert.ok(r.packets.length > pk.length, `${kind}: nothing inserted`);
+    else assert.equal(r.labels.reduce((s, x) => s + x, 0) > 0, true);
+  }
+});
+
+test('attacks use the stream\'s own hosts and look like the attack', { skip: SKIP_NO_SAMPLES }, async () => {
+  const pk = await real;
+  const hosts = new Set(pk.flatMap((p) => [p.srcIp, p.dstIp, p.arpSenderIp]).filter((x) => x !== null));
+  const scan = injectAnomalies(pk, { seed: 1, kinds: ['port-scan'] });
+  const injected = scan.packets.filter((_, i) => scan.labels[i] === 1);
+  assert.ok(injected.every((p) => p.ipProto === 6 && hosts.has(p.srcIp!) && hosts.has(p.dstIp!)));
+  const syns = injected.filter((p) => p.tcpFlags === 2);
+  assert.ok(new Set(syns.map((p) => p.dstPort)).size >= 30, 'a scan touches many ports');
+  const tun = injectAnomalies(pk, { seed: 1, kinds: ['dns-tunnel'] });
+  const q = tun.packets.filter((p, i) => tun.labels[i] === 1 && p.dns?.valid && !p.dns.isResponse);
+  assert.ok(q.length >= 20 && q.every((p) => p.dns!.qname.length > 60 && p.dstPort === 53));
+  const mis = injectAnomalies(pk, { seed: 2, kinds: ['dns-mismatch'] });
+  assert.ok(mis.packets.some((p, i) => mis.labels[i] === 1 && p.dns !== null && p.dns.valid === false));
+  const arp = injectAnomalies(pk, { seed: 3, kinds: ['arp-spoof'] });
+  assert.ok(arp.packets.filter((_, i) => arp.labels[i] === 1).every((p) => p.arpOp === 2 && p.l3 === 'arp'));
+});
+
+test('rejects a bad rate or unknown kind', () => {
+  assert.throws(() => injectAnomalies([], { seed: 1, rate: 0 }), /rate/);
+  assert.throws(() => injectAnomalies([], { seed: 1, kinds: ['nope' as never] }), /kinds/);
+  assert.deepEqual(injectAnomalies([], { seed: 1 }).packets, []);
+});
