@@ -1,0 +1,183 @@
+import type { DecodedPacket } from '../capture/decode/decoded-packet';
+import { ContextTable } from './context-table';
+import type { ContextOptions } from './context-options';
+import { resolveContextOptions } from './context-options';
+import {
+  DC_SIZE, DS_SIZE, dcCorrelation, dcCovariance, dcInit, dcMagnitude, dcRadius, dcUpdate,
+  dsInit, dsMean, dsUpdate, dsVariance, dsWeightAt, DampedStats,
+} from './damped-stats';
+import { FEATURE_INDEX as I } from './schema';
+
+/** Time scales (λ per second, half-life 1/λ s). See docs/features.md. */
+const L_FAST = 5;
+const L_MID = 1;
+const L_SLOW = 0.1;
+/** Inter-arrival times go into the vector in µs, capped so a wild timestamp stays finite. */
+const MAX_IAT_S = 1e7;
+const FLOW_INDEX_CAP = 1000;
+
+// Host slot: five 1-D streams (rate λ=5, rate λ=0.1, size λ=1, new-destination and new-flow events λ=1).
+const H_FAST = 0;
+const H_SLOW = H_FAST + DS_SIZE;
+const H_SIZE = H_SLOW + DS_SIZE;
+const H_NEWDST = H_SIZE + DS_SIZE;
+const H_NEWFLOW = H_NEWDST + DS_SIZE;
+const HOST_STRIDE = H_NEWFLOW + DS_SIZE;
+// Channel slot: two-direction size stats, inter-arrival (jitter) stats, time of last packet.
+const C_SIZE = 0;
+const C_JIT = DC_SIZE;
+const C_TLAST = C_JIT + DS_SIZE;
+const CHAN_STRIDE = C_TLAST + 1;
+// Socket slot: size stats, jitter stats, time of last packet, packets, bytes.
+const S_SIZE = 0;
+const S_JIT = DS_SIZE;
+const S_TLAST = 2 * DS_SIZE;
+const S_PKTS = S_TLAST + 1;
+const S_BYTES = S_TLAST + 2;
+const SOCK_STRIDE = S_TLAST + 3;
+
+function initHost(a: Float64Array, b: number): void {
+  for (let i = 0; i < HOST_STRIDE; i += DS_SIZE) dsInit(a, b + i);
+}
+function initChannel(a: Float64Array, b: number): void {
+  dcInit(a, b + C_SIZE);
+  dsInit(a, b + C_JIT);
+  a[b + C_TLAST] = -Infinity;
+}
+function initSocket(a: Float64Array, b: number): void {
+  dsInit(a, b + S_SIZE);
+  dsInit(a, b + S_JIT);
+  a[b + S_TLAST] = -Infinity;
+  a[b + S_PKTS] = 0;
+  a[b + S_BYTES] = 0;
+}
+
+/**
+ * Per-host, per-channel, per-socket and global damped statistics, in bounded tables.
+ * One call per packet, O(1): three table lookups and a few dozen flops, no allocation but the keys.
+ */
+export class ContextTracker {
+  private readonly hosts: ContextTable;
+  private readonly channels: ContextTable;
+  private readonly sockets: ContextTable;
+  private readonly global = new DampedStats(L_MID);
+  private readonly globalNewHost = new DampedStats(L_MID);
+  private readonly globalNewFlow = new DampedStats(L_MID);
+  private tPrev = -Infinity;
+
+  constructor(opts?: ContextOptions) {
+    const o = resolveContextOptions(opts);
+    this.hosts = new ContextTable(o.maxHosts, HOST_STRIDE, initHost);
+    this.channels = new ContextTable(o.maxChannels, CHAN_STRIDE, initChannel);
+    this.sockets = new ContextTable(o.maxSockets, SOCK_STRIDE, initSocket);
+  }
+
+  stats(): { hosts: number; channels: number; sockets: number; evictions: number } {
+    return {
+      hosts: this.hosts.size,
+      channels: this.channels.size,
+      sockets: this.sockets.size,
+      evictions: this.hosts.evictions + this.channels.evictions + this.sockets.evictions,
+    };
+  }
+
+  /** Update the state with packet p at time t (finite seconds) and write the context columns. */
+  write(p: DecodedPacket, t: number, out: Float32Array, o: number): void {
+    const size = p.origLen > 0 ? p.origLen : 0;
+    const src = p.srcIp ?? p.arpSenderIp ?? p.srcMac ?? '';
+    const dst = p.dstIp ?? p.arpTargetIp ?? p.dstMac ?? '';
+
+    // Global clock: the largest time seen, so a step backwards gives iat 0, never negative.
+    out[o + I.iat_global] = iatFeature(this.tPrev, t);
+    if (t > this.tPrev) this.tPrev = t;
+    this.global.update(size, t);
+    out[o + I.global_rate] = Math.log1p(this.global.w);
+
+    // Lookups first (each may grow its slab), then read the slabs.
+    let hb = this.hosts.find(src);
+    const newHost = hb < 0;
+    if (newHost) {
+      hb = this.hosts.insert(src);
+      this.globalNewHost.update(0, t);
+    }
+    // Channel: unordered host pair; direction 0 when src sorts first.
+    const forward = src <= dst;
+    const chanKey = forward ? src + '|' + dst : dst + '|' + src;
+    let cb = this.channels.find(chanKey);
+    const newChan = cb < 0;
+    if (newChan) cb = this.channels.insert(chanKey);
+    // Socket: bidirectional 5-tuple (or protocol + addresses without ports). Protocol and
+    // ports go in as single UTF-16 chars: number→decimal conversion was ~40% of the key cost.
+    const proto = p.ipProto >= 0 ? String.fromCharCode(p.ipProto) : p.l3 === 'arp' ? 'arp' : 'e' + p.etherType;
+    const sp = p.srcPort;
+    const dp = p.dstPort;
+    const spc = sp >= 0 ? String.fromCharCode(sp) : '';
+    const dpc = dp >= 0 ? String.fromCharCode(dp) : '';
+    const sockKey = forward && (src !== dst || sp <= dp)
+      ? proto + '|' + src + '|' + spc + '|' + dst + '|' + dpc
+      : proto + '|' + dst + '|' + dpc + '|' + src + '|' + spc;
+    let sb = this.sockets.find(sockKey);
+    const newSock = sb < 0;
+    if (newSock) {
+      sb = this.sockets.insert(sockKey);
+      this.globalNewFlow.update(0, t);
+    }
+
+    const h = this.hosts.slab;
+    dsUpdate(h, hb + H_FAST, L_FAST, size, t);
+    dsUpdate(h, hb + H_SLOW, L_SLOW, size, t);
+    dsUpdate(h, hb + H_SIZE, L_MID, size, t);
+    if (newChan) dsUpdate(h, hb + H_NEWDST, L_MID, 0, t);
+    if (newSock) dsUpdate(h, hb + H_NEWFLOW, L_MID, 0, t);
+    out[o + I.host_rate_fast] = Math.log1p(h[hb + H_FAST]);
+    out[o + I.host_rate_slow] = Math.log1p(h[hb + H_SLOW]);
+    out[o + I.host_size_mean] = Math.log1p(dsMean(h, hb + H_SIZE));
+    out[o + I.host_size_std] = Math.log1p(Math.sqrt(dsVariance(h, hb + H_SIZE)));
+    out[o + I.host_new_dst_rate] = Math.log1p(dsWeightAt(h, hb + H_NEWDST, L_MID, t));
+    out[o + I.host_new_flow_rate] = Math.log1p(dsWeightAt(h, hb + H_NEWFLOW, L_MID, t));
+
+    const c = this.channels.slab;
+    const dir = forward ? 0 : 1;
+    dcUpdate(c, cb + C_SIZE, L_MID, dir, size, t);
+    const cLast = c[cb + C_TLAST];
+    if (cLast !== -Infinity) dsUpdate(c, cb + C_JIT, L_MID, clampIat(t - cLast), t);
+    if (t > cLast) c[cb + C_TLAST] = t;
+    out[o + I.chan_rate] = Math.log1p(c[cb + C_SIZE + dir * DS_SIZE]);
+    out[o + I.chan_magnitude] = Math.log1p(dcMagnitude(c, cb + C_SIZE));
+    out[o + I.chan_radius] = Math.log1p(dcRadius(c, cb + C_SIZE));
+    const cov = dcCovariance(c, cb + C_SIZE);
+    out[o + I.chan_cov] = cov >= 0 ? Math.log1p(cov) : -Math.log1p(-cov);
+    out[o + I.chan_pcc] = dcCorrelation(c, cb + C_SIZE);
+    out[o + I.chan_jitter_mean] = Math.log1p(dsMean(c, cb + C_JIT) * 1e6);
+    out[o + I.chan_jitter_std] = Math.log1p(Math.sqrt(dsVariance(c, cb + C_JIT)) * 1e6);
+
+    const s = this.sockets.slab;
+    const sLast = s[sb + S_TLAST];
+    if (newSock) out[o + I.flow_first] = 1;
+    else {
+      out[o + I.iat_flow] = iatFeature(sLast, t);
+      dsUpdate(s, sb + S_JIT, L_MID, clampIat(t - sLast), t);
+    }
+    if (t > sLast) s[sb + S_TLAST] = t;
+    const pkts = ++s[sb + S_PKTS];
+    const bytes = (s[sb + S_BYTES] += size);
+    dsUpdate(s, sb + S_SIZE, L_MID, size, t);
+    out[o + I.flow_pkt_index] = Math.log1p(pkts < FLOW_INDEX_CAP ? pkts : FLOW_INDEX_CAP);
+    out[o + I.flow_bytes] = Math.log1p(bytes);
+    out[o + I.sock_rate] = Math.log1p(s[sb + S_SIZE]);
+    out[o + I.sock_size_mean] = Math.log1p(dsMean(s, sb + S_SIZE));
+    out[o + I.sock_size_std] = Math.log1p(Math.sqrt(dsVariance(s, sb + S_SIZE)));
+    out[o + I.sock_jitter_std] = Math.log1p(Math.sqrt(dsVariance(s, sb + S_JIT)) * 1e6);
+
+    out[o + I.global_new_host_rate] = Math.log1p(this.globalNewHost.weightAt(t));
+    out[o + I.global_new_flow_rate] = Math.log1p(this.globalNewFlow.weightAt(t));
+  }
+}
+
+function clampIat(dt: number): number {
+  return dt > 0 ? (dt < MAX_IAT_S ? dt : MAX_IAT_S) : 0;
+}
+
+function iatFeature(tPrev: number, t: number): number {
+  return tPrev === -Infinity ? 0 : Math.log1p(clampIat(t - tPrev) * 1e6);
+}

@@ -1,0 +1,156 @@
+import { LlnError } from '../errors';
+import type { FeatureSchema } from './schema';
+import { FEATURE_SCHEMA } from './schema';
+
+export const DEFAULT_CLIP = 8;
+/**
+ * A feature whose training std is below this is "constant": it scales to 0 at its training
+ * value, and any other value meets the clip (an unseen value is a strong signal, bounded).
+ */
+export const DEFAULT_STD_FLOOR = 1e-3;
+
+/** Streaming per-feature mean/std (Welford, float64). Non-finite inputs are skipped and counted. */
+export class ScalerFitter {
+  private readonly n: Float64Array;
+  private readonly mean: Float64Array;
+  private readonly m2: Float64Array;
+  nonFinite = 0;
+  rows = 0;
+
+  constructor(private readonly schema: FeatureSchema = FEATURE_SCHEMA) {
+    const f = schema.features.length;
+    this.n = new Float64Array(f);
+    this.mean = new Float64Array(f);
+    this.m2 = new Float64Array(f);
+  }
+
+  add(vec: Float32Array, offset: number): void {
+    const f = this.n.length;
+    for (let i = 0; i < f; i++) {
+      const x = vec[offset + i];
+      if (x - x !== 0) {
+        this.nonFinite++;
+        continue;
+      }
+      const n = ++this.n[i];
+      const d = x - this.mean[i];
+      this.mean[i] += d / n;
+      this.m2[i] += d * (x - this.mean[i]);
+    }
+    this.rows++;
+  }
+
+  finish(opts: { clip?: number; stdFloor?: number } = {}): Scaler {
+    const f = this.n.length;
+    const std = new Float64Array(f);
+    for (let i = 0; i < f; i++) std[i] = this.n[i] > 1 ? Math.sqrt(this.m2[i] / this.n[i]) : 0;
+    return new Scaler(this.schema, Float64Array.from(this.mean), std, opts.clip ?? DEFAULT_CLIP, opts.stdFloor ?? DEFAULT_STD_FLOOR, this.rows);
+  }
+}
+
+export interface ScalerJson {
+  kind: 'lln-scaler';
+  schemaVersion: string;
+  names: string[];
+  mean: number[];
+  std: number[];
+  clip: number;
+  stdFloor: number;
+  rows: number;
+}
+
+/** z = (x - mean) / max(std, floor), clipped to ±clip; never emits NaN/Infinity. */
+export class Scaler {
+  private readonly invStd: Float64Array;
+  /** Non-finite inputs seen by transform(), written as 0. */
+  nonFinite = 0;
+
+  constructor(
+    readonly schema: FeatureSchema,
+    readonly mean: Float64Array,
+    readonly std: Float64Array,
+    readonly clip: number,
+    readonly stdFloor: number,
+    readonly rows: number,
+  ) {
+    this.invStd = new Float64Array(std.length);
+    for (let i = 0; i < std.length; i++) this.invStd[i] = 1 / Math.max(std[i], stdFloor);
+  }
+
+  get featureCount(): number {
+    return this.mean.length;
+  }
+
+  /** Scale vec[offset .. offset+F) in place. */
+  transform(vec: Float32Array, offset: number): void {
+    const mean = this.mean;
+    const inv = this.invStd;
+    const f = mean.length;
+    const c = this.clip;
+    for (let i = 0; i < f; i++) {
+      const x = vec[offset + i];
+      let z = (x - mean[i]) * inv[i];
+      if (z - z !== 0) {
+        // NaN or ±Infinity input (the only ways z can be non-finite: mean/invStd are finite).
+        this.nonFinite++;
+        z = 0;
+      }
+      vec[offset + i] = z > c ? c : z < -c ? -c : z;
+    }
+  }
+
+  /** Each feature's z-score of a RAW vector, largest |z| first (for explanations). */
+  deviations(vec: Float32Array, offset: number): Array<{ name: string; z: number }> {
+    const out: Array<{ name: string; z: number }> = [];
+    const names = this.schema.features;
+    for (let i = 0; i < this.mean.length; i++) {
+      let z = (vec[offset + i] - this.mean[i]) * this.invStd[i];
+      if (z - z !== 0) z = 0;
+      out.push({ name: names[i].name, z: Math.max(-this.clip, Math.min(this.clip, z)) });
+    }
+    return out.sort((a, b) => Math.abs(b.z) - Math.abs(a.z));
+  }
+
+  toJSON(): ScalerJson {
+    return {
+      kind: 'lln-scaler',
+      schemaVersion: this.schema.version,
+      names: this.schema.features.map((f) => f.name),
+      mean: Array.from(this.mean),
+      std: Array.from(this.std),
+      clip: this.clip,
+      stdFloor: this.stdFloor,
+      rows: this.rows,
+    };
+  }
+
+  static fromJSON(obj: unknown, schema: FeatureSchema = FEATURE_SCHEMA): Scaler {
+    const bad = (what: string): never => {
+      throw new LlnError('LLN_E_MODEL', `scaler file is invalid (${what}); retrain the model or restore its scaler.json`);
+    };
+    if (typeof obj !== 'object' || obj === null) bad('not an object');
+    const j = obj as Partial<ScalerJson>;
+    if (j.kind !== 'lln-scaler') bad('kind is not lln-scaler');
+    if (typeof j.schemaVersion !== 'string' || !Array.isArray(j.names)) bad('schemaVersion/names missing');
+    const names = schema.features.map((f) => f.name);
+    const sameNames = j.names!.length === names.length && j.names!.every((n, i) => n === names[i]);
+    if (j.schemaVersion !== schema.version || !sameNames) {
+      throw new LlnError(
+        'LLN_E_SCHEMA_MISMATCH',
+        `model was trained with feature schema ${j.schemaVersion} (${j.names!.length} features) but this program computes schema ${schema.version} (${names.length} features)${j.schemaVersion === schema.version ? ' with different feature names' : ''}; retrain the model or use a matching lln-detect version`,
+      );
+    }
+    const nums = (a: unknown, what: string): Float64Array => {
+      if (!Array.isArray(a) || a.length !== names.length || !a.every((x) => typeof x === 'number' && Number.isFinite(x))) bad(`${what} must be ${names.length} finite numbers`);
+      return Float64Array.from(a as number[]);
+    };
+    const mean = nums(j.mean, 'mean');
+    const std = nums(j.std, 'std');
+    if (std.some((s) => s < 0)) bad('negative std');
+    const clip = j.clip;
+    const floor = j.stdFloor;
+    if (typeof clip !== 'number' || !(clip > 0) || !Number.isFinite(clip)) bad('clip must be a positive number');
+    if (typeof floor !== 'number' || !(floor > 0) || !Number.isFinite(floor)) bad('stdFloor must be a positive number');
+    return new Scaler(schema, mean, std, clip!, floor!, typeof j.rows === 'number' ? j.rows : 0);
+  }
+}

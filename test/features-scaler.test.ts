@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isLlnError } from '../src/errors';
+import { Scaler, ScalerFitter } from '../src/features/scaler';
+import { FEATURE_COUNT, FEATURE_SCHEMA, FeatureSchema } from '../src/features/schema';
+
+const F = FEATURE_COUNT;
+
+function fitted(): Scaler {
+  const fit = new ScalerFitter();
+  const v = new Float32Array(F);
+  for (let r = 0; r < 100; r++) {
+    for (let i = 0; i < F; i++) v[i] = i === 3 ? 7 : (r % 10) * (i + 1) * 0.5; // feature 3 constant
+    fit.add(v, 0);
+  }
+  return fit.finish();
+}
+
+test('scaler: Welford mean/std match the two-pass values', () => {
+  const s = fitted();
+  for (const i of [0, 5, F - 1]) {
+    const xs = Array.from({ length: 100 }, (_, r) => Math.fround((r % 10) * (i + 1) * 0.5));
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length);
+    assert.ok(Math.abs(s.mean[i] - m) < 1e-9, `mean ${i}`);
+    assert.ok(Math.abs(s.std[i] - sd) < 1e-9, `std ${i}`);
+  }
+  assert.equal(s.std[3], 0);
+});
+
+test('scaler: transform gives z, clips, constant feature gives 0 at its value, NaN/Infinity become 0 and are counted', () => {
+  const s = fitted();
+  const v = new Float32Array(F + 2);
+  for (let i = 0; i < F; i++) v[i + 2] = s.mean[i];
+  v[2 + 0] = s.mean[0] + 2 * s.std[0];
+  v[2 + 1] = 1e30;
+  v[2 + 4] = NaN;
+  v[2 + 5] = -Infinity;
+  s.transform(v, 2);
+  assert.ok(Math.abs(v[2] - 2) < 1e-5);
+  assert.equal(v[3], 8);
+  assert.equal(v[2 + 3], 0);
+  assert.equal(v[2 + 4], 0);
+  assert.equal(v[2 + 5], 0);
+  assert.equal(s.nonFinite, 2);
+  for (let i = 0; i < F; i++) assert.ok(Number.isFinite(v[i + 2]) && Math.abs(v[i + 2]) <= 8);
+  const w = new Float32Array(F);
+  for (let i = 0; i < F; i++) w[i] = s.mean[i];
+  w[3] = 8; // a constant feature moving is a clipped deviation, not Infinity
+  s.transform(w, 0);
+  assert.equal(w[3], 8);
+});
+
+test('scaler: deviations are sorted by |z| and named', () => {
+  const s = fitted();
+  const v = new Float32Array(F);
+  for (let i = 0; i < F; i++) v[i] = s.mean[i];
+  v[10] = s.mean[10] - 3 * s.std[10];
+  v[20] = s.mean[20] + 1 * s.std[20];
+  const d = s.deviations(v, 0);
+  assert.equal(d.length, F);
+  assert.equal(d[0].name, FEATURE_SCHEMA.features[10].name);
+  assert.ok(Math.abs(d[0].z + 3) < 1e-4);
+  assert.equal(d[1].name, FEATURE_SCHEMA.features[20].name);
+  for (let i = 1; i < d.length; i++) assert.ok(Math.abs(d[i - 1].z) >= Math.abs(d[i].z));
+});
+
+test('scaler: JSON round trip gives identical transforms', () => {
+  const s = fitted();
+  const back = Scaler.fromJSON(JSON.parse(JSON.stringify(s)));
+  const a = new Float32Array(F);
+  for (let i = 0; i < F; i++) a[i] = Math.sin(i) * 10;
+  const b = Float32Array.from(a);
+  s.transform(a, 0);
+  back.transform(b, 0);
+  assert.deepEqual(Array.from(a), Array.from(b));
+  assert.equal(back.clip, s.clip);
+  assert.equal(back.rows, 100);
+});
+
+test('scaler: refuses another schema version or names, naming both versions', () => {
+  const json = JSON.parse(JSON.stringify(fitted()));
+  const other: FeatureSchema = { version: '9.9.9', features: FEATURE_SCHEMA.features };
+  assert.throws(() => Scaler.fromJSON(json, other), (e: unknown) => {
+    assert.ok(isLlnError(e));
+    assert.equal(e.code, 'LLN_E_SCHEMA_MISMATCH');
+    assert.ok(e.message.includes('9.9.9') && e.message.includes(FEATURE_SCHEMA.version), e.message);
+    return true;
+  });
+  const renamed = { ...json, names: [...json.names].reverse() };
+  assert.throws(() => Scaler.fromJSON(renamed), (e: unknown) => isLlnError(e) && e.code === 'LLN_E_SCHEMA_MISMATCH');
+  assert.throws(() => Scaler.fromJSON({ ...json, mean: json.mean.slice(1) }), (e: unknown) => isLlnError(e) && e.code === 'LLN_E_MODEL');
+  assert.throws(() => Scaler.fromJSON('nope'), (e: unknown) => isLlnError(e) && e.code === 'LLN_E_MODEL');
+});
+
+test('scaler fitter: skips non-finite inputs instead of poisoning the mean', () => {
+  const fit = new ScalerFitter();
+  const v = new Float32Array(F).fill(1);
+  fit.add(v, 0);
+  v[0] = NaN;
+  fit.add(v, 0);
+  v[0] = 3;
+  fit.add(v, 0);
+  const s = fit.finish();
+  assert.equal(fit.nonFinite, 1);
+  assert.equal(s.mean[0], 2);
+  assert.ok(s.mean.every(Number.isFinite) && s.std.every(Number.isFinite));
+});
