@@ -1,0 +1,211 @@
+import { parseIp } from './community-id';
+import type { AnomalyInput, AnomalyRecord, IncidentRecord } from './records';
+
+export interface IncidentTrackerOptions {
+  /** An anomaly joins an open incident only if at most this many frames after its last one. */
+  gapFrames?: number;
+  /** ... and at most this many seconds after it. */
+  gapSeconds?: number;
+  /** Rows written per incident; beyond it rows are counted as suppressed. */
+  maxRowsPerIncident?: number;
+  /** Rows written per source host per minute of capture time; beyond it suppressed. */
+  maxRowsPerSourcePerMinute?: number;
+  /** Hosts / ports listed per incident (a spoofed-source flood would list millions). */
+  maxHostsPerIncident?: number;
+  maxPortsPerIncident?: number;
+}
+
+export interface TrackerTotals {
+  /** Anomalies fed to add(). Always == written + suppressed. */
+  fed: number;
+  written: number;
+  suppressed: number;
+  incidents: number;
+}
+
+interface OpenIncident {
+  rec: IncidentRecord;
+  hostSet: Set<string>;
+  portSet: Set<number>;
+  open: boolean;
+}
+
+/**
+ * Groups anomalous packets into incidents and rate-limits the rows written for a flood.
+ * Fed in frame order. An anomaly joins the most recently active open incident that shares a
+ * host with it (src or dst IP; MAC for non-IP) if it lies within gapFrames and gapSeconds of that
+ * incident's last anomaly; otherwise it opens a new incident. Incident ids are per run (1, 2, ...),
+ * assigned here so SQLite, CSV and JSON lines carry the same id without a database round trip.
+ * Rate-limited rows are not written but counted on the incident and in totals(): never lost silently.
+ */
+export class IncidentTracker {
+  private readonly gapFrames: number;
+  private readonly gapSeconds: number;
+  private readonly maxRowsPerIncident: number;
+  private readonly maxRowsPerSource: number;
+  private readonly maxHosts: number;
+  private readonly maxPorts: number;
+  /** Open incidents, least recently active first (re-inserted on each update) for O(1) expiry. */
+  private readonly open = new Map<number, OpenIncident>();
+  private readonly byHost = new Map<string, OpenIncident>();
+  private readonly dirty = new Set<OpenIncident>();
+  private readonly sourceRows = new Map<string, number>();
+  private sourceMinute = Number.NaN;
+  private nextId = 1;
+  private readonly counts: TrackerTotals = { fed: 0, written: 0, suppressed: 0, incidents: 0 };
+
+  constructor(options: IncidentTrackerOptions = {}) {
+    this.gapFrames = options.gapFrames ?? 1000;
+    this.gapSeconds = options.gapSeconds ?? 60;
+    this.maxRowsPerIncident = options.maxRowsPerIncident ?? 1000;
+    this.maxRowsPerSource = options.maxRowsPerSourcePerMinute ?? 600;
+    this.maxHosts = options.maxHostsPerIncident ?? 1000;
+    this.maxPorts = options.maxPortsPerIncident ?? 1000;
+  }
+
+  /** Assign the anomaly to an incident; write is the row to output, or null when rate-limited. */
+  add(input: AnomalyInput): { write: AnomalyRecord | null } {
+    this.advance(input.frame, input.ts);
+    const row = input as AnomalyRecord;
+    const a = input.srcIp ?? input.srcMac;
+    const b = input.dstIp ?? input.dstMac;
+    let inc = this.pick(a, b, row.frame, row.ts);
+    if (inc === null) inc = this.openIncident(row);
+    const r = inc.rec;
+    r.lastFrame = Math.max(r.lastFrame, row.frame);
+    r.startTs = Math.min(r.startTs, row.ts);
+    r.endTs = Math.max(r.endTs, row.ts);
+    r.packets++;
+    if (a) this.addHost(inc, a);
+    if (b) this.addHost(inc, b);
+    if (row.srcPort !== null && inc.portSet.size < this.maxPorts) inc.portSet.add(row.srcPort);
+    if (row.dstPort !== null && inc.portSet.size < this.maxPorts) inc.portSet.add(row.dstPort);
+    if (row.score > r.maxScore) {
+      r.maxScore = row.score;
+      r.attentionFrame = row.attentionFrame;
+      r.topFeatures = row.topFeatures;
+    }
+    this.open.delete(r.id);
+    this.open.set(r.id, inc);
+    this.dirty.add(inc);
+    row.incidentId = r.id;
+    this.counts.fed++;
+    if (this.allowRow(inc, a ?? '', row.ts)) {
+      r.anomalies++;
+      this.counts.written++;
+      return { write: row };
+    }
+    r.suppressed++;
+    this.counts.suppressed++;
+    return { write: null };
+  }
+
+  /** Progress of the packet stream (normal packets too): closes incidents whose gap has passed. */
+  advance(frame: number, ts: number): void {
+    for (const inc of this.open.values()) {
+      const r = inc.rec;
+      if (frame - r.lastFrame <= this.gapFrames && ts - r.endTs <= this.gapSeconds) break;
+      this.close(inc);
+    }
+  }
+
+  /** Incidents opened or changed since the last call, as snapshots for upsertIncidents(). */
+  drainUpdates(): IncidentRecord[] {
+    const out: IncidentRecord[] = [];
+    for (const inc of this.dirty) {
+      out.push({
+        ...inc.rec,
+        hosts: [...inc.hostSet].sort(compareHosts),
+        ports: [...inc.portSet].sort((x, y) => x - y),
+      });
+    }
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Close every open incident (end of run); returns the final pending updates. */
+  closeAll(): IncidentRecord[] {
+    for (const inc of [...this.open.values()]) this.close(inc);
+    return this.drainUpdates();
+  }
+
+  totals(): TrackerTotals {
+    return { ...this.counts };
+  }
+
+  openIncidents(): number {
+    return this.open.size;
+  }
+
+  private pick(a: string | null, b: string | null, frame: number, ts: number): OpenIncident | null {
+    const ia = a ? this.usable(this.byHost.get(a), frame, ts) : null;
+    const ib = b ? this.usable(this.byHost.get(b), frame, ts) : null;
+    if (ia && ib) return ia.rec.lastFrame >= ib.rec.lastFrame ? ia : ib;
+    return ia ?? ib;
+  }
+
+  /** Still within the gap (capture time may step back between input files, so check both ways). */
+  private usable(inc: OpenIncident | undefined, frame: number, ts: number): OpenIncident | null {
+    if (!inc || !inc.open) return null;
+    const r = inc.rec;
+    return frame - r.lastFrame <= this.gapFrames && Math.abs(ts - r.endTs) <= this.gapSeconds ? inc : null;
+  }
+
+  private openIncident(row: AnomalyRecord): OpenIncident {
+    const id = this.nextId++;
+    this.counts.incidents++;
+    return {
+      rec: {
+        id, runId: row.runId, firstFrame: row.frame, lastFrame: row.frame, startTs: row.ts, endTs: row.ts,
+        hosts: [], ports: [], packets: 0, anomalies: 0, suppressed: 0, maxScore: -Infinity,
+        attentionFrame: row.attentionFrame, topFeatures: row.topFeatures,
+      },
+      hostSet: new Set(),
+      portSet: new Set(),
+      open: true,
+    };
+  }
+
+  /** Hosts beyond the cap still merge through the other endpoint but are neither listed nor indexed. */
+  private addHost(inc: OpenIncident, host: string): void {
+    if (!inc.hostSet.has(host)) {
+      if (inc.hostSet.size >= this.maxHosts) return;
+      inc.hostSet.add(host);
+    }
+    this.byHost.set(host, inc);
+  }
+
+  private close(inc: OpenIncident): void {
+    inc.open = false;
+    this.open.delete(inc.rec.id);
+    for (const h of inc.hostSet) if (this.byHost.get(h) === inc) this.byHost.delete(h);
+  }
+
+  private allowRow(inc: OpenIncident, source: string, ts: number): boolean {
+    if (inc.rec.anomalies >= this.maxRowsPerIncident) return false;
+    const minute = Math.floor(ts / 60);
+    // Fixed one-minute windows of capture time: clearing on rollover keeps the map small.
+    if (minute !== this.sourceMinute) {
+      this.sourceMinute = minute;
+      this.sourceRows.clear();
+    }
+    const n = this.sourceRows.get(source) ?? 0;
+    if (n >= this.maxRowsPerSource) return false;
+    this.sourceRows.set(source, n + 1);
+    return true;
+  }
+}
+
+/** IPs in numeric order (IPv4 before IPv6), then anything else (MACs) as text. */
+export function compareHosts(x: string, y: string): number {
+  const a = parseIp(x);
+  const b = parseIp(y);
+  if (a && b) {
+    if (a.length !== b.length) return a.length - b.length;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
+    return 0;
+  }
+  if (a) return -1;
+  if (b) return 1;
+  return x < y ? -1 : x > y ? 1 : 0;
+}

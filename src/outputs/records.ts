@@ -1,0 +1,108 @@
+/**
+ * The plain records every output sink writes. One shape for SQLite, CSV and JSON lines, so a
+ * row found in one output can be found in the others by (run_id, frame) or (run_id, incident_id).
+ */
+
+export type ProtocolName = 'TCP' | 'UDP' | 'ICMP' | 'ICMPv6' | 'ARP' | 'IPv6' | 'other';
+
+/** One packet whose score reached the threshold. */
+export interface AnomalyRecord {
+  runId: number;
+  /** 1-based frame number across all inputs of the run (Wireshark's numbering). */
+  frame: number;
+  /** Capture time, epoch seconds (float, µs-exact for current dates). */
+  ts: number;
+  /** Capture time as ISO-8601 UTC with microseconds: 2024-01-02T03:04:05.123456Z. */
+  tsIso: string;
+  /** File path or interface name. */
+  source: string;
+  interfaceId: number;
+  srcMac: string | null;
+  dstMac: string | null;
+  srcIp: string | null;
+  dstIp: string | null;
+  srcPort: number | null;
+  dstPort: number | null;
+  protocol: ProtocolName;
+  /** Original (on-the-wire) length in bytes. */
+  length: number;
+  score: number;
+  threshold: number;
+  /** Per-run incident number (1, 2, ...); 0 until the IncidentTracker assigns it. */
+  incidentId: number;
+  /** Frame of the packet the attention weights pointed to in the highest-scoring window. */
+  attentionFrame: number;
+  /** Most deviating features, e.g. "dns_port_not_dns=+6.2σ, iat_flow=-3.1σ". */
+  topFeatures: string;
+  /** Community ID v1 ("1:base64") for TCP/UDP/SCTP/ICMP/ICMPv6 flows, else null. */
+  communityId: string | null;
+}
+
+/** What the pipeline hands the IncidentTracker: an anomaly not yet assigned to an incident. */
+export type AnomalyInput = Omit<AnomalyRecord, 'incidentId'> & { incidentId?: number };
+
+/**
+ * A group of anomalies sharing a host, close in frames and time. Ids are per run (1, 2, ...):
+ * the pair (runId, id) is the key in every output.
+ * Invariant: packets == anomalies + suppressed.
+ */
+export interface IncidentRecord {
+  id: number;
+  runId: number;
+  firstFrame: number;
+  lastFrame: number;
+  startTs: number;
+  endTs: number;
+  /** Sorted unique IPs (MACs for non-IP packets); capped, see IncidentTracker. */
+  hosts: string[];
+  /** Sorted unique ports (source and destination); capped, see IncidentTracker. */
+  ports: number[];
+  /** Anomalous packets merged into the incident. */
+  packets: number;
+  /** Rows written to the outputs. */
+  anomalies: number;
+  /** Rows rate-limited away (counted, never silently lost). */
+  suppressed: number;
+  maxScore: number;
+  /** Attention frame and explanation of the highest-scoring packet. */
+  attentionFrame: number;
+  topFeatures: string;
+}
+
+export type RunMode = 'replay' | 'daemon';
+export type RunStatus = 'running' | 'finished' | 'interrupted' | 'failed';
+
+export interface RunRecord {
+  /** Assigned by the first sink whose startRun returns a number (SQLite autoincrement). */
+  id: number;
+  /** ISO-8601 UTC wall-clock times. */
+  startedAt: string;
+  finishedAt: string | null;
+  mode: RunMode;
+  /** Input files or interface names. */
+  sources: string[];
+  modelId: string;
+  modelSha256: string;
+  threshold: number;
+  packets: number;
+  windows: number;
+  anomalies: number;
+  incidents: number;
+  suppressed: number;
+  status: RunStatus;
+}
+
+/** Where anomalies, incidents and run summaries go. All calls are synchronous and batched. */
+export interface AnomalySink {
+  /** Record a new run; a sink that allocates run ids (SQLite) returns the id. */
+  startRun(run: RunRecord): number | void;
+  writeAnomalies(rows: AnomalyRecord[]): void;
+  /** Insert or update incidents (the tracker's drainUpdates()). */
+  upsertIncidents(rows: IncidentRecord[]): void;
+  /** Persist progress counters of a running run (daemon); optional. */
+  updateRun?(run: RunRecord): void;
+  finishRun(run: RunRecord): void;
+  close(): void;
+  /** Reopen files after logrotate moved them (SIGHUP). */
+  reopen?(): void;
+}

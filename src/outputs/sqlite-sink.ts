@@ -1,0 +1,198 @@
+import Database from 'better-sqlite3';
+import { LlnError } from '../errors';
+import { isoFromEpoch } from './anomaly-from-packet';
+import type { AnomalyRecord, AnomalySink, IncidentRecord, RunRecord } from './records';
+import { LLN_APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './sqlite-schema';
+
+export interface SqliteSinkOptions {
+  /** How long a write waits for another connection's lock before failing (ms). */
+  busyTimeoutMs?: number;
+  /** Cap on the database size (bytes); writes beyond it fail like a full disk. */
+  maxBytes?: number;
+}
+
+/**
+ * Alerts in one SQLite file shared by many runs. WAL journal: readers (the sqlite3 CLI, a
+ * dashboard) never block the writer and see whole batches only, since every call is one
+ * transaction. synchronous=NORMAL: in WAL a power cut may lose the last batches, never
+ * corrupt the file — the right trade for an alert log written thousands of rows a second.
+ */
+export class SqliteSink implements AnomalySink {
+  private readonly db: Database.Database;
+  private readonly insertAnomaly: Database.Statement;
+  private readonly upsertIncident: Database.Statement;
+  private readonly insertRun: Database.Statement;
+  private readonly updateRunStmt: Database.Statement;
+
+  constructor(
+    readonly path: string,
+    options: SqliteSinkOptions = {},
+  ) {
+    this.db = this.guard('open', () => new Database(path, { timeout: options.busyTimeoutMs ?? 5000 }));
+    try {
+      this.guard('open', () => {
+        this.prepareSchema();
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+        if (options.maxBytes !== undefined) {
+          const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+          this.db.pragma(`max_page_count = ${Math.max(1, Math.ceil(options.maxBytes / pageSize))}`);
+        }
+      });
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
+    this.insertAnomaly = this.db.prepare(
+      `INSERT INTO anomalies (run_id, frame, ts, ts_iso, source, interface_id, src_mac, dst_mac, src_ip, dst_ip,
+         src_port, dst_port, protocol, length, score, threshold, incident_id, attention_frame, top_features, community_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.upsertIncident = this.db.prepare(
+      `INSERT INTO incidents (run_id, id, first_frame, last_frame, start_ts, start_iso, end_ts, end_iso, hosts, ports,
+         packets, anomalies, suppressed, max_score, attention_frame, top_features)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, id) DO UPDATE SET
+         first_frame = excluded.first_frame, last_frame = excluded.last_frame,
+         start_ts = excluded.start_ts, start_iso = excluded.start_iso, end_ts = excluded.end_ts, end_iso = excluded.end_iso,
+         hosts = excluded.hosts, ports = excluded.ports, packets = excluded.packets, anomalies = excluded.anomalies,
+         suppressed = excluded.suppressed, max_score = excluded.max_score,
+         attention_frame = excluded.attention_frame, top_features = excluded.top_features`,
+    );
+    this.insertRun = this.db.prepare(
+      `INSERT INTO runs (started_at, finished_at, mode, sources, model_id, model_sha256, threshold,
+         packets, windows, anomalies, incidents, suppressed, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.updateRunStmt = this.db.prepare(
+      `UPDATE runs SET finished_at = ?, threshold = ?, packets = ?, windows = ?, anomalies = ?, incidents = ?,
+         suppressed = ?, status = ? WHERE id = ?`,
+    );
+  }
+
+  /** Check the file is ours and bring its schema up to date (or refuse a newer one). */
+  private prepareSchema(): void {
+    const appId = this.db.pragma('application_id', { simple: true }) as number;
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    const objects = (this.db.prepare(`SELECT count(*) AS n FROM sqlite_master`).get() as { n: number }).n;
+    const fresh = appId === 0 && version === 0 && objects === 0;
+    if (!fresh && appId !== LLN_APPLICATION_ID) {
+      throw new LlnError(
+        'LLN_E_DB',
+        `${this.path} is an SQLite database but not an lln-detect one (application_id ${appId}, ${objects} objects); choose another path with --db`,
+      );
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new LlnError(
+        'LLN_E_DB',
+        `${this.path} was written by a newer lln-detect (schema v${version}; this version knows up to v${SCHEMA_VERSION}); upgrade lln-detect or choose another path with --db`,
+      );
+    }
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      // Each step and its version bump commit together: a crash mid-upgrade leaves the old version.
+      this.db.transaction(() => {
+        if (v === 0) this.db.pragma(`application_id = ${LLN_APPLICATION_ID}`);
+        this.db.exec(MIGRATIONS[v]);
+        this.db.pragma(`user_version = ${v + 1}`);
+      }).immediate();
+    }
+  }
+
+  /** Schema version of the open file (after migration). */
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  startRun(run: RunRecord): number {
+    return this.guard('record the run in', () => {
+      const r = this.insertRun.run(
+        run.startedAt, run.finishedAt, run.mode, JSON.stringify(run.sources), run.modelId, run.modelSha256,
+        run.threshold, run.packets, run.windows, run.anomalies, run.incidents, run.suppressed, run.status,
+      );
+      return Number(r.lastInsertRowid);
+    });
+  }
+
+  writeAnomalies(rows: AnomalyRecord[]): void {
+    if (rows.length === 0) return;
+    this.guard('write anomalies to', () => this.writeAnomalyBatch(rows));
+  }
+
+  private readonly writeAnomalyBatch = (rows: AnomalyRecord[]): void => {
+    this.db.transaction(() => {
+      const st = this.insertAnomaly;
+      for (const a of rows) {
+        st.run(
+          a.runId, a.frame, a.ts, a.tsIso, a.source, a.interfaceId, a.srcMac, a.dstMac, a.srcIp, a.dstIp,
+          a.srcPort, a.dstPort, a.protocol, a.length, a.score, a.threshold, a.incidentId || null,
+          a.attentionFrame, a.topFeatures, a.communityId,
+        );
+      }
+    })();
+  };
+
+  upsertIncidents(rows: IncidentRecord[]): void {
+    if (rows.length === 0) return;
+    this.guard('write incidents to', () =>
+      this.db.transaction(() => {
+        for (const i of rows) {
+          this.upsertIncident.run(
+            i.runId, i.id, i.firstFrame, i.lastFrame, i.startTs, isoFromEpoch(i.startTs), i.endTs, isoFromEpoch(i.endTs),
+            JSON.stringify(i.hosts), JSON.stringify(i.ports), i.packets, i.anomalies, i.suppressed, i.maxScore,
+            i.attentionFrame, i.topFeatures,
+          );
+        }
+      })(),
+    );
+  }
+
+  updateRun(run: RunRecord): void {
+    this.guard('update the run in', () => {
+      this.updateRunStmt.run(
+        run.finishedAt, run.threshold, run.packets, run.windows, run.anomalies, run.incidents, run.suppressed,
+        run.status, run.id,
+      );
+    });
+  }
+
+  finishRun(run: RunRecord): void {
+    this.updateRun(run);
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    // Fold the WAL back into the main file so a copied .db is complete on its own.
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      /* a reader holds the WAL: the checkpoint happens on a later open */
+    }
+    this.db.close();
+  }
+
+  /** Run fn, turning SQLite failures into LLN_E_DB with what to do about them. */
+  private guard<T>(action: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof LlnError) throw e;
+      throw new LlnError('LLN_E_DB', `cannot ${action} SQLite database ${this.path}: ${explainSqliteError(e)}`, { cause: e });
+    }
+  }
+}
+
+/** A one-line reason and remedy; committed batches are never affected (each is a transaction). */
+export function explainSqliteError(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const code = err.code ?? '';
+  const kept = 'rows written before are intact';
+  if (code === 'SQLITE_FULL') return `the disk or the database size cap is full; free space or choose another path with --db (${kept})`;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    return `another process holds a write lock on it; stop that writer or choose another path with --db (${kept})`;
+  if (code.startsWith('SQLITE_READONLY')) return `the file or its directory is read-only; fix permissions or choose another path with --db (${kept})`;
+  if (code === 'SQLITE_NOTADB') return 'the file is not an SQLite database; choose another path with --db';
+  if (code.startsWith('SQLITE_CORRUPT')) return 'the file is corrupt; move it aside and choose another path with --db';
+  if (code.startsWith('SQLITE_CANTOPEN')) return 'cannot open the file (missing directory or no permission); choose another path with --db';
+  if (code.startsWith('SQLITE_IOERR')) return `I/O error (${code}); check the disk or choose another path with --db (${kept})`;
+  return `${code ? code + ': ' : ''}${err.message ?? String(e)}`;
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { IncidentTracker, compareHosts } from '../src/outputs/incident-tracker';
+import type { AnomalyInput, IncidentRecord } from '../src/outputs/records';
+
+const T0 = 1714557600;
+
+function anomaly(frame: number, src: string | null, dst: string | null, over: Partial<AnomalyInput> = {}): AnomalyInput {
+  return {
+    runId: 7, frame, ts: T0 + frame * 0.01, tsIso: '', source: 'x.pcap', interfaceId: 0, srcMac: null, dstMac: null,
+    srcIp: src, dstIp: dst, srcPort: 40000 + (frame % 7), dstPort: 80, protocol: 'TCP', length: 60, score: 0.95,
+    threshold: 0.9, attentionFrame: frame, topFeatures: `f${frame}`, communityId: null, ...over,
+  };
+}
+
+/** Latest snapshot per incident id from repeated drainUpdates() calls. */
+function collect(into: Map<number, IncidentRecord>, updates: IncidentRecord[]): void {
+  for (const u of updates) into.set(u.id, u);
+}
+
+test('incidents: anomalies sharing a host merge; unrelated ones and gaps start new incidents', () => {
+  const tr = new IncidentTracker({ gapFrames: 100, gapSeconds: 30, maxRowsPerIncident: Infinity, maxRowsPerSourcePerMinute: Infinity });
+  const ids: number[] = [];
+  for (let f = 1; f <= 5; f++) ids.push(tr.add(anomaly(f, '10.0.0.10', '10.0.0.2', { score: f === 3 ? 0.99 : 0.95 })).write!.incidentId);
+  for (let f = 6; f <= 8; f++) ids.push(tr.add(anomaly(f, '172.16.0.1', '172.16.0.9')).write!.incidentId);
+  ids.push(tr.add(anomaly(9, '10.0.0.2', '8.8.8.8', { srcPort: 5353, dstPort: 53 })).write!.incidentId); // shares 10.0.0.2
+  assert.deepEqual(ids, [1, 1, 1, 1, 1, 2, 2, 2, 1]);
+  const snap = new Map<number, IncidentRecord>();
+  collect(snap, tr.drainUpdates());
+  const one = snap.get(1)!;
+  assert.deepEqual(one.hosts, ['8.8.8.8', '10.0.0.2', '10.0.0.10'], 'numeric IP order');
+  assert.deepEqual(one.ports, [53, 80, 5353, 40001, 40002, 40003, 40004, 40005]);
+  assert.deepEqual([one.firstFrame, one.lastFrame, one.packets, one.anomalies, one.suppressed], [1, 9, 6, 6, 0]);
+  assert.equal(one.maxScore, 0.99);
+  assert.equal(one.attentionFrame, 3);
+  assert.equal(one.topFeatures, 'f3');
+  assert.equal(one.startTs, T0 + 0.01);
+  assert.equal(one.endTs, T0 + 0.09);
+  assert.equal(one.runId, 7);
+
+  // Only changed incidents come back.
+  tr.add(anomaly(10, '172.16.0.9', '172.16.0.1'));
+  assert.deepEqual(tr.drainUpdates().map((u) => u.id), [2]);
+
+  // Beyond gapFrames (told through advance() by normal packets) the same hosts start a new incident.
+  tr.advance(200, T0 + 2);
+  assert.equal(tr.openIncidents(), 0);
+  assert.equal(tr.add(anomaly(201, '10.0.0.10', '10.0.0.2', { ts: T0 + 2.01 })).write!.incidentId, 3);
+  // Beyond gapSeconds too, even within gapFrames.
+  assert.equal(tr.add(anomaly(202, '10.0.0.10', '10.0.0.2', { ts: T0 + 60 })).write!.incidentId, 4);
+  assert.deepEqual(tr.totals(), { fed: 12, written: 12, suppressed: 0, incidents: 4 });
+});
+
+test('incidents: non-IP packets group by MAC', () => {
+  const tr = new IncidentTracker();
+  const arp = (f: number, mac: string): AnomalyInput => anomaly(f, null, null, { srcMac: mac, dstMac: 'ff:ff:ff:ff:ff:ff', protocol: 'ARP', srcPort: null, dstPort: null });
+  // Broadcast is a shared host: a storm from two MACs to broadcast is one incident.
+  assert.deepEqual([arp(1, 'aa:aa:aa:aa:aa:01'), arp(2, 'aa:aa:aa:aa:aa:02')].map((a) => tr.add(a).write!.incidentId), [1, 1]);
+  const [inc] = tr.closeAll();
+  assert.deepEqual(inc.hosts, ['aa:aa:aa:aa:aa:01', 'aa:aa:aa:aa:aa:02', 'ff:ff:ff:ff:ff:ff']);
+  assert.deepEqual(inc.ports, []);
+});
+
+test('incidents: a flood is rate-limited per incident, suppressed rows are counted', () => {
+  const tr = new IncidentTracker({ maxRowsPerIncident: 10, maxRowsPerSourcePerMinute: Infinity });
+  let written = 0;
+  for (let f = 1; f <= 100; f++) if (tr.add(anomaly(f, '10.9.9.9', '10.0.0.1')).write) written++;
+  assert.equal(written, 10);
+  const [inc] = tr.closeAll();
+  assert.deepEqual([inc.packets, inc.anomalies, inc.suppressed, inc.lastFrame], [100, 10, 90, 100]);
+  assert.deepEqual(tr.totals(), { fed: 100, written: 10, suppressed: 90, incidents: 1 });
+});
+
+test('incidents: per-source limit per minute of capture time', () => {
+  const tr = new IncidentTracker({ maxRowsPerIncident: Infinity, maxRowsPerSourcePerMinute: 5, gapSeconds: 600 });
+  const writtenIn = (minute: number): number => {
+    let w = 0;
+    for (let i = 0; i < 20; i++) {
+      const f = minute * 100 + i + 1;
+      if (tr.add(anomaly(f, '10.6.6.6', `10.1.0.${i}`, { ts: T0 + minute * 60 + i })).write) w++;
+    }
+    return w;
+  };
+  assert.equal(writtenIn(0), 5);
+  assert.equal(writtenIn(1), 5, 'a new minute has a new budget');
+  // Another source keeps its own budget in the same minute.
+  assert.ok(tr.add(anomaly(500, '10.7.7.7', '10.1.0.1', { ts: T0 + 61 })).write);
+  const t = tr.totals();
+  assert.deepEqual([t.fed, t.written, t.suppressed], [41, 11, 30]);
+});
+
+test('incidents: totals are conserved under a random flood (written + suppressed == fed, per incident and overall)', () => {
+  let seed = 12345;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const tr = new IncidentTracker({ gapFrames: 50, gapSeconds: 5, maxRowsPerIncident: 40, maxRowsPerSourcePerMinute: 25 });
+  const snap = new Map<number, IncidentRecord>();
+  let fed = 0;
+  const writtenPerIncident = new Map<number, number>();
+  let ts = T0;
+  for (let f = 1; f <= 20000; f++) {
+    ts += rnd() * 0.05;
+    if (rnd() < 0.3) {
+      const host = (k: number): string => `10.0.${k >> 8}.${k & 255}`;
+      const r = tr.add(anomaly(f, host(Math.floor(rnd() * 30)), host(Math.floor(rnd() * 600)), { ts, score: 0.9 + rnd() / 10 }));
+      fed++;
+      if (r.write) writtenPerIncident.set(r.write.incidentId, (writtenPerIncident.get(r.write.incidentId) ?? 0) + 1);
+    } else tr.advance(f, ts);
+    if (f % 1000 === 0) collect(snap, tr.drainUpdates());
+  }
+  collect(snap, tr.closeAll());
+  const t = tr.totals();
+  assert.equal(t.fed, fed);
+  assert.equal(t.written + t.suppressed, fed);
+  assert.ok(t.suppressed > 0 && t.written > 0, 'both limits exercised');
+  assert.equal(snap.size, t.incidents);
+  let sumA = 0;
+  let sumS = 0;
+  for (const inc of snap.values()) {
+    assert.equal(inc.packets, inc.anomalies + inc.suppressed, `incident ${inc.id}`);
+    assert.equal(inc.anomalies, writtenPerIncident.get(inc.id) ?? 0, `incident ${inc.id} rows`);
+    assert.ok(inc.anomalies <= 40);
+    sumA += inc.anomalies;
+    sumS += inc.suppressed;
+  }
+  assert.deepEqual([sumA, sumS], [t.written, t.suppressed]);
+});
+
+test('compareHosts: IPv4 numerically, then IPv6, then MACs', () => {
+  const hosts = ['fe80::1', 'aa:bb:cc:dd:ee:ff', '10.0.0.10', '10.0.0.9', '::1', '9.255.255.255'];
+  assert.deepEqual([...hosts].sort(compareHosts), ['9.255.255.255', '10.0.0.9', '10.0.0.10', '::1', 'fe80::1', 'aa:bb:cc:dd:ee:ff']);
+});

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { downsampleMax, writeScorePlot, type ScorePoint } from '../src/outputs/score-plot';
+import { ScoresCsvWriter, fixed6 } from '../src/outputs/scores-csv';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'lln-plot-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const T0 = 1714557600;
+
+function series(n: number): ScorePoint[] {
+  let seed = 7;
+  const rnd = (): number => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return Array.from({ length: n }, (_, i) => ({ ts: T0 + i * 0.01, score: rnd() * 0.3 }));
+}
+
+test('downsampleMax keeps at most N points, each the max of its time bucket, so spikes survive', () => {
+  const pts = series(100_000);
+  pts[54_321].score = 0.999;
+  const out = downsampleMax(pts, 4000);
+  assert.ok(out.length <= 4000 && out.length > 3900, String(out.length));
+  assert.ok(out.some((p) => p.score === 0.999), 'spike kept');
+  for (let i = 1; i < out.length; i++) assert.ok(out[i].ts > out[i - 1].ts, 'time order');
+  // Brute force: every input point is <= the kept point of its bucket.
+  const t1 = pts[pts.length - 1].ts;
+  const width = (t1 - T0) / 4000;
+  const kept = new Map(out.map((p) => [Math.min(3999, Math.floor((p.ts - T0) / width)), p.score]));
+  for (const p of pts) assert.ok(p.score <= kept.get(Math.min(3999, Math.floor((p.ts - T0) / width)))!);
+  assert.equal(downsampleMax(pts.slice(0, 10), 4000).length, 10);
+});
+
+test('score plot SVG: line, dashed threshold at the right height, shaded incidents, time labels, escaped title', () => {
+  const p = path.join(dir, 'scores.svg');
+  const pts = series(20_000); // 200 s
+  writeScorePlot(p, pts, 0.8, [{ startTs: T0 + 50, endTs: T0 + 60 }, { startTs: T0 + 120, endTs: T0 + 120 }], { title: 'run <1> & "x"' });
+  const svg = readFileSync(p, 'utf8');
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.match(svg, /<\/svg>\s*$/);
+  assert.match(svg, /run &lt;1&gt; &amp; &quot;x&quot;/);
+  const line = svg.match(/<polyline class="score"[^>]* points="([^"]+)"/);
+  assert.ok(line);
+  const coords = line[1].split(' ');
+  assert.ok(coords.length <= 4000 && coords.length > 1000);
+  const thr = svg.match(/<line class="threshold" x1="[\d.]+" y1="([\d.]+)"[^>]*stroke-dasharray/);
+  assert.ok(thr, 'dashed threshold line');
+  // Plot area: top 44, height 420-44-56 = 320, y range 0..1: y(0.8) = 44 + 320 * 0.2 = 108.
+  assert.equal(Number(thr[1]), 108);
+  assert.equal((svg.match(/class="incident"/g) ?? []).length, 2);
+  const ticks = [...svg.matchAll(/<text class="tick"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  assert.ok(ticks.length >= 4 && ticks.length <= 9, ticks.join(' '));
+  for (const t of ticks) assert.match(t, /^\d\d:\d\d:\d\d$/);
+  assert.equal(ticks[0], new Date(Math.ceil(T0 / 30) * 30 * 1000).toISOString().slice(11, 19));
+});
+
+test('scores CSV: exactly frame,timestamp,score, one row per packet, values round-trip', () => {
+  const p = path.join(dir, 'scores.csv');
+  const w = new ScoresCsvWriter(p);
+  const N = 50_000;
+  const frames = new Float64Array(N);
+  const ts = new Float64Array(N);
+  const scores = new Float32Array(N);
+  for (let i = 0; i < N; i++) {
+    frames[i] = i + 1;
+    ts[i] = T0 + i * 0.000123;
+    scores[i] = (i % 1000) / 1000;
+  }
+  w.writeBatch(frames, ts, scores, N - 10);
+  for (let i = N - 10; i < N; i++) w.write(frames[i], ts[i], scores[i]);
+  assert.equal(w.rows(), N);
+  w.close();
+  const lines = readFileSync(p, 'utf8').trimEnd().split('\n');
+  assert.equal(lines[0], 'frame,timestamp,score');
+  assert.equal(lines.length, N + 1);
+  for (const i of [0, 1, 777, N - 11, N - 10, N - 1]) {
+    const [f, t, s] = lines[i + 1].split(',');
+    assert.equal(Number(f), i + 1);
+    assert.ok(Math.abs(Number(t) - ts[i]) < 1e-6, `${t} vs ${ts[i]}`);
+    assert.ok(Math.abs(Number(s) - scores[i]) < 1e-6);
+    assert.match(t, /^\d+\.\d{6}$/);
+  }
+});
+
+test('fixed6 formats like toFixed(6) (exact half-way cases may differ by one in the last digit)', () => {
+  assert.ok(Math.abs(Number(fixed6(0.0000005)) - 0.0000005) <= 5e-7);
+  for (const v of [0, 1, 0.5, 0.0000004, 0.9999996, 1714557600.123456, 1714557600.999999, 0.1 + 0.2, -1.5, NaN]) {
+    assert.equal(Number(fixed6(v)).toFixed(6), v.toFixed(6), String(v));
+  }
+  assert.equal(fixed6(0.9999996), '1.000000');
+  assert.equal(fixed6(3.000007), '3.000007');
+});
