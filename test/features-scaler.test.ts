@@ -38,17 +38,37 @@ test('scaler: transform gives z, clips, constant feature gives 0 at its value, N
   v[2 + 5] = -Infinity;
   s.transform(v, 2);
   assert.ok(Math.abs(v[2] - 2) < 1e-5);
-  assert.equal(v[3], 8);
+  assert.equal(v[3], 6);
   assert.equal(v[2 + 3], 0);
   assert.equal(v[2 + 4], 0);
   assert.equal(v[2 + 5], 0);
   assert.equal(s.nonFinite, 2);
-  for (let i = 0; i < F; i++) assert.ok(Number.isFinite(v[i + 2]) && Math.abs(v[i + 2]) <= 8);
+  for (let i = 0; i < F; i++) assert.ok(Number.isFinite(v[i + 2]) && Math.abs(v[i + 2]) <= 6);
   const w = new Float32Array(F);
   for (let i = 0; i < F; i++) w[i] = s.mean[i];
-  w[3] = 8; // a constant feature moving is a clipped deviation, not Infinity
+  // a constant log-scaled feature moving by one log unit is 2σ (floor 0.5), not ±clip or Infinity
+  w[3] = 8;
   s.transform(w, 0);
-  assert.equal(w[3], 8);
+  assert.ok(Math.abs(w[3] - 2) < 1e-6, `z ${w[3]}`);
+});
+
+test('scaler: 0/1 features pass through unscaled; a rare flag still ranks high in explanations', () => {
+  const i = FEATURE_SCHEMA.features.findIndex((f) => f.transform === 'flag');
+  const fit = new ScalerFitter();
+  const v = new Float32Array(F);
+  for (let r = 0; r < 1000; r++) {
+    v[i] = r === 0 ? 1 : 0; // set once in 1000 training packets
+    fit.add(v, 0);
+  }
+  const s = fit.finish();
+  const x = new Float32Array(F);
+  x[i] = 1;
+  const scaled = Float32Array.from(x);
+  s.transform(scaled, 0);
+  assert.equal(scaled[i], 1);
+  const top = s.deviations(x, 0)[0];
+  assert.equal(top.name, FEATURE_SCHEMA.features[i].name);
+  assert.ok(top.z > 5, `z ${top.z}`);
 });
 
 test('scaler: deviations are sorted by |z| and named', () => {

@@ -3,17 +3,20 @@ import { DecodeCounters } from '../capture/decode';
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import { readInterfaceCounters } from '../capture/interface-counters';
 import { FEATURE_COUNT } from '../features/schema';
+import type { WindowScorer } from '../model/scorer';
 import { IncidentTracker } from '../outputs/incident-tracker';
+import type { FanoutSink } from '../outputs/fanout-sink';
 import type { RunRecord } from '../outputs/records';
 import { AlertStage } from '../pipeline/alert-stage';
 import { openScorer, type OpenedModel } from '../pipeline/open-scorer';
+import type { PendingPacket } from '../pipeline/pending-packets';
 import { runReplay } from '../pipeline/run-replay';
 import { ScoringPipeline } from '../pipeline/scoring-pipeline';
 import { LlnError } from '../errors';
 import { configureLogger, logger } from '../logger';
 import { loadConfig } from './config-load';
 import type { DaemonConfig } from './config-schema';
-import { openDaemonSinks } from './daemon-outputs';
+import { openDaemonSinks, recordRunModel } from './daemon-outputs';
 import { LiveIntake } from './live-intake';
 import { DaemonMetrics, startMetricsServer, type MetricsServer } from './metrics';
 import { sdNotify, startWatchdog } from './sd-notify';
@@ -21,185 +24,323 @@ import { SpoolWatcher } from './spool-watcher';
 
 /** Live windows wait at most this long for a full batch before they are scored. */
 const FLUSH_MS = 1000;
+/** /healthz and the systemd watchdog fail when the periodic tick has not run for this long (event loop stuck). */
+const STUCK_MS = 10_000;
 
 /**
- * `lln-detect daemon`: every configured interface feeds ONE pipeline (one frame numbering,
- * one incident view across interfaces); inference runs in a worker thread; when it falls
- * behind, whole windows are dropped and counted instead of stalling capture.
+ * `lln-detect daemon`: every configured interface feeds ONE pipeline (one frame numbering, one
+ * incident view across interfaces); inference runs in a worker thread; when it falls behind,
+ * whole windows are dropped and counted instead of stalling capture. Resolves after SIGTERM/SIGINT
+ * once everything captured is scored and committed.
  */
 export async function runDaemon(configPath: string): Promise<void> {
-  let cfg = loadConfig(configPath);
-  configureLogger(cfg.logging);
-  const metrics = new DaemonMetrics();
-  let model = await openModel(cfg);
-  metrics.setModel(model.id, model.backend);
-  const threshold = () => cfg.model.threshold ?? model.threshold;
-  metrics.threshold.set(threshold());
-  const sink = openDaemonSinks(cfg);
-  const run: RunRecord = {
-    id: 0, startedAt: new Date().toISOString(), finishedAt: null, mode: 'daemon', sources: cfg.interfaces.map((i) => i.name),
-    modelId: model.id, modelSha256: model.sha256, threshold: threshold(), packets: 0, windows: 0, anomalies: 0, incidents: 0, suppressed: 0, status: 'running',
-  };
-  sink.startRun(run);
-  const tracker = new IncidentTracker({
-    maxRowsPerIncident: cfg.alerts.maxRowsPerIncident, maxRowsPerSourcePerMinute: cfg.alerts.maxRowsPerSourcePerMinute, gapSeconds: cfg.alerts.incidentGapSeconds,
-  });
-  let stage = makeStage();
-  function makeStage(): AlertStage {
-    return new AlertStage({ sink, tracker, run, threshold: threshold(), scaler: model.scaler, onAnomaly: () => metrics.anomalies.inc() });
+  // Signals are taken over first: a SIGTERM while the model loads still ends in a clean stop.
+  let requestStop!: (sig: string) => void;
+  const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
+  const onTerm = () => requestStop('SIGTERM');
+  const onInt = () => requestStop('SIGINT');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
+  try {
+    const cfg = loadConfig(configPath);
+    configureLogger(cfg.logging);
+    const daemon = new Daemon(configPath, cfg);
+    await daemon.start(stopRequested);
+    const sig = await stopRequested;
+    logger.info(`${sig}: stopping capture, scoring what was captured`);
+    await daemon.stop();
+  } finally {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
   }
-  const pipeline = new ScoringPipeline({
-    scaler: model.scaler, scorer: model.scorer, window: model.window, stride: cfg.window.stride ?? model.stride, features: FEATURE_COUNT,
-    batchWindows: 256, maxInFlight: 4, whenBusy: 'drop',
-    onFinal: (final) => {
-      const before = run.incidents;
-      stage.handle(final);
-      if (run.incidents > before) metrics.incidents.inc(run.incidents - before);
-    },
-  });
+}
 
-  // One lane into the pipeline: batches from every interface are renumbered in the order the
-  // pipeline sees them, so frame numbers are unique and increasing across interfaces.
-  let frame = 0;
-  let lane: Promise<void> = Promise.resolve();
-  const enqueue = (iface: string, packets: DecodedPacket[]): Promise<void> => {
-    lane = lane.then(async () => {
-      for (const p of packets) p.frame = ++frame;
-      metrics.packetsDecoded.inc({ interface: iface }, packets.length);
-      await pipeline.push(packets);
+class Daemon {
+  private readonly metrics = new DaemonMetrics();
+  private readonly counters = new DecodeCounters();
+  private server: MetricsServer | null = null;
+  private model: OpenedModel | null = null;
+  private sink: FanoutSink | null = null;
+  private run: RunRecord | null = null;
+  private pipeline: ScoringPipeline | null = null;
+  private stage: AlertStage | null = null;
+  private tracker: IncidentTracker | null = null;
+  private intakes: LiveIntake[] = [];
+  private loops: Promise<void>[] = [];
+  private spool: SpoolWatcher | null = null;
+  private tick: NodeJS.Timeout | null = null;
+  private watchdog: { stop(): void } | null = null;
+  private lastTickAt = Date.now();
+  private ready = false;
+  /** One lane into the pipeline: interface batches, flushes and model swaps run in order, never interleaved. */
+  private lane: Promise<void> = Promise.resolve();
+  /** Frame numbers in the order the pipeline sees packets: unique and increasing across interfaces. */
+  private frame = 0;
+  private scoredPackets = 0;
+  private reloads: Promise<void> = Promise.resolve();
+  private readonly onHup = () => this.reload();
+  private readonly onUsr1 = () => this.reopen();
+  private synced = { windows: 0, dropped: 0, scored: 0, suppressed: 0, decodeErrors: new Map<string, number>() };
+
+  constructor(private readonly configPath: string, private cfg: DaemonConfig) {}
+
+  private get threshold(): number {
+    return this.cfg.model.threshold ?? this.model!.threshold;
+  }
+
+  /** Open everything; on failure close what was opened (so the process can exit) and rethrow. */
+  async start(stopRequested: Promise<string>): Promise<void> {
+    try {
+      await this.open(stopRequested);
+    } catch (e) {
+      await this.stop('failed').catch((e2: Error) => logger.error(`cleanup after a failed start: ${e2.message}`));
+      throw e;
+    }
+  }
+
+  private async open(stopRequested: Promise<string>): Promise<void> {
+    const cfg = this.cfg;
+    // Metrics first: a port in use fails in milliseconds, not after loading the model.
+    if (cfg.metrics.enabled) {
+      const healthy = () => this.ready && Date.now() - this.lastTickAt < STUCK_MS;
+      this.server = await startMetricsServer(cfg.metrics.listen, this.metrics, healthy);
+      logger.info(`metrics on http://${cfg.metrics.listen}/metrics`);
+    }
+    const model = (this.model = await openModel(cfg));
+    const stride = cfg.window.stride ?? model.stride;
+    checkModelFits(cfg, model, model.window);
+    this.metrics.setModel(model.id, model.backend);
+    this.metrics.threshold.set(this.threshold);
+    const sink = (this.sink = openDaemonSinks(cfg));
+    const run: RunRecord = (this.run = {
+      id: 0, startedAt: new Date().toISOString(), finishedAt: null, mode: 'daemon', sources: cfg.interfaces.map((i) => i.name),
+      modelId: model.id, modelSha256: model.sha256, threshold: this.threshold, packets: 0, windows: 0, anomalies: 0, incidents: 0, suppressed: 0, status: 'running',
     });
-    return lane;
-  };
+    sink.startRun(run);
+    this.tracker = new IncidentTracker({
+      maxRowsPerIncident: cfg.alerts.maxRowsPerIncident, maxRowsPerSourcePerMinute: cfg.alerts.maxRowsPerSourcePerMinute, gapSeconds: cfg.alerts.incidentGapSeconds,
+    });
+    this.stage = this.makeStage();
+    this.pipeline = new ScoringPipeline({
+      scaler: model.scaler, scorer: this.timed(model.scorer), window: model.window, stride, features: FEATURE_COUNT,
+      batchWindows: 256, maxInFlight: 4, whenBusy: 'drop', onFinal: (final) => this.onFinal(final),
+    });
 
-  const counters = new DecodeCounters();
-  const intakes = cfg.interfaces.map((ifc, i) => new LiveIntake(ifc, i, counters, metrics));
-  const loops: Promise<void>[] = [];
-  const firstOpens = intakes.map((intake) => new Promise<unknown>((resolve) => {
-    loops.push(intake.run({ onPackets: enqueue, onFirstOpen: (_n, err) => resolve(err) }).catch((e) => {
-      logger.error(`capture loop on ${intake.name} failed: ${e}`);
+    this.intakes = cfg.interfaces.map((ifc, i) => new LiveIntake(ifc, i, this.counters, this.metrics));
+    const firstOpens = this.intakes.map((intake) => new Promise<unknown>((resolve) => {
+      const loop = intake.run({ onPackets: (iface, packets) => this.enqueue(iface, packets), onFirstOpen: (_n, err) => resolve(err) });
+      this.loops.push(loop.catch((e: Error) => void logger.error(`capture loop on ${intake.name} failed: ${e.message}`)));
     }));
-  }));
-  const openErrors = (await Promise.all(firstOpens)).filter((e) => e !== undefined);
-  if (intakes.length > 0 && openErrors.length === intakes.length && !cfg.spool) {
-    for (const i of intakes) i.stop();
-    throw openErrors[0] instanceof LlnError ? openErrors[0] : new LlnError('LLN_E_CAPTURE', `no interface could be opened: ${String(openErrors[0])}`);
+    const openErrors = (await Promise.race([Promise.all(firstOpens), stopRequested.then(() => [])])).filter((e) => e !== undefined);
+    if (this.intakes.length > 0 && openErrors.length === this.intakes.length && !cfg.spool) {
+      const e = openErrors[0];
+      throw e instanceof LlnError ? e : new LlnError('LLN_E_CAPTURE', `no interface could be opened: ${String(e)}`);
+    }
+    if (cfg.spool) this.startSpool(cfg.spool);
+
+    this.tick = setInterval(() => this.onTick(), FLUSH_MS);
+    this.watchdog = startWatchdog(() => Date.now() - this.lastTickAt < STUCK_MS);
+    process.on('SIGHUP', this.onHup);
+    process.on('SIGUSR1', this.onUsr1);
+    this.ready = true;
+    sdNotify(`READY=1\nSTATUS=capturing on ${run.sources.join(', ') || '(spool only)'}`);
+    logger.info(`daemon ready: run ${run.id}, interfaces ${run.sources.join(', ') || 'none'}${cfg.spool ? `, spool ${cfg.spool.dir}` : ''}`);
   }
 
-  const spool = cfg.spool
-    ? new SpoolWatcher({ dir: cfg.spool.dir, processedDir: cfg.spool.processedDir, settleSeconds: cfg.spool.settleSeconds, stateFile: path.join(cfg.stateDir, 'spool-state.json') })
-    : null;
-  spool?.start(async (file) => {
-    logger.info(`spool: processing ${file}`);
-    const o = cfg.outputs;
-    await runReplay([file], {
-      model: cfg.model.dir, threshold: cfg.model.threshold, stride: cfg.window.stride, db: o.sqlite, csv: o.csv?.path ?? false,
-      jsonl: o.jsonl ? (o.jsonl.path === 'stdout' ? '-' : o.jsonl.path) : undefined, batch: 512, worker: false, quiet: true, backend: 'auto',
+  private makeStage(): AlertStage {
+    return new AlertStage({
+      sink: this.sink!, tracker: this.tracker!, run: this.run!, threshold: this.threshold, scaler: this.model!.scaler,
+      onAnomaly: () => this.metrics.anomalies.inc(),
     });
-    metrics.spoolFiles.inc({ result: 'ok' });
-  });
-
-  let server: MetricsServer | null = null;
-  if (cfg.metrics.enabled) {
-    server = await startMetricsServer(cfg.metrics.listen, metrics);
-    logger.info(`metrics on http://${cfg.metrics.listen}/metrics`);
   }
 
-  const tick = setInterval(() => {
-    lane = lane.then(() => pipeline.flushBatch()).catch((e) => {
-      logger.error(`scoring: ${e}`);
+  private onFinal(final: PendingPacket[]): void {
+    const run = this.run!;
+    const before = run.incidents;
+    for (const f of final) if (f.score >= 0) this.scoredPackets++; // -1: its windows were dropped
+    this.stage!.handle(final);
+    if (run.incidents > before) this.metrics.incidents.inc(run.incidents - before);
+  }
+
+  /** Inference time per batch for lln_inference_seconds. */
+  private timed(scorer: WindowScorer): WindowScorer {
+    const hist = this.metrics.inferenceSeconds;
+    return {
+      window: scorer.window, features: scorer.features, dispose: () => scorer.dispose(),
+      score: (windows, n) => {
+        const end = hist.startTimer({ batch: String(n) });
+        return scorer.score(windows, n).finally(() => end());
+      },
+    };
+  }
+
+  /** Run `work` in the lane; a failure is logged and never poisons the lane for later work. */
+  private inLane(work: () => Promise<void> | void): Promise<void> {
+    this.lane = this.lane.then(work).catch((e: Error) => void logger.error(`scoring: ${e.message}`));
+    return this.lane;
+  }
+
+  private enqueue(iface: string, packets: DecodedPacket[]): Promise<void> {
+    return this.inLane(async () => {
+      for (const p of packets) p.frame = ++this.frame;
+      this.metrics.packetsDecoded.inc({ interface: iface }, packets.length);
+      await this.pipeline!.push(packets);
     });
-    for (const i of intakes) {
-      metrics.queueDepth.set({ queue: `capture:${i.name}` }, i.queueDepth());
+  }
+
+  private startSpool(spool: NonNullable<DaemonConfig['spool']>): void {
+    this.spool = new SpoolWatcher({ dir: spool.dir, processedDir: spool.processedDir, settleSeconds: spool.settleSeconds, stateFile: path.join(this.cfg.stateDir, 'spool-state.json') });
+    this.spool.start(async (file) => {
+      logger.info(`spool: scoring ${file}`);
+      const { model, window, outputs: o, alerts } = this.cfg;
+      try {
+        // A run of its own (mode 'replay'): a file's frames are its own, as in Wireshark.
+        // worker: inference off the main thread, so live capture keeps being served meanwhile.
+        const s = await runReplay([file], {
+          model: model.dir, threshold: model.threshold, stride: window.stride, db: o.sqlite, csv: o.csv?.path ?? false,
+          jsonl: o.jsonl ? (o.jsonl.path === 'stdout' ? '-' : o.jsonl.path) : undefined, batch: 512, worker: true, quiet: true, backend: 'auto',
+          alerts: { maxRowsPerIncident: alerts.maxRowsPerIncident, maxRowsPerSourcePerMinute: alerts.maxRowsPerSourcePerMinute, gapSeconds: alerts.incidentGapSeconds },
+        });
+        this.metrics.spoolFiles.inc({ result: 'ok' });
+        logger.info(`spool: ${file}: run ${s.run.id}, ${s.run.packets} packets, ${s.run.anomalies} anomalies`);
+      } catch (e) {
+        this.metrics.spoolFiles.inc({ result: 'error' });
+        throw e;
+      }
+    });
+  }
+
+  private onTick(): void {
+    this.lastTickAt = Date.now();
+    void this.inLane(() => this.pipeline!.flushBatch());
+    for (const i of this.intakes) {
+      this.metrics.queueDepth.set({ queue: `capture:${i.name}` }, i.queueDepth());
       const k = readInterfaceCounters(i.name);
       if (k) {
-        metrics.kernelDrops.set({ interface: i.name }, k.rxDropped);
-        metrics.kernelRxPackets.set({ interface: i.name }, k.rxPackets);
-        metrics.kernelErrors.set({ interface: i.name }, k.rxErrors);
+        this.metrics.kernelDrops.set({ interface: i.name }, k.rxDropped);
+        this.metrics.kernelRxPackets.set({ interface: i.name }, k.rxPackets);
+        this.metrics.kernelErrors.set({ interface: i.name }, k.rxErrors);
       }
     }
-    metrics.queueDepth.set({ queue: 'pending_packets' }, pipeline.pendingPackets);
-    syncCounts();
-    sink.updateRun?.(run);
-  }, FLUSH_MS);
-  let lastWindows = 0, lastDropped = 0, lastScored = 0;
-  function syncCounts(): void {
-    metrics.windowsScored.inc(pipeline.windowsScored - lastWindows);
-    metrics.windowsDropped.inc(pipeline.windowsDropped - lastDropped);
-    metrics.packetsScored.inc({ interface: 'all' }, run.packets - lastScored);
-    lastWindows = pipeline.windowsScored;
-    lastDropped = pipeline.windowsDropped;
-    lastScored = run.packets;
-    run.windows = pipeline.windowsScored;
+    this.metrics.queueDepth.set({ queue: 'pending_packets' }, this.pipeline!.pendingPackets);
+    this.syncCounts();
+    this.sink!.updateRun?.(this.run!);
   }
 
-  const watchdog = startWatchdog();
-  sdNotify(`READY=1\nSTATUS=capturing on ${cfg.interfaces.map((i) => i.name).join(', ') || '(spool only)'}`);
-  logger.info(`daemon ready: run ${run.id}, interfaces ${run.sources.join(', ') || 'none'}${cfg.spool ? `, spool ${cfg.spool.dir}` : ''}`);
+  /** Counters kept by the pipeline, tracker and decoder → Prometheus (which only counts up by deltas). */
+  private syncCounts(): void {
+    const p = this.pipeline!, run = this.run!, m = this.metrics, s = this.synced;
+    m.windowsScored.inc(p.windowsScored - s.windows);
+    m.windowsDropped.inc(p.windowsDropped - s.dropped);
+    m.packetsScored.inc({ interface: 'all' }, this.scoredPackets - s.scored);
+    m.suppressedRows.inc({ reason: 'rate_limit' }, run.suppressed - s.suppressed);
+    for (const [reason, n] of Object.entries(this.counters.byReason())) {
+      m.decodeErrors.inc({ reason }, n - (s.decodeErrors.get(reason) ?? 0));
+      s.decodeErrors.set(reason, n);
+    }
+    Object.assign(s, { windows: p.windowsScored, dropped: p.windowsDropped, scored: this.scoredPackets, suppressed: run.suppressed });
+    run.windows = p.windowsScored;
+  }
 
-  const reload = async () => {
+  /** SIGHUP: re-read the config and swap the model; on any problem keep running as before. Reloads never overlap. */
+  private reload(): void {
+    this.reloads = this.reloads.then(() => this.reloadNow());
+  }
+
+  private async reloadNow(): Promise<void> {
+    if (!this.ready) return;
     sdNotify('RELOADING=1');
+    let next: OpenedModel | null = null;
     try {
-      const next = loadConfig(configPath);
-      const nextModel = await openModel(next);
-      const old = model;
-      cfg = { ...cfg, model: next.model, alerts: next.alerts, logging: next.logging };
-      configureLogger(cfg.logging);
-      model = nextModel;
-      lane = lane.then(() => {
-        pipeline.setScorer(model.scorer, model.scaler);
-        stage = makeStage();
+      const cfg = loadConfig(this.configPath);
+      next = await openModel(cfg);
+      checkModelFits(cfg, next, this.model!.window);
+      const ifs = (c: DaemonConfig) => JSON.stringify(c.interfaces) + JSON.stringify(c.spool ?? null) + JSON.stringify(c.window) + JSON.stringify(c.outputs) + JSON.stringify(c.metrics);
+      if (ifs(cfg) !== ifs(this.cfg)) logger.warn('reload: changes to interfaces, spool, window, outputs or metrics take effect after a restart');
+      const old = this.model!;
+      const model = next;
+      await this.inLane(() => {
+        // Batches in flight finish on the old model; every window dispatched from here uses the new one.
+        this.cfg = { ...this.cfg, model: cfg.model, alerts: cfg.alerts, logging: cfg.logging };
+        this.model = model;
+        this.pipeline!.setScorer(this.timed(model.scorer), model.scaler);
+        this.stage = this.makeStage();
       });
-      await lane;
-      await pipeline.idle();
+      next = null;
+      configureLogger(this.cfg.logging);
+      await this.pipeline!.idle();
       await old.scorer.dispose();
-      run.modelId = model.id;
-      run.modelSha256 = model.sha256;
-      run.threshold = threshold();
-      sink.updateRun?.(run);
-      metrics.setModel(model.id, model.backend);
-      metrics.threshold.set(threshold());
-      logger.info(`reloaded: model ${model.id}, threshold ${threshold().toFixed(4)} (interface changes need a restart)`);
+      const run = this.run!;
+      Object.assign(run, { modelId: model.id, modelSha256: model.sha256, threshold: this.threshold });
+      this.sink!.updateRun?.(run);
+      recordRunModel(this.cfg.outputs.sqlite, run);
+      this.metrics.setModel(model.id, model.backend);
+      this.metrics.threshold.set(this.threshold);
+      logger.info(`reloaded: model ${model.id}, threshold ${this.threshold.toFixed(4)}`);
     } catch (e) {
-      logger.error(`reload failed, still running on model ${model.id}: ${(e as Error).message}`);
+      await next?.scorer.dispose();
+      logger.error(`reload failed, still running on model ${this.model!.id}: ${(e as Error).message}`);
     }
     sdNotify('READY=1');
-  };
+  }
 
-  await new Promise<void>((resolve) => {
-    process.on('SIGHUP', () => void reload());
-    process.on('SIGUSR1', () => {
-      sink.reopen();
-      configureLogger(cfg.logging);
-      logger.info('reopened output and log files');
-    });
-    const stop = (sig: string) => {
-      logger.info(`${sig}: stopping capture, draining queues`);
-      sdNotify('STOPPING=1');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  private reopen(): void {
+    this.sink?.reopen();
+    configureLogger(this.cfg.logging);
+    logger.info('reopened output and log files');
+  }
 
-  // Shutdown: stop intake, score everything captured, commit, mark the run finished.
-  clearInterval(tick);
-  watchdog?.stop();
-  for (const i of intakes) i.stop();
-  await spool?.stop();
-  await Promise.all(loops); // each loop hands on its last captured batch before it ends
-  await lane;
-  await pipeline.finish();
-  stage.finish();
-  syncCounts();
-  run.status = 'finished';
-  run.finishedAt = new Date().toISOString();
-  sink.finishRun(run);
-  sink.close();
-  await model.scorer.dispose();
-  await server?.close();
-  logger.info(`daemon stopped: ${run.packets} packets, ${run.windows} windows, ${pipeline.windowsDropped} dropped, ${run.anomalies} anomalies`);
+  /** Stop intake, score and commit everything captured, close. Also cleans up after a failed start. */
+  async stop(status: 'finished' | 'failed' = 'finished'): Promise<void> {
+    this.ready = false;
+    sdNotify('STOPPING=1');
+    process.off('SIGHUP', this.onHup);
+    process.off('SIGUSR1', this.onUsr1);
+    await this.reloads;
+    if (this.tick) clearInterval(this.tick);
+    this.watchdog?.stop();
+    for (const i of this.intakes) i.stop();
+    await this.spool?.stop();
+    await Promise.all(this.loops); // each loop hands on its last captured batch before it ends
+    await this.lane;
+    const run = this.run;
+    if (run && this.pipeline && this.sink) {
+      try {
+        await this.pipeline.finish();
+        this.stage!.finish();
+        this.syncCounts();
+      } catch (e) {
+        status = 'failed';
+        logger.error(`scoring the last packets failed: ${(e as Error).message}`);
+      }
+      run.status = status;
+      run.finishedAt = new Date().toISOString();
+      this.sink.finishRun(run);
+    }
+    this.sink?.close();
+    await this.model?.scorer.dispose();
+    await this.server?.close();
+    const captured = this.intakes.reduce((n, i) => n + i.captured, 0);
+    // The line tests and operators check: every captured packet was committed (captured == packets).
+    if (run) {
+      logger.info(`daemon stopped: captured ${captured}, packets ${run.packets}, scored ${this.scoredPackets}, windows ${run.windows}, ` +
+        `dropped windows ${this.pipeline?.windowsDropped ?? 0}, anomalies ${run.anomalies}, incidents ${run.incidents}, status ${run.status}`);
+    }
+  }
 }
 
 async function openModel(cfg: DaemonConfig): Promise<OpenedModel> {
   return openScorer({ modelDir: cfg.model.dir, backend: 'auto', worker: true, batch: 256 });
+}
+
+/** The model must fit this program's features, the config's window settings and the running pipeline's window. */
+function checkModelFits(cfg: DaemonConfig, model: OpenedModel, pipelineWindow: number): void {
+  const fail = (msg: string) => {
+    throw new LlnError('LLN_E_CONFIG', msg);
+  };
+  if (model.features !== FEATURE_COUNT) throw new LlnError('LLN_E_SCHEMA_MISMATCH', `model ${model.id} expects ${model.features} features, this program computes ${FEATURE_COUNT}; use a model trained by this version`);
+  if (cfg.window.size !== undefined && cfg.window.size !== model.window) fail(`window.size ${cfg.window.size} differs from the window of model ${model.id} (${model.window}); leave window.size out`);
+  if (model.window !== pipelineWindow) fail(`model ${model.id} has window ${model.window}, the running pipeline ${pipelineWindow}; restart the daemon to change the window`);
+  const stride = cfg.window.stride ?? model.stride;
+  if (stride > model.window) fail(`window.stride ${stride} is larger than the model's window (${model.window}): some packets would never be scored; use at most ${model.window}`);
 }

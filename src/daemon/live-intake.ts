@@ -25,6 +25,8 @@ export class LiveIntake {
   private stopped = false;
   private wake: (() => void) | null = null;
   private readonly frames = { n: 0, next: () => ++this.frames.n };
+  /** Packets taken from the interface and handed on, over every reopen (the daemon's final count). */
+  captured = 0;
 
   constructor(
     private readonly cfg: InterfaceConfig,
@@ -65,6 +67,7 @@ export class LiveIntake {
             this.counters.add(out[i]);
             bytes += batch[i].origLen;
           }
+          this.captured += batch.length;
           this.metrics.packetsCaptured.inc({ interface: name }, batch.length);
           this.metrics.bytesCaptured.inc({ interface: name }, bytes);
           const qd = this.source.stats().queueDrops ?? 0;

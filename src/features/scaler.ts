@@ -2,7 +2,22 @@ import { LlnError } from '../errors';
 import type { FeatureSchema } from './schema';
 import { FEATURE_SCHEMA } from './schema';
 
-export const DEFAULT_CLIP = 8;
+export const DEFAULT_CLIP = 6;
+/**
+ * Per-transform std floors. A feature nearly constant in training would otherwise turn any new
+ * value into ±clip: a model trained on one network then sees every packet of another as extreme.
+ * A floor says how big a change must be to count as one standard deviation: half a log unit
+ * (×1.65) for log-scaled sizes and rates; 1 unit or 10 % of the mean for raw counts.
+ */
+function featureFloor(transform: string, mean: number, stdFloor: number): number {
+  if (transform === 'log1p' || transform === 'signed_log1p') return Math.max(stdFloor, 0.5);
+  return Math.max(stdFloor, 1, 0.1 * Math.abs(mean));
+}
+
+/** 0/1 features reach the model as they are: z-scoring a rare flag would blow a 1 up to ±clip. */
+function isBinary(transform: string): boolean {
+  return transform === 'flag' || transform === 'onehot';
+}
 /**
  * A feature whose training std is below this is "constant": it scales to 0 at its training
  * value, and any other value meets the clip (an unseen value is a strong signal, bounded).
@@ -62,6 +77,9 @@ export interface ScalerJson {
 /** z = (x - mean) / max(std, floor), clipped to ±clip; never emits NaN/Infinity. */
 export class Scaler {
   private readonly invStd: Float64Array;
+  /** Explanations rate a binary feature against its training frequency (its own std, floored). */
+  private readonly invStdExplain: Float64Array;
+  private readonly binary: Uint8Array;
   /** Non-finite inputs seen by transform(), written as 0. */
   nonFinite = 0;
 
@@ -74,7 +92,14 @@ export class Scaler {
     readonly rows: number,
   ) {
     this.invStd = new Float64Array(std.length);
-    for (let i = 0; i < std.length; i++) this.invStd[i] = 1 / Math.max(std[i], stdFloor);
+    this.invStdExplain = new Float64Array(std.length);
+    this.binary = new Uint8Array(std.length);
+    for (let i = 0; i < std.length; i++) {
+      const t = schema.features[i].transform;
+      this.binary[i] = isBinary(t) ? 1 : 0;
+      this.invStd[i] = this.binary[i] ? 1 : 1 / featureFloor(t, mean[i], Math.max(std[i], stdFloor));
+      this.invStdExplain[i] = this.binary[i] ? 1 / Math.max(std[i], 0.05) : this.invStd[i];
+    }
   }
 
   get featureCount(): number {
@@ -85,11 +110,12 @@ export class Scaler {
   transform(vec: Float32Array, offset: number): void {
     const mean = this.mean;
     const inv = this.invStd;
+    const binary = this.binary;
     const f = mean.length;
     const c = this.clip;
     for (let i = 0; i < f; i++) {
       const x = vec[offset + i];
-      let z = (x - mean[i]) * inv[i];
+      let z = binary[i] ? x : (x - mean[i]) * inv[i];
       if (z - z !== 0) {
         // NaN or ±Infinity input (the only ways z can be non-finite: mean/invStd are finite).
         this.nonFinite++;
@@ -99,12 +125,15 @@ export class Scaler {
     }
   }
 
-  /** Each feature's z-score of a RAW vector, largest |z| first (for explanations). */
+  /**
+   * Each feature's z-score of a RAW vector against the training mean, largest |z| first (for
+   * explanations; a binary feature counts against how often it was set in training).
+   */
   deviations(vec: Float32Array, offset: number): Array<{ name: string; z: number }> {
     const out: Array<{ name: string; z: number }> = [];
     const names = this.schema.features;
     for (let i = 0; i < this.mean.length; i++) {
-      let z = (vec[offset + i] - this.mean[i]) * this.invStd[i];
+      let z = (vec[offset + i] - this.mean[i]) * this.invStdExplain[i];
       if (z - z !== 0) z = 0;
       out.push({ name: names[i].name, z: Math.max(-this.clip, Math.min(this.clip, z)) });
     }

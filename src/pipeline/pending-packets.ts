@@ -3,7 +3,7 @@ import type { DecodedPacket } from '../capture/decode/decoded-packet';
 /** A packet waiting for every window that contains it to be scored. */
 export interface PendingPacket {
   packet: DecodedPacket;
-  /** The packet's scaled feature vector (for explanations). */
+  /** The packet's raw (unscaled) feature vector, for explanations. */
   vec: Float32Array;
   /** Max score over the scored windows containing it so far; -1 = none yet. */
   score: number;

@@ -42,6 +42,7 @@ export class ScoringPipeline {
   private readonly builder: WindowBuilder;
   private readonly pending = new PendingPackets();
   private batch: Window[] = [];
+  private readonly scratch: Float32Array;
   private inFlight: InFlight[] = [];
   packets = 0;
   windowsScored = 0;
@@ -49,18 +50,22 @@ export class ScoringPipeline {
 
   constructor(private o: ScoringPipelineOptions) {
     this.builder = new WindowBuilder(o.window, o.stride, o.features);
+    this.scratch = new Float32Array(o.features);
   }
 
   /** Feed one decoded batch. Resolves once back-pressure allows more input. */
   async push(packets: DecodedPacket[]): Promise<void> {
     const F = this.o.features;
+    const scaled = this.scratch;
     for (const p of packets) {
-      const vec = new Float32Array(F);
-      this.extractor.extract(p, vec, 0);
-      this.o.scaler.transform(vec, 0);
-      this.pending.push(p, vec);
+      // The raw vector stays with the packet (explanations); the builder copies the scaled one.
+      const raw = new Float32Array(F);
+      this.extractor.extract(p, raw, 0);
+      scaled.set(raw);
+      this.o.scaler.transform(scaled, 0);
+      this.pending.push(p, raw);
       this.packets++;
-      const w = this.builder.push(p.frame, vec, 0);
+      const w = this.builder.push(p.frame, scaled, 0);
       if (w) {
         this.batch.push(w);
         if (this.batch.length >= this.o.batchWindows) await this.dispatch();
@@ -72,6 +77,10 @@ export class ScoringPipeline {
   async finish(): Promise<void> {
     const w = this.builder.flush();
     if (w) this.batch.push(w);
+    // Settle first: with whenBusy 'drop' and every slot taken, dispatch would drop the tail batch,
+    // and at the end of input (daemon SIGTERM) there is no reason to drop anything.
+    await this.idle();
+    while (this.inFlight.length > 0) await this.settleOldest();
     await this.dispatch();
     await this.idle();
     while (this.inFlight.length > 0) await this.settleOldest();

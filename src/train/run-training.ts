@@ -23,6 +23,9 @@ import { windowStream } from './window-stream';
 import { writeHistoryPlot } from './history-plot';
 import { TrainingProgress } from './training-progress';
 
+/** Lowest threshold a calibration without labels may choose (see README, "Scoring semantics"). */
+export const MIN_UNLABELLED_THRESHOLD = 0.5;
+
 export interface TrainingOptions {
   files: string[];
   labels?: string;
@@ -147,7 +150,10 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     const best = thresholdBestF1(realVal.map((e) => e.s), realVal.map((e) => e.r.label));
     threshold = { value: best.value, method: 'best-f1', f1: best.f1 };
   } else {
-    threshold = { value: thresholdAtFpr(benign.length ? benign : Array.from(valScores), o.targetFpr), method: 'target-fpr', targetFpr: o.targetFpr, benignWindows: benign.length };
+    // Never below the head's own decision boundary: held-out benign windows of one network
+    // can score near 0, and a threshold of 0.01 turns any unfamiliar traffic into alerts.
+    const atFpr = thresholdAtFpr(benign.length ? benign : Array.from(valScores), o.targetFpr);
+    threshold = { value: Math.max(atFpr, MIN_UNLABELLED_THRESHOLD), method: 'target-fpr', targetFpr: o.targetFpr, thresholdAtTargetFpr: atFpr, floor: MIN_UNLABELLED_THRESHOLD, benignWindows: benign.length };
   }
   const validation = fullReport(valScores, valSet.y, threshold.value);
   const out = o.out;

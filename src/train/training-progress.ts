@@ -25,12 +25,14 @@ export class TrainingProgress {
     this.bar?.update(this.done, { loss: fmt(logs?.loss), acc: fmt(logs?.acc) });
   }
 
+  /** r.epoch counts from 0, as tfjs does. */
   epoch(r: EpochRecord): void {
-    this.done = r.epoch * this.batchesPerEpoch;
+    const done = r.epoch + 1;
+    this.done = done * this.batchesPerEpoch;
     if (this.bar) {
-      this.bar.update(this.done, { epoch: Math.min(r.epoch + 1, this.epochs), valLoss: fmt(r.valLoss), valAcc: fmt(r.valAccuracy) });
+      this.bar.update(this.done, { epoch: Math.min(done + 1, this.epochs), valLoss: fmt(r.valLoss), valAcc: fmt(r.valAccuracy) });
     } else {
-      logger.info(`epoch ${r.epoch}/${this.epochs}: loss ${fmt(r.loss)} acc ${fmt(r.accuracy)} val_loss ${fmt(r.valLoss)} val_acc ${fmt(r.valAccuracy)} (${r.seconds.toFixed(1)} s)`);
+      logger.info(`epoch ${done}/${this.epochs}: loss ${fmt(r.loss)} acc ${fmt(r.accuracy)} val_loss ${fmt(r.valLoss)} val_acc ${fmt(r.valAccuracy)} (${r.seconds.toFixed(1)} s)`);
     }
   }
 

@@ -1,0 +1,114 @@
+import { tf } from './tf';
+import { Im2colConv1D } from './conv1d-im2col';
+import { AdditiveSelfAttention, AttentionToPackets } from './self-attention';
+import { SeededDropout } from './seeded-dropout';
+
+export interface ModelConfig {
+  /** Packets per window (W). */
+  window: number;
+  /** Features per packet (F): must equal the feature schema's length. */
+  features: number;
+  convFilters: number;
+  kernelSize: number;
+  /** Max-pool size over time: divides the BiLSTM's steps (its cost) by this much. */
+  poolSize: number;
+  lstmUnits: number;
+  attentionDim: number;
+  denseUnits: number;
+  dropout: number;
+  seed: number;
+}
+
+/**
+ * Chosen with bench/model-bench.ts on 2 shared cores (wasm+SIMD, batch 512–1024):
+ *   filters 16, pool 8, lstm 8:   ~10–12k windows/s inference, ~27 s per 20k-window epoch
+ *   filters 16, pool 8, lstm 16:  ~5.5–7.5k windows/s, ~31–45 s/epoch
+ *   filters 16, pool 4, lstm 8:   ~6–9k windows/s,    ~45 s/epoch
+ * The BiLSTM's per-time-step op overhead dominates both inference and training, so the pool
+ * (W/pool LSTM steps) is the main knob. The price of pool 8: attention, and so the
+ * "packet that mattered", resolves to a group of 8 packets.
+ */
+export const DEFAULT_MODEL_CONFIG: ModelConfig = {
+  window: 32,
+  features: 40,
+  convFilters: 16,
+  kernelSize: 3,
+  poolSize: 8,
+  lstmUnits: 8,
+  attentionDim: 8,
+  denseUnits: 16,
+  dropout: 0.2,
+  seed: 42,
+};
+
+/** Layer names the inference model looks up. */
+export const LAYER = { pool: 'pool', attention: 'attention' } as const;
+
+export function validateModelConfig(cfg: ModelConfig): void {
+  for (const k of ['window', 'features', 'convFilters', 'kernelSize', 'poolSize', 'lstmUnits', 'attentionDim', 'denseUnits'] as const) {
+    if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new Error(`ModelConfig.${k} must be a positive integer, got ${cfg[k]}`);
+  }
+  if (!(cfg.dropout >= 0 && cfg.dropout < 1)) throw new Error(`ModelConfig.dropout must be in [0,1), got ${cfg.dropout}`);
+  if (!Number.isInteger(cfg.seed)) throw new Error(`ModelConfig.seed must be an integer, got ${cfg.seed}`);
+}
+
+/**
+ * [W, F] → im2col Conv1D → BatchNorm → MaxPool → BiLSTM (sequences) → additive
+ * self-attention (pooling) → Dense → Dropout → Dense(1, sigmoid).
+ * Every initializer is seeded (cfg.seed + a per-layer offset) so the same config builds
+ * the same starting weights.
+ */
+export function buildModel(cfg: ModelConfig): tf.LayersModel {
+  validateModelConfig(cfg);
+  const s = cfg.seed;
+  const input = tf.input({ shape: [cfg.window, cfg.features], name: 'window' });
+  let x = new Im2colConv1D({ filters: cfg.convFilters, kernelSize: cfg.kernelSize, activation: 'relu', seed: s, name: 'conv' })
+    .apply(input) as tf.SymbolicTensor;
+  // momentum 0.9 (tfjs default 0.99): the moving statistics used at inference must settle
+  // within the few hundred batches a small capture gives, or val/serve scores drift.
+  x = tf.layers.batchNormalization({ momentum: 0.9, name: 'bn' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.maxPooling1d({ poolSize: cfg.poolSize, strides: cfg.poolSize, padding: 'same', name: LAYER.pool })
+    .apply(x) as tf.SymbolicTensor;
+  // A hand-fused BiLSTM (both directions in one loop on a block-diagonal recurrence) was
+  // measured: ~15% faster training at batch 32 but ~30% slower inference at batch 512 than
+  // tfjs's own, so tfjs's LSTM stays.
+  const lstm = tf.layers.lstm({
+    units: cfg.lstmUnits,
+    returnSequences: true,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: s + 10 }),
+    recurrentInitializer: tf.initializers.orthogonal({ seed: s + 11 }),
+  });
+  x = tf.layers.bidirectional({ layer: lstm as unknown as tf.RNN, mergeMode: 'concat', name: 'bilstm' })
+    .apply(x) as tf.SymbolicTensor;
+  const [context] = new AdditiveSelfAttention({ units: cfg.attentionDim, returnAttention: true, seed: s + 20, name: LAYER.attention })
+    .apply(x) as tf.SymbolicTensor[];
+  let h = tf.layers.dense({
+    units: cfg.denseUnits, activation: 'relu', name: 'dense',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: s + 30 }),
+  }).apply(context) as tf.SymbolicTensor;
+  h = new SeededDropout({ rate: cfg.dropout, seed: s + 40, name: 'dropout' }).apply(h) as tf.SymbolicTensor;
+  const out = tf.layers.dense({
+    units: 1, activation: 'sigmoid', name: 'score',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: s + 50 }),
+  }).apply(h) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: 'lln_detector' });
+}
+
+/**
+ * A model sharing the trained model's layers (and weights) that outputs
+ * [score (B×1), attention per packet (B×W)]. Window and pool size are read from the
+ * trained model itself so a loaded model needs nothing else.
+ */
+export function buildInferenceModel(trained: tf.LayersModel): tf.LayersModel {
+  const window = trained.inputs[0].shape[1] as number;
+  const poolLayer = trained.getLayer(LAYER.pool);
+  const poolCfg = poolLayer.getConfig() as { poolSize: number | number[] };
+  const poolSize = Array.isArray(poolCfg.poolSize) ? poolCfg.poolSize[0] : poolCfg.poolSize;
+  const attentionOut = trained.getLayer(LAYER.attention).output as tf.SymbolicTensor[];
+  if (!Array.isArray(attentionOut) || attentionOut.length !== 2) {
+    throw new Error('model has no attention-weights output (attention layer built without returnAttention)');
+  }
+  const perPacket = new AttentionToPackets({ poolSize, window, name: 'attention_packets' })
+    .apply(attentionOut[1]) as tf.SymbolicTensor;
+  return tf.model({ inputs: trained.inputs, outputs: [trained.outputs[0], perPacket], name: 'lln_inference' });
+}

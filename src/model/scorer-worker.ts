@@ -1,0 +1,61 @@
+/**
+ * Worker-thread entry for WorkerScorer: loads the model directory inside the worker and
+ * scores batches posted to it, so the main thread keeps parsing on the other core.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { initBackend, type BackendPreference } from './backend';
+import { loadModelDir, type FeatureSchema } from './model-dir';
+import { Scorer } from './scorer';
+import { isLlnError } from '../errors';
+
+export interface WorkerInit {
+  modelDir: string;
+  backend: BackendPreference;
+  batchSize: number;
+  expectedSchema: FeatureSchema | null;
+}
+
+export type ToWorker = { type: 'score'; id: number; windows: Float32Array; n: number } | { type: 'close' };
+export type FromWorker =
+  | { type: 'ready'; backend: string; id: string; sha256: string; threshold: number; window: number; features: number }
+  | { type: 'scored'; id: number; scores: Float32Array; attention: Float32Array }
+  | { type: 'error'; id: number; message: string; code?: string };
+
+function errorMessage(id: number, err: unknown): FromWorker {
+  return { type: 'error', id, message: (err as Error)?.message ?? String(err), code: isLlnError(err) ? err.code : undefined };
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('scorer-worker must run in a worker thread');
+  const init = workerData as WorkerInit;
+  let scorer: Scorer;
+  try {
+    const backend = await initBackend(init.backend);
+    const loaded = await loadModelDir(init.modelDir, init.expectedSchema);
+    scorer = new Scorer(loaded, init.batchSize);
+    port.postMessage({
+      type: 'ready', backend, id: loaded.id, sha256: loaded.sha256, threshold: loaded.threshold,
+      window: loaded.config.window, features: loaded.config.features,
+    } satisfies FromWorker);
+  } catch (err) {
+    port.postMessage(errorMessage(-1, err));
+    return;
+  }
+  // Requests are handled strictly in order: one scorer, one backend, no interleaving.
+  let chain = Promise.resolve();
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'close') { port.close(); return; }
+    chain = chain.then(async () => {
+      try {
+        const r = await scorer.score(msg.windows, msg.n);
+        port.postMessage({ type: 'scored', id: msg.id, scores: r.scores, attention: r.attention } satisfies FromWorker,
+          [r.scores.buffer as ArrayBuffer, r.attention.buffer as ArrayBuffer]);
+      } catch (err) {
+        port.postMessage(errorMessage(msg.id, err));
+      }
+    });
+  });
+}
+
+void main();

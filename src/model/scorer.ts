@@ -1,0 +1,70 @@
+import { tf } from './tf';
+import type { LoadedModel } from './model-dir';
+
+export interface ScoreResult {
+  /** One probability per window. */
+  scores: Float32Array;
+  /** n*W attention weights, per packet of each window (each window's W weights sum to 1). */
+  attention: Float32Array;
+}
+
+/** What the pipeline needs from a scorer, in-thread or in a worker. */
+export interface WindowScorer {
+  readonly window: number;
+  readonly features: number;
+  score(windows: Float32Array, n: number): Promise<ScoreResult>;
+  dispose(): void | Promise<void>;
+}
+
+export const DEFAULT_SCORE_BATCH = 512;
+
+/**
+ * Scores windows in big batches (per-op overhead dominates small batches on wasm). Every
+ * tensor a call creates is disposed before it returns: a daemon calls this forever.
+ */
+export class Scorer implements WindowScorer {
+  readonly window: number;
+  readonly features: number;
+  private readonly inference: tf.LayersModel;
+
+  constructor(private readonly loaded: LoadedModel, private readonly batchSize = DEFAULT_SCORE_BATCH) {
+    this.window = loaded.config.window;
+    this.features = loaded.config.features;
+    this.inference = loaded.inference;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Scorer: batchSize must be a positive integer, got ${batchSize}`);
+  }
+
+  get id(): string { return this.loaded.id; }
+
+  async score(windows: Float32Array, n: number): Promise<ScoreResult> {
+    const per = this.window * this.features;
+    if (windows.length < n * per) throw new Error(`Scorer.score: ${windows.length} values for ${n} windows of ${this.window}x${this.features}`);
+    const scores = new Float32Array(n);
+    const attention = new Float32Array(n * this.window);
+    for (let start = 0; start < n; start += this.batchSize) {
+      const m = Math.min(this.batchSize, n - start);
+      const [p, a] = tf.tidy(() => {
+        const x = tf.tensor3d(windows.subarray(start * per, (start + m) * per), [m, this.window, this.features]);
+        return this.inference.predict(x, { batchSize: m }) as tf.Tensor[];
+      });
+      try {
+        scores.set(await p.data() as Float32Array, start);
+        attention.set(await a.data() as Float32Array, start * this.window);
+      } finally {
+        p.dispose();
+        a.dispose();
+      }
+    }
+    return { scores, attention };
+  }
+
+  /** The LoadedModel's models belong to whoever loaded them; dispose them via disposeLoaded. */
+  dispose(): void {
+    /* nothing held beyond the call */
+  }
+}
+
+export function disposeLoaded(loaded: LoadedModel): void {
+  // inference shares its layers (and variables) with model: disposing model frees both.
+  loaded.model.dispose();
+}

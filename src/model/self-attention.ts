@@ -1,0 +1,122 @@
+import { tf } from './tf';
+import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
+
+export interface AdditiveSelfAttentionArgs extends LayerArgs {
+  /** Width of the hidden scoring layer (the "attention dimension"). */
+  units: number;
+  /** Also output the attention weights [B, T] as a second output. */
+  returnAttention?: boolean;
+  seed?: number;
+}
+
+/**
+ * Additive (Bahdanau-style) self-attention pooling over time:
+ *   e_t = v·tanh(W h_t + b),  a = softmax_t(e),  context = Σ_t a_t h_t.
+ * Why additive rather than scaled dot-product Q/K/V: we need ONE weight per time step to
+ * explain a window ("which packet mattered"), and additive attention yields exactly that
+ * vector, while dot-product self-attention gives a T×T matrix that would have to be
+ * averaged into something less meaningful. It is also O(T) instead of O(T²) — the model's
+ * throughput budget is tight. The weighted sum is the pooling step: it turns the BiLSTM's
+ * sequence into one vector for the dense head.
+ */
+export class AdditiveSelfAttention extends tf.layers.Layer {
+  static className = 'AdditiveSelfAttention';
+  readonly units: number;
+  readonly returnAttention: boolean;
+  readonly seed: number | undefined;
+  private w: tf.LayerVariable | null = null;
+  private b: tf.LayerVariable | null = null;
+  private v: tf.LayerVariable | null = null;
+
+  constructor(args: AdditiveSelfAttentionArgs) {
+    super(args);
+    this.units = args.units;
+    this.returnAttention = args.returnAttention ?? false;
+    this.seed = args.seed;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const dim = shape[shape.length - 1] as number;
+    const seed = this.seed;
+    this.w = this.addWeight('w', [dim, this.units], 'float32', tf.initializers.glorotUniform({ seed }));
+    this.b = this.addWeight('b', [this.units], 'float32', tf.initializers.zeros());
+    this.v = this.addWeight('v', [this.units, 1], 'float32',
+      tf.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed + 1 }));
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const context: tf.Shape = [shape[0], shape[2]];
+    return this.returnAttention ? [context, [shape[0], shape[1]]] : context;
+  }
+
+  // No masks flow out; with two outputs tfjs wants one (null) mask per output.
+  override computeMask(): tf.Tensor | tf.Tensor[] {
+    return (this.returnAttention ? [null, null] : null) as unknown as tf.Tensor[];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+    return tf.tidy(() => {
+      const h = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+      const [batch, steps, dim] = h.shape;
+      const flat = tf.reshape(h, [batch * steps, dim]);
+      const hidden = tf.tanh(tf.add(tf.matMul(flat, this.w!.read()), this.b!.read()));
+      const energy = tf.reshape(tf.matMul(hidden, this.v!.read()), [batch, steps]);
+      const weights = tf.softmax(energy, -1);
+      const context = tf.sum(tf.mul(h, tf.expandDims(weights, 2)), 1);
+      return this.returnAttention ? [context, weights] : context;
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const cfg: tf.serialization.ConfigDict = { units: this.units, returnAttention: this.returnAttention };
+    if (this.seed !== undefined) cfg.seed = this.seed;
+    return { ...super.getConfig(), ...cfg };
+  }
+}
+
+export interface AttentionToPacketsArgs extends LayerArgs {
+  poolSize: number;
+  window: number;
+}
+
+/**
+ * Maps attention over pooled steps back to the W packets of the window: pooled step i
+ * covers packets i*pool .. i*pool+pool-1, which share its weight equally (renormalised so
+ * the W packet weights sum to 1 even when the last pool group is short).
+ */
+export class AttentionToPackets extends tf.layers.Layer {
+  static className = 'AttentionToPackets';
+  readonly poolSize: number;
+  readonly window: number;
+
+  constructor(args: AttentionToPacketsArgs) {
+    super(args);
+    this.poolSize = args.poolSize;
+    this.window = args.window;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    return [shape[0], this.window];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const a = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
+      const [batch, steps] = a.shape;
+      const repeated = tf.reshape(tf.tile(tf.expandDims(a, 2), [1, 1, this.poolSize]), [batch, steps * this.poolSize]);
+      const cut = tf.slice(repeated, [0, 0], [batch, this.window]);
+      return tf.div(cut, tf.sum(cut, 1, true));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), poolSize: this.poolSize, window: this.window };
+  }
+}
+
+tf.serialization.registerClass(AdditiveSelfAttention);
+tf.serialization.registerClass(AttentionToPackets);

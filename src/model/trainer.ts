@@ -1,0 +1,174 @@
+import { tf } from './tf';
+import { buildModel, type ModelConfig } from './build-model';
+
+/** Windows held in memory: x is n*W*F row-major, y is n labels (0 normal, 1 anomalous). */
+export interface WindowSet { x: Float32Array; y: Float32Array; n: number }
+/** A batch stream for captures larger than memory: each call starts a fresh pass. */
+export type WindowBatchStream = () => Iterator<WindowSet> | AsyncIterator<WindowSet>;
+
+export interface TrainData {
+  train: WindowSet | WindowBatchStream;
+  /** Early stopping watches val loss; without validation it watches training loss. */
+  validation?: WindowSet | WindowBatchStream;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  accuracy: number | null;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  seconds: number;
+}
+
+export interface TrainOptions {
+  /** Architecture of a new model; ignored when `model` continues training an existing one. */
+  config: ModelConfig;
+  model?: tf.LayersModel;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  patience?: number;
+  /** Seeds shuffling and (overriding config.seed) the initializers and dropout. */
+  seed?: number;
+  onEpochEnd?: (rec: EpochRecord) => void;
+  onBatchEnd?: (batch: number, logs: tf.Logs | undefined) => void;
+  /** Polled after every batch (Ctrl-C): training stops, best weights are kept. */
+  shouldStop?: () => boolean;
+  classWeight?: { 0: number; 1: number };
+}
+
+export interface TrainResult {
+  model: tf.LayersModel;
+  history: EpochRecord[];
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  interrupted: boolean;
+}
+
+/** mulberry32: a tiny seeded PRNG, enough for reproducible shuffles. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Batch = { xs: tf.Tensor3D; ys: tf.Tensor2D };
+
+function toTensors(b: WindowSet, window: number, features: number): Batch {
+  return {
+    xs: tf.tensor3d(b.x.subarray(0, b.n * window * features), [b.n, window, features]),
+    ys: tf.tensor2d(b.y.subarray(0, b.n), [b.n, 1]),
+  };
+}
+
+/**
+ * In-memory windows as batches; when `seed` is given every pass draws a new seeded
+ * permutation (pass k uses the generator's k-th state), so reruns see the same orders.
+ */
+function inMemoryBatches(set: WindowSet, batchSize: number, window: number, features: number, seed: number | null): tf.data.Dataset<Batch> {
+  const per = window * features;
+  const rand = seed === null ? null : mulberry32(seed);
+  return tf.data.generator(function* () {
+    const order = new Uint32Array(set.n);
+    for (let i = 0; i < set.n; i++) order[i] = i;
+    if (rand) for (let i = set.n - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); const t = order[i]; order[i] = order[j]; order[j] = t; }
+    for (let s = 0; s < set.n; s += batchSize) {
+      const m = Math.min(batchSize, set.n - s);
+      const x = new Float32Array(m * per);
+      const y = new Float32Array(m);
+      for (let k = 0; k < m; k++) {
+        const r = order[s + k];
+        x.set(set.x.subarray(r * per, (r + 1) * per), k * per);
+        y[k] = set.y[r];
+      }
+      yield toTensors({ x, y, n: m }, window, features);
+    }
+  } as () => Iterator<Batch>);
+}
+
+function streamBatches(stream: WindowBatchStream, window: number, features: number): tf.data.Dataset<Batch> {
+  return tf.data.generator(() => {
+    const it = stream();
+    return {
+      next: async () => {
+        const r = await it.next();
+        return r.done ? { done: true, value: undefined } : { done: false, value: toTensors(r.value, window, features) };
+      },
+    } as unknown as Iterator<Batch>;
+  });
+}
+
+function asDataset(src: WindowSet | WindowBatchStream, batchSize: number, w: number, f: number, seed: number | null): tf.data.Dataset<Batch> {
+  return typeof src === 'function' ? streamBatches(src, w, f) : inMemoryBatches(src, batchSize, w, f, seed);
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/**
+ * Trains with Adam on binary cross-entropy, early-stopping on the monitored loss with the
+ * best epoch's weights restored. Same seed + data + backend → identical weights.
+ */
+export async function trainModel(data: TrainData, opts: TrainOptions): Promise<TrainResult> {
+  const epochs = opts.epochs ?? 50;
+  const batchSize = opts.batchSize ?? 32;
+  const patience = opts.patience ?? 5;
+  const seed = opts.seed ?? opts.config.seed;
+  const model = opts.model ?? buildModel({ ...opts.config, seed });
+  const window = model.inputs[0].shape[1] as number;
+  const features = model.inputs[0].shape[2] as number;
+  model.compile({ optimizer: tf.train.adam(opts.learningRate ?? 0.001), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+
+  const trainDs = asDataset(data.train, batchSize, window, features, seed);
+  const valDs = data.validation ? asDataset(data.validation, Math.max(batchSize, 256), window, features, null) : undefined;
+
+  const history: EpochRecord[] = [];
+  let best = Infinity, bestEpoch = -1, waited = 0;
+  let bestWeights: tf.Tensor[] | null = null;
+  let stoppedEarly = false, interrupted = false;
+  let epochStart = Date.now();
+  const checkStop = (): void => {
+    if (!interrupted && opts.shouldStop?.()) { interrupted = true; model.stopTraining = true; }
+  };
+
+  await model.fitDataset(trainDs, {
+    epochs,
+    validationData: valDs,
+    classWeight: opts.classWeight,
+    verbose: 0,
+    callbacks: {
+      onEpochBegin: async () => { epochStart = Date.now(); },
+      onBatchEnd: async (batch, logs) => { opts.onBatchEnd?.(batch, logs); checkStop(); },
+      onEpochEnd: async (epoch, logs) => {
+        const rec: EpochRecord = {
+          epoch, loss: num(logs?.loss) ?? NaN, accuracy: num(logs?.acc),
+          valLoss: num(logs?.val_loss), valAccuracy: num(logs?.val_acc), seconds: (Date.now() - epochStart) / 1000,
+        };
+        history.push(rec);
+        opts.onEpochEnd?.(rec);
+        // An interrupted epoch is partial: its loss is not comparable, keep the last best.
+        if (interrupted) return;
+        const monitored = valDs ? rec.valLoss : rec.loss;
+        if (monitored !== null && monitored < best) {
+          best = monitored; bestEpoch = epoch; waited = 0;
+          bestWeights?.forEach((t) => t.dispose());
+          bestWeights = model.getWeights().map((w) => w.clone());
+        } else if (++waited >= patience) {
+          stoppedEarly = true; model.stopTraining = true;
+        }
+        checkStop();
+      },
+    },
+  });
+
+  if (bestWeights) {
+    model.setWeights(bestWeights);
+    (bestWeights as tf.Tensor[]).forEach((t) => t.dispose());
+  }
+  return { model, history, bestEpoch, stoppedEarly, interrupted };
+}

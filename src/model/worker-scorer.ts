@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { LlnError, type ErrorCode } from '../errors';
+import type { BackendPreference } from './backend';
+import type { FeatureSchema } from './model-dir';
+import { DEFAULT_SCORE_BATCH, type ScoreResult, type WindowScorer } from './scorer';
+import type { FromWorker, ToWorker, WorkerInit } from './scorer-worker';
+
+interface Pending { resolve: (r: ScoreResult) => void; reject: (e: Error) => void }
+
+function toError(msg: { message: string; code?: string }): Error {
+  return msg.code ? new LlnError(msg.code as ErrorCode, msg.message) : new Error(msg.message);
+}
+
+/**
+ * The Scorer interface, run in a worker_threads Worker (the model is loaded in the worker).
+ * score() TRANSFERS the windows' buffer to the worker (zero copy): afterwards the caller's
+ * Float32Array is detached and must not be reused. A view into a larger buffer is copied
+ * instead, so transferring can never steal memory the caller still uses elsewhere.
+ */
+export class WorkerScorer implements WindowScorer {
+  private nextId = 0;
+  private readonly pending = new Map<number, Pending>();
+  private failed: Error | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly backend: string,
+    readonly id: string,
+    readonly sha256: string,
+    readonly threshold: number,
+    readonly window: number,
+    readonly features: number,
+  ) {
+    worker.on('message', (msg: FromWorker) => this.onMessage(msg));
+    worker.on('error', (err) => this.failAll(err));
+    worker.on('exit', (code) => { if (code !== 0) this.failAll(new Error(`scoring worker exited with code ${code}`)); });
+  }
+
+  /** Starts the worker and waits until it has loaded the model (or failed to). */
+  static async create(modelDir: string, backend: BackendPreference = 'auto',
+    opts: { batchSize?: number; expectedSchema?: FeatureSchema | null } = {}): Promise<WorkerScorer> {
+    const workerData: WorkerInit = {
+      modelDir, backend, batchSize: opts.batchSize ?? DEFAULT_SCORE_BATCH, expectedSchema: opts.expectedSchema ?? null,
+    };
+    // Resolved next to this compiled module: dist/src/model/scorer-worker.js.
+    const worker = new Worker(path.join(__dirname, 'scorer-worker.js'), { workerData });
+    const ready = await new Promise<Extract<FromWorker, { type: 'ready' }>>((resolve, reject) => {
+      const onMsg = (msg: FromWorker): void => {
+        cleanup();
+        if (msg.type === 'ready') resolve(msg);
+        else reject(msg.type === 'error' ? toError(msg) : new Error(`scoring worker: unexpected ${msg.type}`));
+      };
+      const onErr = (err: Error): void => { cleanup(); reject(err); };
+      const onExit = (code: number): void => { cleanup(); reject(new Error(`scoring worker exited with code ${code} before loading`)); };
+      const cleanup = (): void => { worker.off('message', onMsg); worker.off('error', onErr); worker.off('exit', onExit); };
+      worker.on('message', onMsg).on('error', onErr).on('exit', onExit);
+    }).catch(async (err: Error) => { await worker.terminate(); throw err; });
+    return new WorkerScorer(worker, ready.backend, ready.id, ready.sha256, ready.threshold, ready.window, ready.features);
+  }
+
+  score(windows: Float32Array, n: number): Promise<ScoreResult> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    const owned = windows.byteOffset === 0 && windows.byteLength === windows.buffer.byteLength
+      ? windows : windows.slice();
+    return new Promise<ScoreResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const msg: ToWorker = { type: 'score', id, windows: owned, n };
+      this.worker.postMessage(msg, [owned.buffer as ArrayBuffer]);
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.failAll(new Error('WorkerScorer disposed'));
+    await this.worker.terminate();
+  }
+
+  private onMessage(msg: FromWorker): void {
+    if (msg.type === 'ready') return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (msg.type === 'scored') p.resolve({ scores: msg.scores, attention: msg.attention });
+    else p.reject(toError(msg));
+  }
+
+  private failAll(err: Error): void {
+    this.failed ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}

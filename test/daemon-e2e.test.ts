@@ -1,0 +1,387 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, renameSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { generateCapture } from '../src/generator/generate-capture';
+import { HAVE_SAMPLES, SKIP_NO_SAMPLES, sample } from './helpers/samples';
+
+/**
+ * The daemon as a user runs it: a child process of the real CLI, capturing on a veth pair made
+ * for the test (the peer lives in a network namespace; tcpreplay sends real captures into it),
+ * writing a real SQLite file and serving real metrics. Namespaces and children are always removed.
+ */
+const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
+const IS_ROOT = process.getuid?.() === 0;
+const have = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+const SKIP_LIVE = SKIP_NO_SAMPLES || (!IS_ROOT ? 'needs root for network namespaces: skipping' : !have('ip', ['-V']) || !have('tcpreplay', ['-V']) ? 'iproute2 or tcpreplay missing: skipping' : false);
+/** Ethernet samples (the veth carries Ethernet frames). */
+const LIVE_SAMPLES = ['dns-remoteshell.pcap', 'http.cap', 'nb6-startup.pcap'];
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'lln-h-e2e-'));
+const children = new Set<ChildProcess>();
+let modelDir = '';
+
+function run(cmd: string, args: string[], timeoutMs = 30_000): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+function must(cmd: string, args: string[]): string {
+  const r = run(cmd, args);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || r.stdout.trim()}`);
+  return r.stdout;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A model for the daemon: LLN_TEST_MODEL_DIR, or a tiny one trained now (~6 s) on a generated capture. */
+async function testModel(): Promise<string> {
+  if (process.env.LLN_TEST_MODEL_DIR) return process.env.LLN_TEST_MODEL_DIR;
+  const pcap = path.join(tmp, 'train.pcap');
+  await generateCapture({ out: pcap, seed: 7, durationSec: 30, packetsTarget: 1000 });
+  const dir = path.join(tmp, 'model-a');
+  must(process.execPath, [CLI, 'train', '--pcap-file', pcap, '--epochs', '1', '--train-stride', '8', '--out', dir]);
+  return dir;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    }).on('error', reject);
+  });
+}
+
+/** A veth pair: `host` in this namespace (the daemon captures here), `peer` inside `ns` (tcpreplay sends here). */
+class VethNamespace {
+  readonly ns = `lln-h-${randomBytes(4).toString('hex')}`;
+  readonly host = `lh${randomBytes(3).toString('hex')}a`;
+  readonly peer = `lh${randomBytes(3).toString('hex')}b`;
+
+  create(): void {
+    must('ip', ['netns', 'add', this.ns]);
+    must('ip', ['link', 'add', this.host, 'type', 'veth', 'peer', 'name', this.peer, 'netns', this.ns]);
+    // No IPv6 on either end: the kernel's ND/MLD packets would otherwise be captured too.
+    must('sysctl', ['-q', '-w', `net.ipv6.conf.${this.host}.disable_ipv6=1`]);
+    must('ip', ['netns', 'exec', this.ns, 'sysctl', '-q', '-w', `net.ipv6.conf.${this.peer}.disable_ipv6=1`]);
+    must('ip', ['link', 'set', this.host, 'mtu', '9000', 'up']);
+    must('ip', ['-n', this.ns, 'link', 'set', this.peer, 'mtu', '9000', 'up']);
+  }
+
+  destroy(): void {
+    run('ip', ['netns', 'del', this.ns]); // takes the peer, and with it the host end
+    run('ip', ['link', 'del', this.host]);
+  }
+
+  /** Replay a capture into the peer; returns how many packets tcpreplay reports as sent. */
+  replay(file: string, pps: number): number {
+    const r = run('ip', ['netns', 'exec', this.ns, 'tcpreplay', '-i', this.peer, '--pps', String(pps), file], 60_000);
+    assert.equal(r.status, 0, `tcpreplay failed: ${r.stderr}`);
+    return sentCount(r.stdout);
+  }
+}
+
+function sentCount(tcpreplayOutput: string): number {
+  const m = /Successful packets:\s+(\d+)/.exec(tcpreplayOutput);
+  assert.ok(m, `no packet count in tcpreplay output: ${tcpreplayOutput}`);
+  return Number(m[1]);
+}
+
+/** `lln-detect daemon` as a child process, its log collected. */
+class DaemonProcess {
+  log = '';
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  private readonly child: ChildProcess;
+
+  constructor(config: string, readonly port: number) {
+    this.child = spawn(process.execPath, [CLI, 'daemon', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(this.child);
+    this.child.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => {
+      children.delete(this.child);
+      resolve({ code, signal });
+    }));
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.child.kill(sig);
+  }
+
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      if (this.child.exitCode !== null) assert.fail(`daemon exited early (${this.child.exitCode}):\n${this.log}`);
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.port}/healthz`)).status === 200) return;
+      } catch {
+        /* not listening yet */
+      }
+      await sleep(100);
+    }
+    assert.fail(`daemon not ready after ${timeoutMs} ms:\n${this.log}`);
+  }
+
+  /** Wait for a log line matching `re` that appears after the first `skip` characters of the log. */
+  async waitLog(re: RegExp, timeoutMs = 20_000, skip = 0): Promise<RegExpExecArray> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const m = re.exec(this.log.slice(skip));
+      if (m) return m;
+      if (this.child.exitCode !== null) break;
+      await sleep(50);
+    }
+    assert.fail(`no log line matching ${re} within ${timeoutMs} ms:\n${this.log}`);
+  }
+
+  async metric(name: string, labels: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+    return line ? Number(line.split(' ')[1]) : 0;
+  }
+
+  /** Poll a metric until it reaches `want` (captures arrive asynchronously). */
+  async metricReaches(name: string, labels: string, want: number, timeoutMs = 10_000): Promise<number> {
+    const end = Date.now() + timeoutMs;
+    let v = 0;
+    while (Date.now() < end) {
+      v = await this.metric(name, labels);
+      if (v >= want) return v;
+      await sleep(100);
+    }
+    return v;
+  }
+
+  /** SIGTERM, then the exit code; fails if the daemon takes longer than the unit's TimeoutStopSec allows. */
+  async stop(limitMs = 20_000): Promise<{ code: number | null; signal: string | null; final: RegExpExecArray }> {
+    const t0 = Date.now();
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), limitMs);
+    const r = await this.exited;
+    clearTimeout(timer);
+    assert.ok(Date.now() - t0 < limitMs, `daemon took ${Date.now() - t0} ms to stop:\n${this.log}`);
+    const final = /daemon stopped: captured (\d+), packets (\d+), scored (\d+), windows (\d+), dropped windows (\d+)/.exec(this.log);
+    assert.ok(final, `no final count line:\n${this.log}`);
+    return { ...r, final };
+  }
+}
+
+interface DaemonConfigOpts { iface?: string; model: string; port: number; db: string; spool?: string }
+function writeConfig(file: string, o: DaemonConfigOpts): string {
+  const lines = [
+    o.iface ? `interfaces:\n  - name: ${o.iface}` : 'interfaces: []',
+    o.spool ? `spool:\n  dir: ${o.spool}\n  settleSeconds: 1` : '',
+    `model:\n  dir: ${o.model}`,
+    `outputs:\n  sqlite: ${o.db}`,
+    'logging:\n  level: info\n  format: text',
+    `metrics:\n  listen: 127.0.0.1:${o.port}`,
+    `stateDir: ${path.join(path.dirname(file), 'state')}`,
+  ];
+  // Write-then-rename: a SIGHUP never reads a half-written file.
+  writeFileSync(`${file}.tmp`, lines.filter(Boolean).join('\n') + '\n');
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+interface RunRow { id: number; mode: string; sources: string; model_id: string; packets: number; windows: number; status: string }
+function runs(db: string): RunRow[] {
+  const d = new Database(db, { readonly: true, timeout: 5000 });
+  try {
+    return d.prepare('SELECT id, mode, sources, model_id, packets, windows, status FROM runs ORDER BY id').all() as RunRow[];
+  } finally {
+    d.close();
+  }
+}
+
+before(async () => {
+  if (!HAVE_SAMPLES) return;
+  modelDir = await testModel();
+});
+
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('daemon: live capture on a veth pair, reload, stop', { skip: SKIP_LIVE, timeout: 90_000 }, () => {
+  const veth = new VethNamespace();
+  let daemon: DaemonProcess;
+  let dir = '';
+  let config = '';
+  let db = '';
+  let sent = 0;
+
+  before(async () => {
+    veth.create();
+    dir = mkdtempSync(path.join(tmp, 'live-'));
+    db = path.join(dir, 'anomalies.db');
+    const port = await freePort();
+    config = writeConfig(path.join(dir, 'config.yaml'), { iface: veth.host, model: modelDir, port, db });
+    daemon = new DaemonProcess(config, port);
+    await daemon.waitReady();
+  });
+
+  after(() => {
+    daemon?.signal('SIGKILL');
+    veth.destroy();
+  });
+
+  test('captures every replayed packet (metrics)', async () => {
+    for (const s of LIVE_SAMPLES) sent += veth.replay(sample(s), 2000);
+    assert.ok(sent > 500, `tcpreplay sent only ${sent} packets`);
+    const got = await daemon.metricReaches('lln_packets_captured_total', `interface="${veth.host}"`, sent);
+    assert.equal(got, sent, 'lln_packets_captured_total equals what tcpreplay sent');
+    assert.equal(await daemon.metric('lln_capture_up', `interface="${veth.host}"`), 1);
+  });
+
+  test('SIGHUP with a valid new model: model_id changes, daemon keeps capturing', async () => {
+    const second = path.join(dir, 'model-b');
+    cpSync(modelDir, second, { recursive: true }); // another directory name: another model id
+    writeConfig(config, { iface: veth.host, model: second, port: daemon.port, db });
+    const mark = daemon.log.length;
+    daemon.signal('SIGHUP');
+    await daemon.waitLog(/reloaded: model (model-b@[0-9a-f]+)/, 20_000, mark);
+    const row = runs(db).find((r) => r.mode === 'daemon')!;
+    assert.match(row.model_id, /^model-b@/);
+    sent += veth.replay(sample('telnet-raw.pcap'), 2000);
+    assert.equal(await daemon.metricReaches('lln_packets_captured_total', `interface="${veth.host}"`, sent), sent);
+  });
+
+  test('SIGHUP with a corrupt model (weights.bin truncated): old model kept, error logged, still running', async (t) => {
+    const bad = path.join(dir, 'model-c');
+    cpSync(modelDir, bad, { recursive: true });
+    truncateSync(path.join(bad, 'weights.bin'), Math.floor(statSync(path.join(bad, 'weights.bin')).size / 2));
+    writeConfig(config, { iface: veth.host, model: bad, port: daemon.port, db });
+    const mark = daemon.log.length;
+    daemon.signal('SIGHUP');
+    t.diagnostic((await daemon.waitLog(/reload failed, still running on model model-b@.*/, 20_000, mark))[0]);
+    assert.match(runs(db).find((r) => r.mode === 'daemon')!.model_id, /^model-b@/);
+    sent += veth.replay(sample('dns.cap'), 2000);
+    assert.equal(await daemon.metricReaches('lln_packets_captured_total', `interface="${veth.host}"`, sent), sent);
+    assert.equal((await fetch(`http://127.0.0.1:${daemon.port}/healthz`)).status, 200);
+  });
+
+  test('SIGTERM: exit 0, run finished with packets == sent', async () => {
+    const { code, final } = await daemon.stop();
+    assert.equal(code, 0, daemon.log);
+    const [row] = runs(db).filter((r) => r.mode === 'daemon');
+    assert.equal(row.status, 'finished');
+    assert.equal(row.packets, sent, 'every packet tcpreplay sent is in the run');
+    assert.equal(Number(final[1]), sent, 'captured count in the final log line');
+    assert.ok(row.windows > 0, 'windows were scored');
+  });
+});
+
+describe('daemon: SIGTERM under load', { skip: SKIP_LIVE, timeout: 60_000 }, () => {
+  const veth = new VethNamespace();
+  before(() => veth.create());
+  after(() => veth.destroy());
+
+  test('every packet captured before the signal is scored and committed', async (t) => {
+    const dir = mkdtempSync(path.join(tmp, 'load-'));
+    const pcap = path.join(dir, 'load.pcap');
+    await generateCapture({ out: pcap, seed: 11, durationSec: 60, packetsTarget: 40_000 });
+    const db = path.join(dir, 'anomalies.db');
+    const port = await freePort();
+    const daemon = new DaemonProcess(writeConfig(path.join(dir, 'config.yaml'), { iface: veth.host, model: modelDir, port, db }), port);
+    await daemon.waitReady();
+    const replay = spawn('ip', ['netns', 'exec', veth.ns, 'tcpreplay', '-i', veth.peer, '--pps', '20000', pcap], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(replay);
+    let replayOut = '';
+    replay.stdout!.on('data', (d: Buffer) => (replayOut += d.toString()));
+    const replayDone = new Promise<void>((resolve) => replay.on('exit', () => resolve()));
+    try {
+      const seen = await daemon.metricReaches('lln_packets_captured_total', `interface="${veth.host}"`, 5000);
+      assert.ok(seen >= 5000, `traffic is flowing (${seen} captured)`);
+      const { code, final } = await daemon.stop();
+      assert.equal(code, 0, daemon.log);
+      t.diagnostic(final[0]);
+      const [captured, packets, scored] = [Number(final[1]), Number(final[2]), Number(final[3])];
+      const [row] = runs(db);
+      assert.equal(row.status, 'finished');
+      assert.ok(captured >= seen, `captured at exit (${captured}) >= captured before the signal (${seen})`);
+      assert.equal(packets, captured, 'every captured packet went through the pipeline');
+      assert.equal(row.packets, captured, 'runs.packets == captured');
+      assert.ok(scored > 0 && scored <= captured);
+      const dropped = Number(final[5]);
+      if (dropped === 0) assert.equal(scored, captured, 'no window dropped: every packet has a score');
+    } finally {
+      await replayDone;
+      children.delete(replay);
+    }
+    assert.ok(sentCount(replayOut) > 0);
+  });
+});
+
+describe('daemon: spool folder', { skip: SKIP_NO_SAMPLES, timeout: 60_000 }, () => {
+  test('a capture copied in slowly is scored exactly once, only when complete', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'spool-'));
+    const spool = path.join(dir, 'spool');
+    const db = path.join(dir, 'anomalies.db');
+    const port = await freePort();
+    must('mkdir', ['-p', spool]);
+    const daemon = new DaemonProcess(writeConfig(path.join(dir, 'config.yaml'), { model: modelDir, port, db, spool }), port);
+    try {
+      await daemon.waitReady();
+      const src = readFileSync(sample('nb6-startup.pcap'));
+      const expected = Number(/Number of packets:\s+(\d+)/.exec(must('capinfos', ['-c', '-M', sample('nb6-startup.pcap')]))![1]);
+      const dest = path.join(spool, 'incoming.pcap');
+      const chunks = 5;
+      for (let i = 0; i < chunks; i++) {
+        appendFileSync(dest, src.subarray(Math.floor((i * src.length) / chunks), Math.floor(((i + 1) * src.length) / chunks)));
+        await sleep(300); // shorter than settleSeconds: the file must not be read in between
+      }
+      await daemon.waitLog(/spool: .*incoming\.pcap: run \d+, (\d+) packets/, 20_000);
+      await sleep(2500); // two more polls: a second pass would show up now
+      const { code } = await daemon.stop();
+      assert.equal(code, 0, daemon.log);
+      const replays = runs(db).filter((r) => r.mode === 'replay');
+      assert.equal(replays.length, 1, `exactly one replay run: ${JSON.stringify(replays)}`);
+      assert.deepEqual(JSON.parse(replays[0].sources), [dest]);
+      assert.equal(replays[0].packets, expected);
+      assert.equal(replays[0].status, 'finished');
+    } finally {
+      daemon.signal('SIGKILL');
+    }
+  });
+});
+
+describe('config check', { timeout: 30_000 }, () => {
+  const bad: Array<[string, string, string]> = [
+    ['misspelt key', 'interfaces:\n  - name: eth0\n    filtr: port 53\n', "interfaces[0]: unknown key 'filtr'"],
+    ['misspelt section', 'interfaces: [{name: eth0}]\noutput:\n  sqlite: false\n', "'output'"],
+    ['wrong type', 'interfaces:\n  - name: eth0\n    snaplen: big\n', 'interfaces[0].snaplen'],
+    ['public metrics', 'interfaces: [{name: eth0}]\nmetrics:\n  listen: 0.0.0.0:9910\n', 'metrics.listen'],
+    ['stride > size', 'interfaces: [{name: eth0}]\nwindow:\n  size: 16\n  stride: 32\n', 'window.stride'],
+    ['spool without dir', 'spool:\n  settleSeconds: 5\n', 'spool.dir'],
+    ['bad level', 'interfaces: [{name: eth0}]\nlogging:\n  level: loud\n', 'logging.level'],
+    ['nothing to watch', 'model:\n  threshold: 0.5\n', 'interfaces'],
+  ];
+  for (const [what, yaml, key] of bad) {
+    test(`${what}: exit 7, one line naming ${key}`, () => {
+      const file = path.join(tmp, `bad-${what.replace(/\W+/g, '-')}.yaml`);
+      writeFileSync(file, yaml);
+      const r = run(process.execPath, [CLI, 'config', 'check', file]);
+      assert.equal(r.status, 7, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], /LLN_E_CONFIG/);
+      assert.ok(lines[0].includes(key), `names ${key}: ${lines[0]}`);
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  test('config example passes config check', () => {
+    const ex = run(process.execPath, [CLI, 'config', 'example']);
+    assert.equal(ex.status, 0, ex.stderr);
+    const file = path.join(tmp, 'example.yaml');
+    writeFileSync(file, ex.stdout);
+    const r = run(process.execPath, [CLI, 'config', 'check', file]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /: ok$/m);
+  });
+});
