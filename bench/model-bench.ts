@@ -10,7 +10,8 @@ import path from 'node:path';
 import { tf } from '../src/model/tf';
 import { initBackend } from '../src/model/backend';
 import { buildModel, buildInferenceModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../src/model/build-model';
-import { saveModelDir } from '../src/model/model-dir';
+import { loadModelDir, saveModelDir } from '../src/model/model-dir';
+import { Scorer, disposeLoaded } from '../src/model/scorer';
 import { WorkerScorer } from '../src/model/worker-scorer';
 import { trainModel } from '../src/model/trainer';
 
@@ -76,6 +77,28 @@ async function workerRate(dir: string, cfg: ModelConfig, batch: number, seconds:
   }
 }
 
+/** Both cores scoring: the in-thread Scorer and a WorkerScorer working side by side. */
+async function dualRate(dir: string, cfg: ModelConfig, batch: number, seconds: number): Promise<number> {
+  const loaded = await loadModelDir(dir, null);
+  const local = new Scorer(loaded, batch);
+  const ws = await WorkerScorer.create(dir, 'wasm', { batchSize: batch });
+  try {
+    const chunk = batch * 4;
+    const template = randomWindows(chunk, cfg);
+    await Promise.all([local.score(template, chunk), ws.score(template.slice(), chunk)]);
+    const t0 = performance.now();
+    let n = 0;
+    const loop = async (score: () => Promise<unknown>): Promise<void> => {
+      while (performance.now() - t0 < seconds * 1000) { await score(); n += chunk; }
+    };
+    await Promise.all([loop(() => local.score(template, chunk)), loop(() => ws.score(template.slice(), chunk))]);
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await ws.dispose();
+    disposeLoaded(loaded);
+  }
+}
+
 async function trainSecondsPer20k(cfg: ModelConfig, windows: number): Promise<{ wall: number; cpu: number }> {
   const x = randomWindows(windows, cfg);
   const y = new Float32Array(windows).map(() => (Math.random() < 0.5 ? 0 : 1));
@@ -110,6 +133,7 @@ export async function runModelBench(): Promise<Record<string, number>> {
     const w = await workerRate(dir, cfg, 512, 4);
     out.worker_infer_windows_per_s_b512 = Math.round(w.wall);
     out.worker_infer_windows_per_process_cpu_s_b512 = Math.round(w.cpu);
+    out.main_plus_worker_infer_windows_per_s_b512 = Math.round(await dualRate(dir, cfg, 512, 4));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

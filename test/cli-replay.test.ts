@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -117,11 +117,13 @@ test('a truncated capture scores every complete packet and says what was cut', {
   const { writeFileSync } = require('node:fs') as typeof import('node:fs');
   const cut = path.join(dir, 'cut.pcap');
   writeFileSync(cut, bytes.subarray(0, bytes.length - 30));
-  const complete = Number(execFileSync('tshark', ['-r', cut, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length);
+  // tshark prints the complete packets, then exits non-zero for the cut one
+  const complete = spawnSync('tshark', ['-r', cut, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).length;
   const r = runCli(['replay', cut, '--no-db', '--no-csv', '--scores-csv', 's.csv', '--quiet'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /LLN_E_TRUNCATED/);
   const rows = readFileSync(path.join(dir, 's.csv'), 'utf8').trim().split('\n').length - 1;
-  assert.ok(rows === complete || rows === complete - 1, `${rows} scored vs tshark ${complete}`);
+  assert.ok(complete > 200, `tshark read ${complete}`);
+  assert.equal(rows, complete);
   assert.ok(existsSync(path.join(dir, 's.csv')));
 });

@@ -31,6 +31,9 @@ function positiveNumber(name: string) {
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const backendOption = () => new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'node', 'wasm', 'cpu']).default('auto');
 
+// Before any .command(): subcommands copy this setting, so their usage errors reach main() too.
+program.exitOverride();
+
 program
   .name('lln-detect')
   .description('Self-hosted network anomaly sensor: capture, score with a CNN+BiLSTM+attention model, store alerts.')
@@ -155,8 +158,6 @@ config
     const { exampleConfig } = await import('../daemon/config-load');
     process.stdout.write(exampleConfig());
   });
-
-program.exitOverride();
 
 async function main(): Promise<void> {
   try {

@@ -16,7 +16,7 @@ import { LlnError } from '../errors';
 import { configureLogger, logger } from '../logger';
 import { loadConfig } from './config-load';
 import type { DaemonConfig } from './config-schema';
-import { openDaemonSinks, recordRunModel } from './daemon-outputs';
+import { openDaemonSinks } from './daemon-outputs';
 import { LiveIntake } from './live-intake';
 import { DaemonMetrics, startMetricsServer, type MetricsServer } from './metrics';
 import { sdNotify, startWatchdog } from './sd-notify';
@@ -47,6 +47,9 @@ export async function runDaemon(configPath: string): Promise<void> {
     const daemon = new Daemon(configPath, cfg);
     await daemon.start(stopRequested);
     const sig = await stopRequested;
+    // From here a second SIGTERM/SIGINT takes the default action: the process ends at once.
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
     logger.info(`${sig}: stopping capture, scoring what was captured`);
     await daemon.stop();
   } finally {
@@ -168,7 +171,8 @@ class Daemon {
     return {
       window: scorer.window, features: scorer.features, dispose: () => scorer.dispose(),
       score: (windows, n) => {
-        const end = hist.startTimer({ batch: String(n) });
+        // The label is the batch size rounded up to a power of two: a handful of series, not one per size.
+        const end = hist.startTimer({ batch: String(2 ** Math.ceil(Math.log2(Math.max(1, n)))) });
         return scorer.score(windows, n).finally(() => end());
       },
     };
@@ -273,7 +277,6 @@ class Daemon {
       const run = this.run!;
       Object.assign(run, { modelId: model.id, modelSha256: model.sha256, threshold: this.threshold });
       this.sink!.updateRun?.(run);
-      recordRunModel(this.cfg.outputs.sqlite, run);
       this.metrics.setModel(model.id, model.backend);
       this.metrics.threshold.set(this.threshold);
       logger.info(`reloaded: model ${model.id}, threshold ${this.threshold.toFixed(4)}`);

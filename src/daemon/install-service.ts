@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LlnError } from '../errors';
-import { PACKAGE_ROOT } from '../paths';
+import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../paths';
 
 /**
  * `lln-detect install-service [--dry-run]`: system user, systemd unit, default config.
@@ -67,10 +67,12 @@ export async function installService(opts: InstallServiceOptions): Promise<void>
     if (!dry) a.run?.();
   }
   for (const w of hiddenPathWarnings([process.execPath, cli])) out(`warning: ${w}`);
+  if (!existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) out(`warning: no shipped model in ${DEFAULT_MODEL_DIR}; set model.dir in ${CONFIG_PATH} (train one: lln-detect train)`);
+  const me = `${quote(process.execPath)} ${quote(cli)}`; // lln-detect may not be on root's PATH
   out('');
   out(dry ? 'dry run: nothing was changed. Next steps after a real install:' : 'next steps:');
-  out(`  1. edit ${CONFIG_PATH}: set interfaces (lln-detect interfaces lists them)`);
-  out(`  2. lln-detect config check ${CONFIG_PATH}`);
+  out(`  1. edit ${CONFIG_PATH}: set interfaces (${me} interfaces lists them)`);
+  out(`  2. ${me} config check ${CONFIG_PATH}`);
   out('  3. systemctl enable --now lln-detect');
   out('  4. journalctl -u lln-detect -f; curl -s 127.0.0.1:9910/metrics | grep ^lln_');
 }

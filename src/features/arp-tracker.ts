@@ -1,3 +1,4 @@
+import { ipv4Number } from '../capture/decode/addr-format';
 import { ContextTable } from './context-table';
 
 /** How long a seen ARP request makes a matching reply "solicited". */
@@ -16,7 +17,7 @@ export interface ArpVerdict {
  * flagged too (documented).
  */
 export class ArpTracker {
-  /** Key "asker>asked-for" → time of the latest such request. */
+  /** Key (asker, asked-for) → time of the latest such request. */
   private readonly requests: ContextTable;
   private readonly verdict: ArpVerdict = { gratuitous: false, unsolicitedReply: false };
 
@@ -40,16 +41,21 @@ export class ArpTracker {
     v.gratuitous = senderIp !== null && senderIp === targetIp;
     v.unsolicitedReply = false;
     if (senderIp === null || targetIp === null || v.gratuitous) return v;
+    if (op !== 1 && op !== 2) return v;
+    // The reply's target asked for the reply's sender: both look up "asker>asked-for".
+    const asker = op === 1 ? senderIp : targetIp;
+    const askedFor = op === 1 ? targetIp : senderIp;
+    // IPv4 pairs are keyed by number (no string built); anything else by "asker>asked-for".
+    const a = ipv4Number(asker);
+    const b = ipv4Number(askedFor);
+    const numeric = a >= 0 && b >= 0;
+    const key = numeric ? '' : asker + '>' + askedFor;
+    const found = numeric ? this.requests.findNum(a | 0, b | 0, 0, 0) : this.requests.find(key);
     if (op === 1) {
-      const key = senderIp + '>' + targetIp;
-      const found = this.requests.find(key);
-      const b = found >= 0 ? found : this.requests.insert(key);
-      this.requests.slab[b] = t; // after insert(): it may have grown the slab
-    } else if (op === 2) {
-      // The reply's target asked for the reply's sender.
-      const key = targetIp + '>' + senderIp;
-      const b = this.requests.find(key);
-      const dt = b < 0 ? Infinity : t - this.requests.slab[b];
+      const base = found >= 0 ? found : numeric ? this.requests.insertNum(a | 0, b | 0, 0, 0) : this.requests.insert(key);
+      this.requests.slab[base] = t; // after insert(): it may have grown the slab
+    } else {
+      const dt = found < 0 ? Infinity : t - this.requests.slab[found];
       v.unsolicitedReply = !(dt <= ARP_REQUEST_TTL_S);
     }
     return v;

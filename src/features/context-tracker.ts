@@ -6,6 +6,8 @@ import {
   DC_SIZE, DS_SIZE, dcCorrelation, dcCovariance, dcInit, dcMagnitude, dcRadius, dcUpdate,
   dsInit, dsMean, dsUpdate, dsVariance, dsWeightAt, DampedStats,
 } from './damped-stats';
+import { ipv4Number } from '../capture/decode/addr-format';
+import { log1pToF32 } from './packet-features';
 import { FEATURE_INDEX as I } from './schema';
 
 /** Time scales (λ per second, half-life 1/λ s). See docs/features.md. */
@@ -15,6 +17,8 @@ const L_SLOW = 0.1;
 /** Inter-arrival times go into the vector in µs, capped so a wild timestamp stays finite. */
 const MAX_IAT_S = 1e7;
 const FLOW_INDEX_CAP = 1000;
+/** Socket-key protocol code for ARP (IP protocols are 0..255). */
+const PROTO_ARP = 256;
 
 // Host slot: five 1-D streams (rate λ=5, rate λ=0.1, size λ=1, new-destination and new-flow events λ=1).
 const H_FAST = 0;
@@ -54,7 +58,7 @@ function initSocket(a: Float64Array, b: number): void {
 
 /**
  * Per-host, per-channel, per-socket and global damped statistics, in bounded tables.
- * One call per packet, O(1): three table lookups and a few dozen flops, no allocation but the keys.
+ * One call per packet, O(1): three table lookups and a few dozen flops, no allocation for IPv4 (string keys for other addresses).
  */
 export class ContextTracker {
   private readonly hosts: ContextTable;
@@ -93,35 +97,65 @@ export class ContextTracker {
     this.global.update(size, t);
     out[o + I.global_rate] = Math.log1p(this.global.w);
 
-    // Lookups first (each may grow its slab), then read the slabs.
-    let hb = this.hosts.find(src);
+    // Lookups first (each may grow its slab), then read the slabs. IPv4 addresses go in as
+    // numbers (no key string built or hashed: that was ~40% of this method); any other
+    // address keeps the string key. Each logical key maps to exactly one kind, so the tables
+    // hold the same entries, in the same generations, as with string keys only.
+    const srcN = ipv4Number(src);
+    const dstN = ipv4Number(dst);
+    let hb = srcN >= 0 ? this.hosts.findNum(srcN | 0, 0, 0, 0) : this.hosts.find(src);
     const newHost = hb < 0;
     if (newHost) {
-      hb = this.hosts.insert(src);
+      hb = srcN >= 0 ? this.hosts.insertNum(srcN | 0, 0, 0, 0) : this.hosts.insert(src);
       this.globalNewHost.update(0, t);
     }
-    // Channel: unordered host pair; direction 0 when src sorts first.
+    // Channel: unordered host pair; direction 0 when src sorts first (as strings).
     const forward = src <= dst;
-    const chanKey = forward ? src + '|' + dst : dst + '|' + src;
-    let cb = this.channels.find(chanKey);
-    const newChan = cb < 0;
-    if (newChan) cb = this.channels.insert(chanKey);
-    // Socket: bidirectional 5-tuple (or protocol + addresses without ports). Protocol and
-    // ports go in as single UTF-16 chars: number→decimal conversion was ~40% of the key cost.
-    const proto = p.ipProto >= 0 ? String.fromCharCode(p.ipProto) : p.l3 === 'arp' ? 'arp' : 'e' + p.etherType;
     const sp = p.srcPort;
     const dp = p.dstPort;
-    const spc = sp >= 0 ? String.fromCharCode(sp) : '';
-    const dpc = dp >= 0 ? String.fromCharCode(dp) : '';
-    const sockKey = forward && (src !== dst || sp <= dp)
-      ? proto + '|' + src + '|' + spc + '|' + dst + '|' + dpc
-      : proto + '|' + dst + '|' + dpc + '|' + src + '|' + spc;
-    let sb = this.sockets.find(sockKey);
-    const newSock = sb < 0;
-    if (newSock) {
-      sb = this.sockets.insert(sockKey);
-      this.globalNewFlow.update(0, t);
+    // Socket: bidirectional 5-tuple (or protocol + addresses without ports).
+    const sockForward = forward && (src !== dst || sp <= dp);
+    const protoCode = p.ipProto >= 0 ? (p.ipProto < PROTO_ARP ? p.ipProto : -1) : p.l3 === 'arp' ? PROTO_ARP : -1;
+    let cb: number;
+    let sb: number;
+    let newChan: boolean;
+    let newSock: boolean;
+    if (srcN >= 0 && dstN >= 0) {
+      const lo = (forward ? srcN : dstN) | 0;
+      const hi = (forward ? dstN : srcN) | 0;
+      cb = this.channels.findNum(lo, hi, 0, 0);
+      newChan = cb < 0;
+      if (newChan) cb = this.channels.insertNum(lo, hi, 0, 0);
+    } else {
+      const chanKey = forward ? src + '|' + dst : dst + '|' + src;
+      cb = this.channels.find(chanKey);
+      newChan = cb < 0;
+      if (newChan) cb = this.channels.insert(chanKey);
     }
+    if (srcN >= 0 && dstN >= 0 && protoCode >= 0) {
+      // Words: first address, second address, both ports, protocol + "port absent" bits.
+      const a = (sockForward ? srcN : dstN) | 0;
+      const b = (sockForward ? dstN : srcN) | 0;
+      const pa = sockForward ? sp : dp;
+      const pb = sockForward ? dp : sp;
+      const ports = ((pa & 0xffff) << 16) | (pb & 0xffff);
+      const tag = protoCode | (pa < 0 ? 0x200 : 0) | (pb < 0 ? 0x400 : 0);
+      sb = this.sockets.findNum(a, b, ports, tag);
+      newSock = sb < 0;
+      if (newSock) sb = this.sockets.insertNum(a, b, ports, tag);
+    } else {
+      // Protocol and ports go in as single UTF-16 chars: number→decimal conversion was costly.
+      const proto = p.ipProto >= 0 ? String.fromCharCode(p.ipProto) : p.l3 === 'arp' ? 'arp' : 'e' + p.etherType;
+      const spc = sp >= 0 ? String.fromCharCode(sp) : '';
+      const dpc = dp >= 0 ? String.fromCharCode(dp) : '';
+      const sockKey = sockForward
+        ? proto + '|' + src + '|' + spc + '|' + dst + '|' + dpc
+        : proto + '|' + dst + '|' + dpc + '|' + src + '|' + spc;
+      sb = this.sockets.find(sockKey);
+      newSock = sb < 0;
+      if (newSock) sb = this.sockets.insert(sockKey);
+    }
+    if (newSock) this.globalNewFlow.update(0, t);
 
     const h = this.hosts.slab;
     dsUpdate(h, hb + H_FAST, L_FAST, size, t);
@@ -162,8 +196,8 @@ export class ContextTracker {
     const pkts = ++s[sb + S_PKTS];
     const bytes = (s[sb + S_BYTES] += size);
     dsUpdate(s, sb + S_SIZE, L_MID, size, t);
-    out[o + I.flow_pkt_index] = Math.log1p(pkts < FLOW_INDEX_CAP ? pkts : FLOW_INDEX_CAP);
-    out[o + I.flow_bytes] = Math.log1p(bytes);
+    out[o + I.flow_pkt_index] = log1pToF32(pkts < FLOW_INDEX_CAP ? pkts : FLOW_INDEX_CAP);
+    out[o + I.flow_bytes] = log1pToF32(bytes);
     out[o + I.sock_rate] = Math.log1p(s[sb + S_SIZE]);
     out[o + I.sock_size_mean] = Math.log1p(dsMean(s, sb + S_SIZE));
     out[o + I.sock_size_std] = Math.log1p(Math.sqrt(dsVariance(s, sb + S_SIZE)));

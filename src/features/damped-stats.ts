@@ -16,6 +16,23 @@
 /** 2^(-λΔt) computed as exp(-λ ln2 Δt): Math.exp is ~3x faster than Math.pow in V8. */
 const LN2 = Math.LN2;
 
+/*
+ * One-entry memo of the fade factor. A flow's jitter stream is updated at the same times as
+ * its size stream (a channel's jitter as its residual clock), so the next exp() often has
+ * exactly the argument of the previous one: same argument, same result, bit for bit.
+ */
+let memoArg = NaN;
+let memoFactor = 1;
+
+function fade(lambda: number, dt: number): number {
+  const arg = -lambda * LN2 * dt;
+  if (arg !== memoArg) {
+    memoArg = arg;
+    memoFactor = Math.exp(arg);
+  }
+  return memoFactor;
+}
+
 /** 1-D layout: [w, LS, SS, tLast]. */
 export const DS_SIZE = 4;
 const W = 0;
@@ -39,7 +56,7 @@ export function dsDecay(a: Float64Array, b: number, lambda: number, t: number): 
   }
   const dt = t - last;
   if (dt > 0) {
-    const f = Math.exp(-lambda * LN2 * dt);
+    const f = fade(lambda, dt);
     a[b + W] *= f;
     a[b + LS] *= f;
     a[b + SS] *= f;
@@ -61,7 +78,7 @@ export function dsWeight(a: Float64Array, b: number): number {
 /** Weight as it would be at time t, without changing the state. */
 export function dsWeightAt(a: Float64Array, b: number, lambda: number, t: number): number {
   const dt = t - a[b + T];
-  return dt > 0 ? a[b + W] * Math.exp(-lambda * LN2 * dt) : a[b + W];
+  return dt > 0 ? a[b + W] * fade(lambda, dt) : a[b + W];
 }
 
 export function dsMean(a: Float64Array, b: number): number {
@@ -106,7 +123,7 @@ export function dcUpdate(a: Float64Array, b: number, lambda: number, direction: 
   const last = a[b + T3];
   if (last === -Infinity) a[b + T3] = t;
   else if (t > last) {
-    const f = Math.exp(-lambda * LN2 * (t - last));
+    const f = fade(lambda, t - last);
     a[b + SR] *= f;
     a[b + W3] *= f;
     a[b + T3] = t;

@@ -65,8 +65,8 @@ export class SqliteSink implements AnomalySink {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.updateRunStmt = this.db.prepare(
-      `UPDATE runs SET finished_at = ?, threshold = ?, packets = ?, windows = ?, anomalies = ?, incidents = ?,
-         suppressed = ?, status = ? WHERE id = ?`,
+      `UPDATE runs SET finished_at = ?, model_id = ?, model_sha256 = ?, threshold = ?, packets = ?, windows = ?, anomalies = ?,
+         incidents = ?, suppressed = ?, status = ? WHERE id = ?`,
     );
   }
 
@@ -149,7 +149,7 @@ export class SqliteSink implements AnomalySink {
   updateRun(run: RunRecord): void {
     this.guard('update the run in', () => {
       this.updateRunStmt.run(
-        run.finishedAt, run.threshold, run.packets, run.windows, run.anomalies, run.incidents, run.suppressed,
+        run.finishedAt, run.modelId, run.modelSha256, run.threshold, run.packets, run.windows, run.anomalies, run.incidents, run.suppressed,
         run.status, run.id,
       );
     });

@@ -6,17 +6,59 @@
 const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
 const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/*
+ * Direct-mapped caches, address value → string. Captures repeat the same few hosts over and
+ * over: a hit costs no string building and no allocation, and hands out the SAME flat string
+ * object each time, which later stages read, compare and hash (V8 caches a string's hash in
+ * the object) far faster than a fresh cons-string. A miss just overwrites the entry.
+ */
+const V4_BITS = 12;
+const v4Keys = new Int32Array(1 << V4_BITS);
+const v4Strs: string[] = new Array<string>(1 << V4_BITS).fill('');
+const MAC_BITS = 10;
+const macHi = new Int32Array(1 << MAC_BITS);
+const macLo = new Int32Array(1 << MAC_BITS);
+const macStrs: string[] = new Array<string>(1 << MAC_BITS).fill('');
+/** Written so the engine cannot drop the ToNumber that flattens a new cached string. */
+let flattenSink = 0;
+
+/**
+ * Make a cons-string (what V8 builds for concatenations of 13+ chars) flat in place: every
+ * later character read of a cached string then goes straight to its bytes.
+ */
+function flatten(s: string): string {
+  flattenSink += Number(s) || 0;
+  return s;
+}
+
 /** Dotted-quad IPv4 address from 4 bytes at `off` (caller checked the length). */
 export function formatIpv4(d: Uint8Array, off: number): string {
-  return DEC[d[off]] + '.' + DEC[d[off + 1]] + '.' + DEC[d[off + 2]] + '.' + DEC[d[off + 3]];
+  const v = (d[off] << 24) | (d[off + 1] << 16) | (d[off + 2] << 8) | d[off + 3];
+  const i = Math.imul(v, 0x9e3779b1) >>> (32 - V4_BITS);
+  const cached = v4Strs[i];
+  if (v4Keys[i] === v && cached !== '') return cached;
+  const s = flatten(DEC[d[off]] + '.' + DEC[d[off + 1]] + '.' + DEC[d[off + 2]] + '.' + DEC[d[off + 3]]);
+  v4Keys[i] = v;
+  v4Strs[i] = s;
+  rememberIpv4Number(s, v >>> 0);
+  return s;
 }
 
 /** 'aa:bb:cc:dd:ee:ff' (lowercase) from 6 bytes at `off`. */
 export function formatMac(d: Uint8Array, off: number): string {
-  return (
+  const hi = (d[off] << 8) | d[off + 1];
+  const lo = (d[off + 2] << 24) | (d[off + 3] << 16) | (d[off + 4] << 8) | d[off + 5];
+  const i = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> (32 - MAC_BITS);
+  const cached = macStrs[i];
+  if (macLo[i] === lo && macHi[i] === hi && cached !== '') return cached;
+  const s = flatten(
     HEX2[d[off]] + ':' + HEX2[d[off + 1]] + ':' + HEX2[d[off + 2]] + ':' +
-    HEX2[d[off + 3]] + ':' + HEX2[d[off + 4]] + ':' + HEX2[d[off + 5]]
+    HEX2[d[off + 3]] + ':' + HEX2[d[off + 4]] + ':' + HEX2[d[off + 5]],
   );
+  macHi[i] = hi;
+  macLo[i] = lo;
+  macStrs[i] = s;
+  return s;
 }
 
 // Reused scratch for the 8 groups: formatting runs one address at a time.
@@ -64,4 +106,66 @@ export function formatIpv6(d: Uint8Array, off: number): string {
     s += groups[i].toString(16);
   }
   return s;
+}
+
+/*
+ * Memo for ipv4Number, string → number, indexed by the string's length and last four chars
+ * (where addresses of one network differ) and checked with ===: for a string the cache above
+ * handed out that is a pointer compare, so the context tables get the number of a decoded
+ * address without reading it again.
+ */
+const MEMO_BITS = 11;
+const memoStrs: string[] = new Array<string>(1 << MEMO_BITS).fill('');
+const memoNums = new Float64Array(1 << MEMO_BITS);
+
+function memoSlot(s: string, n: number): number {
+  const h = ((n * 31 + s.charCodeAt(n - 1)) * 31 + s.charCodeAt(n - 2)) * 31 + s.charCodeAt(n - 3);
+  return Math.imul(h * 31 + s.charCodeAt(n - 4), 0x9e3779b1) >>> (32 - MEMO_BITS);
+}
+
+function rememberIpv4Number(s: string, v: number): void {
+  const i = memoSlot(s, s.length);
+  memoStrs[i] = s;
+  memoNums[i] = v;
+}
+
+/**
+ * The inverse of formatIpv4: the address as a number in [0, 2^32) when `s` is exactly what
+ * formatIpv4 prints (dotted quad, no leading zeros), else -1. Lets the context tables key
+ * IPv4 hosts by number; being exact (canonical form only) keeps number and string keys of
+ * one address from ever both existing.
+ */
+export function ipv4Number(s: string): number {
+  const n = s.length;
+  if (n < 7 || n > 15) return -1;
+  const i = memoSlot(s, n);
+  if (memoStrs[i] === s) return memoNums[i];
+  const v = parseIpv4(s, n);
+  memoStrs[i] = s;
+  memoNums[i] = v;
+  return v;
+}
+
+function parseIpv4(s: string, n: number): number {
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      const d = c - 48;
+      if (d < 0 || d > 9 || (digits > 0 && part === 0)) return -1;
+      part = part * 10 + d;
+      if (part > 255) return -1;
+      digits++;
+    }
+  }
+  return dots === 3 && digits > 0 ? v * 256 + part : -1;
 }
