@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { FEATURE_COUNT } from '../src/features/schema';
+import { openScorer } from '../src/pipeline/open-scorer';
+import { readAllPackets } from '../src/pipeline/read-packets';
+import { ScoringPipeline } from '../src/pipeline/scoring-pipeline';
+import { extractMatrix, scaleMatrix } from '../src/train/feature-matrix';
+import { cutWindow } from '../src/train/window-refs';
+import { DEFAULT_MODEL_DIR } from '../src/paths';
+import { SKIP_NO_SAMPLES, sample } from './helpers/samples';
+
+const skip = SKIP_NO_SAMPLES || (existsSync(DEFAULT_MODEL_DIR) ? false : 'models/default is missing (run npm run train:default)');
+
+test('train and replay compute bit-identical vectors and windows for the same capture', { skip }, async () => {
+  const files = [sample('nmap-vsn.pcap'), sample('dns-remoteshell.pcap')];
+  const model = await openScorer({ backend: 'auto', worker: false, batch: 64 });
+  const W = model.window;
+  const F = FEATURE_COUNT;
+  try {
+    // training path: whole-capture matrix, scaled in place
+    const { packets } = await readAllPackets(files);
+    const m = extractMatrix(packets, new Uint8Array(packets.length));
+    const raw = Float32Array.from(m.rows);
+    scaleMatrix(m, model.scaler);
+
+    // replay path: the streaming pipeline, with the real model; record what it scores
+    const seen: Array<{ end: number; data: Float32Array }> = [];
+    const rawSeen = new Map<number, Float32Array>();
+    const scorer = {
+      window: W,
+      features: F,
+      score: (windows: Float32Array, n: number) => {
+        for (let i = 0; i < n; i++) seen.push({ end: -1, data: windows.slice(i * W * F, (i + 1) * W * F) });
+        return model.scorer.score(windows, n);
+      },
+      dispose: () => undefined,
+    };
+    const ends: number[] = [];
+    const pipeline = new ScoringPipeline({
+      scaler: model.scaler, scorer, window: W, stride: 7, features: F, batchWindows: 16,
+      onFinal: (final) => { for (const f of final) rawSeen.set(f.packet.frame, f.vec); },
+    });
+    const origPush = pipeline.push.bind(pipeline);
+    for (let i = 0; i < packets.length; i += 100) await origPush(packets.slice(i, i + 100));
+    await pipeline.finish();
+    for (let t = W; t <= packets.length; t++) if (t === W || (t - W) % 7 === 0) ends.push(t);
+    if (ends[ends.length - 1] !== packets.length) ends.push(packets.length);
+
+    assert.equal(rawSeen.size, packets.length);
+    for (let i = 0; i < packets.length; i++) {
+      assert.deepEqual(rawSeen.get(i + 1), raw.subarray(i * F, (i + 1) * F), `raw vector of frame ${i + 1}`);
+    }
+    assert.equal(seen.length, ends.length);
+    const expect = new Float32Array(W * F);
+    seen.forEach((w, k) => {
+      cutWindow(m, ends[k] - 1, W, expect, 0);
+      assert.deepEqual(w.data, expect, `window ending at frame ${ends[k]}`);
+    });
+  } finally {
+    await model.scorer.dispose();
+  }
+});
