@@ -6,8 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=node_modules/cap/src/binding.cc
 [ -f "$src" ] || exit 0
+changed=0
 if grep -q '^      assert(status == 0);$' "$src"; then
   sed -i 's|^      assert(status == 0);$|      if (status != 0) return; /* lln-detect patch: POLLERR (interface down/gone) must not abort */|' "$src"
+  changed=1
+fi
+if grep -q 'pcap_set_snaplen(obj->pcap_handle, 65535)' "$src"; then
+  sed -i 's|pcap_set_snaplen(obj->pcap_handle, 65535)|pcap_set_snaplen(obj->pcap_handle, obj->buffer_length < 65535 ? (int)obj->buffer_length : 65535) /* lln-detect patch */|' "$src"
+  changed=1
+fi
+if [ "$changed" = 1 ]; then
   npm rebuild cap >/dev/null 2>&1
-  echo "lln-detect: patched cap (interface down no longer aborts) and rebuilt it"
+  echo "lln-detect: patched cap (interface loss no longer aborts; snaplen honoured) and rebuilt it"
 fi

@@ -11,8 +11,10 @@ import { LinkType, type PacketSource, type RawPacket, type SourceStats } from '.
  *   ONE reused buffer: every packet must be copied out before the next event;
  * - no timestamp, no original length, no pcap_stats: we stamp arrival time ourselves (µs-level
  *   jitter from the event loop, nanosecond field), set origLen = capLen, and count our own drops;
- * - snaplen fixed at 65535 and promiscuous always on inside the binding: `snaplen` here clips
- *   further (the copy buffer size), `promiscuous: false` cannot be honoured and is logged;
+ * - snaplen: the binding (as patched by scripts/patch-cap.sh) captures min(snaplen, 65535)
+ *   bytes; every kernel ring slot is that big, so the default 9216 (a jumbo frame) keeps whole
+ *   Ethernet frames while the ring holds ~7× more packets than at 65535; promiscuous is always
+ *   on inside the binding: `promiscuous: false` cannot be honoured and is logged;
  * - when the interface goes down, pcap_dispatch fails silently inside the binding, so a timer
  *   watches /sys/class/net/IF and ends the capture with an error.
  *
@@ -26,10 +28,10 @@ export interface LiveCaptureOptions {
   interfaceId: number;
   /** BPF filter (pcap-filter(7)); empty = everything. */
   filter?: string;
-  /** Bytes kept per packet (default 262144; cap itself never captures more than 65535). */
+  /** Bytes kept per packet (default 9216; cap never captures more than 65535). */
   snaplen?: number;
   promiscuous?: boolean;
-  /** libpcap kernel ring buffer size in bytes (default 16 MiB). */
+  /** libpcap kernel ring buffer size in bytes (default 32 MiB). */
   bufferSize?: number;
   /** Packets held between capture and the consumer before new ones are dropped (default 65536). */
   queueLimit?: number;
@@ -120,8 +122,8 @@ function unknownInterface(iface: string, cause?: unknown): LlnError {
 export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
   const iface = opts.iface;
   const filter = opts.filter ?? '';
-  const snaplen = opts.snaplen ?? 262144;
-  const bufferSize = opts.bufferSize ?? 16 * 1024 * 1024;
+  const snaplen = opts.snaplen ?? 9216;
+  const bufferSize = opts.bufferSize ?? 32 * 1024 * 1024;
   const queueLimit = opts.queueLimit ?? 65536;
   const queueByteLimit = opts.queueByteLimit ?? 64 * 1024 * 1024;
   if (opts.promiscuous === false) logger.warn(`capture on ${iface}: the cap binding always enables promiscuous mode; promiscuous: false is ignored`);
