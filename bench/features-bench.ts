@@ -24,7 +24,7 @@ async function loadRaw(): Promise<RawPacket[]> {
 /**
  * decode → features → scale → windows over >= 1,000,000 packets: the real samples looped,
  * each round shifted 1000 s later so the context sees time pass (hosts repeat, as on a LAN).
- * Also times the feature stages alone on pre-decoded packets.
+ * Also times the feature stages alone on pre-decoded packets, the extractor alone, and decode alone.
  */
 export async function runFeaturesBench(): Promise<Record<string, number>> {
   if (!HAVE_SAMPLES) throw new Error('features bench needs ../shared/samples (set LLN_SAMPLES_DIR)');
@@ -87,6 +87,25 @@ export async function runFeaturesBench(): Promise<Record<string, number>> {
   const featSec = Number(process.hrtime.bigint() - t0) / 1e9;
   const featCpu = cpuSeconds(c0);
 
+  // 3) FeatureExtractor alone (no scale, no windows), and 4) decode alone: where the time goes.
+  fx = new FeatureExtractor();
+  c0 = process.cpuUsage();
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < decoded.length; i++) {
+      const p = decoded[i];
+      p.ts = baseTs[i] + round * 1000;
+      fx.extract(p, vec, 0);
+    }
+  }
+  const extractCpu = cpuSeconds(c0);
+  let sink = 0;
+  c0 = process.cpuUsage();
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < raws.length; i++) sink += decode(raws[i]).payloadLen;
+  }
+  const decodeCpu = cpuSeconds(c0);
+  if (sink === Number.MIN_SAFE_INTEGER) console.log(sink); // keep the decode loop observable
+
   return {
     packets: n,
     featureCount: F,
@@ -96,6 +115,8 @@ export async function runFeaturesBench(): Promise<Record<string, number>> {
     // Per CPU second (user+sys, incl. GC threads): meaningful when other jobs share the cores.
     decodeFeaturesScaleWindowsPktsPerCpuSec: Math.round(n / fullCpu),
     featuresScaleWindowsPktsPerCpuSec: Math.round(m / featCpu),
+    extractOnlyPktsPerCpuSec: Math.round(m / extractCpu),
+    decodeOnlyPktsPerCpuSec: Math.round(n / decodeCpu),
     hosts: fx.stats().hosts,
     sockets: fx.stats().sockets,
   };

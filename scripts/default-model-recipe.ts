@@ -6,9 +6,12 @@ import type { ScenarioSpec } from '../src/generator/attack-scenarios';
  * seeded generator writes, so `npm run train:default` reproduces it from the repository alone.
  */
 export const TRAINING_CAPTURES = [
+  // Networks of very different sizes and rates, so no one traffic volume is "normal".
   { name: 'train-lan-a.pcap', seed: 101, durationSec: 600, hosts: 24 },
-  { name: 'train-lan-b.pcap', seed: 202, durationSec: 600, hosts: 8 },
+  { name: 'train-lan-b.pcap', seed: 202, durationSec: 900, hosts: 3 },
   { name: 'train-lan-c.pcap', seed: 303, durationSec: 240, hosts: 40 },
+  { name: 'train-lan-d.pcap', seed: 404, durationSec: 1200, hosts: 2 },
+  { name: 'train-lan-e.pcap', seed: 505, durationSec: 600, hosts: 8 },
 ];
 
 /** Held-out evaluation: other seeds, one capture per attack scenario. */

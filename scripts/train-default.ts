@@ -2,7 +2,7 @@
  * `npm run train:default`: regenerate models/default from the project's own generated
  * benign captures (no labels: synthetic anomalies are injected, as for a user's traffic).
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { generateCapture } from '../src/generator/generate-capture';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/paths';
@@ -15,18 +15,17 @@ async function main(): Promise<void> {
   const files: string[] = [];
   for (const c of TRAINING_CAPTURES) {
     const out = path.join(dir, c.name);
-    if (!existsSync(out)) {
-      const r = await generateCapture({ out, seed: c.seed, durationSec: c.durationSec, hosts: c.hosts });
-      process.stderr.write(`generated ${out}: ${r.packets} packets\n`);
-    }
+    // Always regenerated (seconds): a cached file could come from an older recipe.
+    const r = await generateCapture({ out, seed: c.seed, durationSec: c.durationSec, hosts: c.hosts });
+    process.stderr.write(`generated ${out}: ${r.packets} packets\n`);
     files.push(out);
   }
-  const epochs = Number(process.env.LLN_DEFAULT_EPOCHS ?? 20);
+  const epochs = Number(process.env.LLN_DEFAULT_EPOCHS ?? 8);
   const tmp = DEFAULT_MODEL_DIR + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
     files, epochs, batchSize: 64, validationSplit: 0.2, learningRate: 0.001, window: 32, stride: 16, trainStride: 8,
-    patience: 4, targetFpr: 0.005, synthetic: true, seed: 1, out: tmp, backend: 'auto',
+    patience: 2, targetFpr: 0.005, synthetic: true, seed: 1, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.
   rmSync(DEFAULT_MODEL_DIR, { recursive: true, force: true });

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import { FEATURE_COUNT, FEATURE_SCHEMA } from '../features/schema';
-import { ScalerFitter, type Scaler } from '../features/scaler';
 import { initBackend, type BackendPreference } from '../model/backend';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../model/build-model';
 import { thresholdAtFpr, thresholdBestF1 } from '../model/calibrate';
@@ -11,20 +9,18 @@ import { fullReport } from '../model/metrics';
 import { saveModelDir } from '../model/model-dir';
 import { trainModel, type EpochRecord } from '../model/trainer';
 import { tf } from '../model/tf';
-import { readAllPackets } from '../pipeline/read-packets';
 import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { VERSION } from '../version';
-import { injectAnomalies } from './anomaly-injector';
-import { labelFor, parseLabelsFile, windowLabel } from './labels';
-import { extractMatrix, scaleMatrix, type FeatureMatrix } from './feature-matrix';
-import { cutWindows, windowRefs, type WindowRef } from './window-refs';
+import { cutWindows } from './window-refs';
+import { buildTrainingSet } from './training-set';
 import { windowStream } from './window-stream';
 import { writeHistoryPlot } from './history-plot';
 import { TrainingProgress } from './training-progress';
 
 /** Lowest threshold a calibration without labels may choose (see README, "Scoring semantics"). */
 export const MIN_UNLABELLED_THRESHOLD = 0.5;
+export const DEFAULT_INPUT_NOISE = 0.1;
 
 export interface TrainingOptions {
   files: string[];
@@ -45,6 +41,8 @@ export interface TrainingOptions {
   seed: number;
   out: string;
   backend: BackendPreference;
+  /** Std of Gaussian noise added to training inputs (scaled units; 0 = none). */
+  inputNoise?: number;
   /** Model size overrides (tests use tiny models). */
   model?: Partial<ModelConfig>;
   progress?: boolean;
@@ -69,42 +67,9 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   const backend = await initBackend(o.backend);
   const W = o.window;
   if (o.trainStride > W || o.stride > W) throw new LlnError('LLN_E_USAGE', `--stride and --train-stride must be at most --window (${W}), or some packets would never be scored`);
-  const { packets } = await readAllPackets(o.files);
-  const n = packets.length;
-  const split = Math.floor(n * (1 - o.validationSplit));
-  if (split < W || (o.validationSplit > 0 && n - split < W)) {
-    throw new LlnError('LLN_E_USAGE', `${n} packets are too few to train with --window ${W} and --validation-split ${o.validationSplit}: give at least ${Math.ceil((2 * W) / Math.max(o.validationSplit, 0.01))} packets`);
-  }
-  const labels = new Uint8Array(n);
-  let labelled = 0;
-  if (o.labels) {
-    const spec = parseLabelsFile(o.labels);
-    for (let i = 0; i < n; i++) {
-      labels[i] = labelFor(spec, packets[i]) ?? 0;
-      labelled += labels[i];
-    }
-    logger.info(`labels: ${labelled} of ${n} packets anomalous`);
-  }
   const synthetic = o.synthetic || !o.labels;
-
-  // Real traffic: ONE extractor over the whole stream, exactly as replay sees it.
-  const real = extractMatrix(packets, labels);
-  const scaler = fitScaler(real, split);
-  scaleMatrix(real, scaler);
-  const matrices: FeatureMatrix[] = [real];
-  const train: WindowRef[] = windowRefs(real, 0, W - 1, split, o.trainStride, windowLabel, W);
-  const val: WindowRef[] = windowRefs(real, 0, split + W - 1, n, o.trainStride, windowLabel, W);
-  if (synthetic) {
-    // Separate streams (fresh context state) for the train and validation parts, so no
-    // validation window shares packets or context with a training window.
-    for (const [part, seed, refs] of [[packets.slice(0, split), o.seed, train], [packets.slice(split), o.seed + 7919, val]] as const) {
-      const inj = injectAnomalies(part, { seed });
-      const m = extractMatrix(inj.packets, inj.labels);
-      scaleMatrix(m, scaler);
-      matrices.push(m);
-      refs.push(...windowRefs(m, matrices.length - 1, W - 1, m.n, o.trainStride, windowLabel, W, 1));
-    }
-  }
+  const ts = await buildTrainingSet({ files: o.files, labels: o.labels, window: W, trainStride: o.trainStride, validationSplit: o.validationSplit, synthetic, seed: o.seed });
+  const { matrices, train, val, scaler } = ts;
   const pos = train.filter((r) => r.label === 1).length;
   const neg = train.length - pos;
   if (pos === 0 || neg === 0) throw new LlnError('LLN_E_LABELS', `the training windows are all of one class (${pos} anomalous, ${neg} normal): give normal traffic, and labels that mark some of it anomalous`);
@@ -121,7 +86,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   let result;
   try {
     result = await trainModel(
-      { train: windowStream(matrices, train, W, o.batchSize, o.seed), validation: val.length ? cutWindows(matrices, val, W) : undefined },
+      { train: windowStream(matrices, train, W, o.batchSize, o.seed, o.inputNoise ?? DEFAULT_INPUT_NOISE), validation: val.length ? cutWindows(matrices, val, W) : undefined },
       {
         config,
         epochs: o.epochs,
@@ -143,7 +108,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   // Threshold: held-out windows of REAL traffic (labelled → best F1; else target FPR on benign).
   const valSet = cutWindows(matrices, val, W);
   const valScores = await scoreWindows(result.model, valSet.x, valSet.n, W);
-  const realVal = val.map((r, i) => ({ r, s: valScores[i] })).filter((e) => e.r.m === 0);
+  const realVal = val.map((r, i) => ({ r, s: valScores[i] })).filter((e) => ts.real.has(e.r.m));
   const benign = realVal.filter((e) => e.r.label === 0).map((e) => e.s);
   let threshold;
   if (o.labels && realVal.some((e) => e.r.label === 1)) {
@@ -156,16 +121,17 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     threshold = { value: Math.max(atFpr, MIN_UNLABELLED_THRESHOLD), method: 'target-fpr', targetFpr: o.targetFpr, thresholdAtTargetFpr: atFpr, floor: MIN_UNLABELLED_THRESHOLD, benignWindows: benign.length };
   }
   const validation = fullReport(valScores, valSet.y, threshold.value);
+  if (val.length === 0) logger.warn('no validation windows: the captures are too short for --validation-split; the threshold is uncalibrated');
   const out = o.out;
   mkdirSync(out, { recursive: true });
   const report = {
     createdAt: new Date().toISOString(),
     inputs: await Promise.all(o.files.map(async (f) => ({ path: path.resolve(f), sha256: await sha256File(f) }))),
-    labels: o.labels ? { path: path.resolve(o.labels), sha256: await sha256File(o.labels), anomalousPackets: labelled } : null,
+    labels: o.labels ? { path: path.resolve(o.labels), sha256: await sha256File(o.labels), anomalousPackets: ts.labelled } : null,
     synthetic,
-    packets: n,
+    packets: ts.packets,
     windows: { train: train.length, trainAnomalous: pos, validation: val.length },
-    hyperParameters: { epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, seed: o.seed, targetFpr: o.targetFpr },
+    hyperParameters: { inputNoise: o.inputNoise ?? DEFAULT_INPUT_NOISE, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, seed: o.seed, targetFpr: o.targetFpr },
     model: config,
     history: result.history,
     bestEpoch: result.bestEpoch,
@@ -179,13 +145,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   await saveModelDir(out, { model: result.model, config, scaler: scaler.toJSON(), schema: FEATURE_SCHEMA, threshold: { ...threshold, stride: o.stride }, report });
   writeHistoryPlot(path.join(out, 'training-history.svg'), result.history.map(toPoint));
   result.model.dispose();
-  return { out, threshold: threshold.value, packets: n, trainWindows: train.length, valWindows: val.length, epochs: result.history.length, validation };
-}
-
-function fitScaler(real: FeatureMatrix, split: number): Scaler {
-  const fitter = new ScalerFitter();
-  for (let i = 0; i < split; i++) if (real.labels[i] === 0) fitter.add(real.rows, i * FEATURE_COUNT);
-  return fitter.finish();
+  return { out, threshold: threshold.value, packets: ts.packets, trainWindows: train.length, valWindows: val.length, epochs: result.history.length, validation };
 }
 
 async function scoreWindows(model: tf.LayersModel, x: Float32Array, n: number, W: number): Promise<Float32Array> {

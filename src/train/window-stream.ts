@@ -8,7 +8,7 @@ import { SeededRandom } from './seeded-random';
  * Training batches cut on the fly from per-packet rows, in a new seeded order every pass:
  * only the rows (F floats a packet) stay in memory, never all windows (W×F floats each).
  */
-export function windowStream(matrices: FeatureMatrix[], refs: WindowRef[], W: number, batchSize: number, seed: number): WindowBatchStream {
+export function windowStream(matrices: FeatureMatrix[], refs: WindowRef[], W: number, batchSize: number, seed: number, noise = 0): WindowBatchStream {
   let pass = 0;
   const size = W * FEATURE_COUNT;
   return function* (): Iterator<WindowSet> {
@@ -30,6 +30,9 @@ export function windowStream(matrices: FeatureMatrix[], refs: WindowRef[], W: nu
         cutWindow(matrices[r.m], r.end, W, x, k * size);
         y[k] = r.label;
       }
+      // Gaussian input noise (in scaled units): one network's exact feature values must not be
+      // what the model keys on, or every other network looks anomalous to it.
+      if (noise > 0) for (let i = 0; i < x.length; i++) x[i] += noise * rand.normal();
       yield { x, y, n };
     }
   };

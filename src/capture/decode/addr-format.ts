@@ -8,9 +8,10 @@ const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padS
 
 /*
  * Direct-mapped caches, address value → string. Captures repeat the same few hosts over and
- * over: a hit costs no string building and no allocation, and hands out the SAME flat string
- * object each time, which later stages read, compare and hash (V8 caches a string's hash in
- * the object) far faster than a fresh cons-string. A miss just overwrites the entry.
+ * over: a hit costs no string building and no allocation, and hands out the SAME string object
+ * each time. Later stages read, compare and hash it far faster than a fresh one: V8 flattens a
+ * concatenated (cons) string in place on its first read and caches its hash in the object, so
+ * that work is done once per address instead of once per packet. A miss overwrites the entry.
  */
 const V4_BITS = 12;
 const v4Keys = new Int32Array(1 << V4_BITS);
@@ -19,17 +20,6 @@ const MAC_BITS = 10;
 const macHi = new Int32Array(1 << MAC_BITS);
 const macLo = new Int32Array(1 << MAC_BITS);
 const macStrs: string[] = new Array<string>(1 << MAC_BITS).fill('');
-/** Written so the engine cannot drop the ToNumber that flattens a new cached string. */
-let flattenSink = 0;
-
-/**
- * Make a cons-string (what V8 builds for concatenations of 13+ chars) flat in place: every
- * later character read of a cached string then goes straight to its bytes.
- */
-function flatten(s: string): string {
-  flattenSink += Number(s) || 0;
-  return s;
-}
 
 /** Dotted-quad IPv4 address from 4 bytes at `off` (caller checked the length). */
 export function formatIpv4(d: Uint8Array, off: number): string {
@@ -37,10 +27,9 @@ export function formatIpv4(d: Uint8Array, off: number): string {
   const i = Math.imul(v, 0x9e3779b1) >>> (32 - V4_BITS);
   const cached = v4Strs[i];
   if (v4Keys[i] === v && cached !== '') return cached;
-  const s = flatten(DEC[d[off]] + '.' + DEC[d[off + 1]] + '.' + DEC[d[off + 2]] + '.' + DEC[d[off + 3]]);
+  const s = DEC[d[off]] + '.' + DEC[d[off + 1]] + '.' + DEC[d[off + 2]] + '.' + DEC[d[off + 3]];
   v4Keys[i] = v;
   v4Strs[i] = s;
-  rememberIpv4Number(s, v >>> 0);
   return s;
 }
 
@@ -51,10 +40,9 @@ export function formatMac(d: Uint8Array, off: number): string {
   const i = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> (32 - MAC_BITS);
   const cached = macStrs[i];
   if (macLo[i] === lo && macHi[i] === hi && cached !== '') return cached;
-  const s = flatten(
+  const s =
     HEX2[d[off]] + ':' + HEX2[d[off + 1]] + ':' + HEX2[d[off + 2]] + ':' +
-    HEX2[d[off + 3]] + ':' + HEX2[d[off + 4]] + ':' + HEX2[d[off + 5]],
-  );
+    HEX2[d[off + 3]] + ':' + HEX2[d[off + 4]] + ':' + HEX2[d[off + 5]];
   macHi[i] = hi;
   macLo[i] = lo;
   macStrs[i] = s;
@@ -111,8 +99,8 @@ export function formatIpv6(d: Uint8Array, off: number): string {
 /*
  * Memo for ipv4Number, string → number, indexed by the string's length and last four chars
  * (where addresses of one network differ) and checked with ===: for a string the cache above
- * handed out that is a pointer compare, so the context tables get the number of a decoded
- * address without reading it again.
+ * handed out again that is a pointer compare, so a decoded address is parsed once, not once
+ * per packet.
  */
 const MEMO_BITS = 11;
 const memoStrs: string[] = new Array<string>(1 << MEMO_BITS).fill('');
@@ -121,12 +109,6 @@ const memoNums = new Float64Array(1 << MEMO_BITS);
 function memoSlot(s: string, n: number): number {
   const h = ((n * 31 + s.charCodeAt(n - 1)) * 31 + s.charCodeAt(n - 2)) * 31 + s.charCodeAt(n - 3);
   return Math.imul(h * 31 + s.charCodeAt(n - 4), 0x9e3779b1) >>> (32 - MEMO_BITS);
-}
-
-function rememberIpv4Number(s: string, v: number): void {
-  const i = memoSlot(s, s.length);
-  memoStrs[i] = s;
-  memoNums[i] = v;
 }
 
 /**
