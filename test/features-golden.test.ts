@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { decode } from '../src/capture/decode';
-import { formatIpv4, formatMac, ipv4Number } from '../src/capture/decode/addr-format';
+import { formatIpv4, formatIpv6, formatMac, ipv4Number } from '../src/capture/decode/addr-format';
 import type { DecodedPacket } from '../src/capture/decode/decoded-packet';
 import { openCaptureFiles } from '../src/capture/file-source';
 import type { RawPacket } from '../src/capture/raw-packet';
@@ -64,7 +64,7 @@ test('decoded addresses equal a plain formatter on every sample (caches are tran
   assert.ok(checked > 1000, `checked ${checked}`);
 });
 
-test('formatIpv4 / formatMac under cache collisions match a naive formatter', () => {
+test('formatIpv4 / formatMac / formatIpv6 under cache collisions match a plain formatter', () => {
   let seed = 12345;
   const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) & 255;
   const d = new Uint8Array(6);
@@ -74,6 +74,24 @@ test('formatIpv4 / formatMac under cache collisions match a naive formatter', ()
     assert.equal(formatMac(d, 0), Array.from(d, (b) => b.toString(16).padStart(2, '0')).join(':'));
     const s = formatIpv4(d, 1);
     assert.equal(ipv4Number(s), ((d[1] << 24) | (d[2] << 16) | (d[3] << 8) | d[4]) >>> 0);
+  }
+  // IPv6 against the WHATWG URL serializer (RFC 5952 too; it differs only on IPv4-mapped
+  // addresses, which these never are): random addresses, then ones that differ only in their
+  // first group, so many share a cache slot in turn.
+  const d6 = new Uint8Array(16);
+  const v6 = (): string => {
+    const hex = Array.from({ length: 8 }, (_, g) => ((d6[2 * g] << 8) | d6[2 * g + 1]).toString(16)).join(':');
+    return new URL(`http://[${hex}]/`).hostname.slice(1, -1);
+  };
+  for (let i = 0; i < 70_000; i++) {
+    if (i < 4464) for (let k = 0; k < 16; k++) d6[k] = k < 8 && i % 2 === 0 ? 0 : rnd() & (i % 5 === 0 ? 1 : 255);
+    else {
+      d6[0] = (i >> 8) & 255;
+      d6[1] = i & 255;
+    }
+    d6[10] = 0; // never ::ffff:a.b.c.d
+    const s6 = formatIpv6(d6, 0);
+    if (s6 !== v6()) assert.fail(`ipv6 ${s6} vs ${v6()} at ${i}`);
   }
   // Addresses that differ only in their first two bytes: many share a cache slot in turn.
   for (let hi = 0; hi < 65536; hi++) {

@@ -71,12 +71,13 @@ test('missing file → LLN_E_NOT_FOUND', () => {
   assert.throws(() => parseLabelsFile(path.join(dir, 'nope.csv')), (e: unknown) => isLlnError(e) && e.code === 'LLN_E_NOT_FOUND');
 });
 
-test('windowLabel: the label of the window\'s last packet', () => {
+test('windowLabel: the fraction of the window\'s packets that are anomalous', () => {
   const l = Uint8Array.of(0, 1, 1, 0, 0, 1);
-  assert.equal(windowLabel(l), 1);
-  assert.equal(windowLabel(l, 0, 3), 0);
-  assert.equal(windowLabel(l, 0, 2), 1);
-  assert.equal(windowLabel(l, 2, 4), 0);
+  assert.equal(windowLabel(l), 0.5);
+  assert.equal(windowLabel(l, 0, 3), 0.5);
+  assert.equal(windowLabel(l, 1, 2), 1);
+  assert.equal(windowLabel(l, 3, 4), 0);
+  assert.equal(windowLabel(l, 2, 4), 1 / 3);
   assert.equal(windowLabel(new Uint8Array(0)), 0);
 });
 

@@ -130,15 +130,20 @@ export function labelFor(spec: LabelSpec, p: DecodedPacket): 0 | 1 | null {
 }
 
 /**
- * Label of the window of packets first..end (inclusive): the label of its LAST packet.
- * Why: a scored window stands for the packet it ends on (the newest one, with W-1 packets of
- * context), and a packet's score is the max over windows containing it. Labelling by "any
- * anomalous packet" would teach the model to fire on the W-1 benign packets after an attack
- * as well, so every attack would smear forward over the next W-1 packets.
+ * Training target of the window of packets first..end (inclusive): the FRACTION of its packets
+ * that are anomalous, a soft label in [0, 1] for the sigmoid head (binary cross-entropy takes
+ * soft targets). Why: a packet's score is the max over the scored windows containing it, so a
+ * window's score should grow with how much of it is attack. With "last packet" labels the
+ * window that has just passed an attack is taught to be silent while the one ending inside it
+ * fires, and the packets of an attack score no higher than their benign neighbours; with "any
+ * packet" labels every window touching an attack saturates at 1, and again nothing separates
+ * the attack from the W-1 packets around it. The fraction ranks the windows by attack content.
  */
-export function windowLabel(labels: ArrayLike<number>, first = 0, end = labels.length - 1): 0 | 1 {
+export function windowLabel(labels: ArrayLike<number>, first = 0, end = labels.length - 1): number {
   if (end < first || end < 0) return 0;
-  return labels[end] ? 1 : 0;
+  let n = 0;
+  for (let i = first; i <= end; i++) if (labels[i]) n++;
+  return n / (end - first + 1);
 }
 
 function splitCsv(line: string): string[] {

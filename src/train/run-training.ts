@@ -70,7 +70,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   const synthetic = o.synthetic || !o.labels;
   const ts = await buildTrainingSet({ files: o.files, labels: o.labels, window: W, trainStride: o.trainStride, validationSplit: o.validationSplit, synthetic, seed: o.seed });
   const { matrices, train, val, scaler } = ts;
-  const pos = train.filter((r) => r.label === 1).length;
+  const pos = train.filter((r) => r.label > 0).length;
   const neg = train.length - pos;
   if (pos === 0 || neg === 0) throw new LlnError('LLN_E_LABELS', `the training windows are all of one class (${pos} anomalous, ${neg} normal): give normal traffic, and labels that mark some of it anomalous`);
   logger.info(`training on ${train.length} windows (${pos} anomalous), validating on ${val.length}; backend ${backend}`);
@@ -94,7 +94,6 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
         learningRate: o.learningRate,
         patience: o.patience,
         seed: o.seed,
-        classWeight: { 0: 1, 1: Math.min(20, Math.max(1, neg / pos)) },
         shouldStop: () => stop,
         onBatchEnd: (_b, logs) => progress?.batch(logs),
         onEpochEnd: (rec) => progress?.epoch(rec),
@@ -111,8 +110,8 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   const realVal = val.map((r, i) => ({ r, s: valScores[i] })).filter((e) => ts.real.has(e.r.m));
   const benign = realVal.filter((e) => e.r.label === 0).map((e) => e.s);
   let threshold;
-  if (o.labels && realVal.some((e) => e.r.label === 1)) {
-    const best = thresholdBestF1(realVal.map((e) => e.s), realVal.map((e) => e.r.label));
+  if (o.labels && realVal.some((e) => e.r.label >= 0.5)) {
+    const best = thresholdBestF1(realVal.map((e) => e.s), realVal.map((e) => (e.r.label >= 0.5 ? 1 : 0)));
     threshold = { value: best.value, method: 'best-f1', f1: best.f1 };
   } else {
     // Never below the head's own decision boundary: held-out benign windows of one network
@@ -120,7 +119,8 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     const atFpr = thresholdAtFpr(benign.length ? benign : Array.from(valScores), o.targetFpr);
     threshold = { value: Math.max(atFpr, MIN_UNLABELLED_THRESHOLD), method: 'target-fpr', targetFpr: o.targetFpr, thresholdAtTargetFpr: atFpr, floor: MIN_UNLABELLED_THRESHOLD, benignWindows: benign.length };
   }
-  const validation = fullReport(valScores, valSet.y, threshold.value);
+  // Metrics count a window as anomalous when most of its packets are (soft target ≥ 0.5).
+  const validation = fullReport(valScores, valSet.y.map((y) => (y >= 0.5 ? 1 : 0)), threshold.value);
   if (val.length === 0) logger.warn('no validation windows: the captures are too short for --validation-split; the threshold is uncalibrated');
   const out = o.out;
   mkdirSync(out, { recursive: true });

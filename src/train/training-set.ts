@@ -87,7 +87,7 @@ export async function buildTrainingSet(o: TrainingSetOptions): Promise<TrainingS
       const inj = injectAnomalies(h.packets, { seed: h.seed });
       const im = extractMatrix(inj.packets, inj.labels);
       const iid = add(im, false);
-      h.refs.push(...windowRefs(im, iid, W - 1, im.n, o.trainStride, windowLabel, W, 1));
+      h.refs.push(...windowRefs(im, iid, W - 1, im.n, o.trainStride, windowLabel, W, true));
     }
   });
   return set;

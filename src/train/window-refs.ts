@@ -1,7 +1,7 @@
 import { FEATURE_COUNT } from '../features/schema';
 import type { FeatureMatrix } from './feature-matrix';
 
-/** A training window: the W rows of matrix `m` ending at row `end`, with its label. */
+/** A training window: the W rows of matrix `m` ending at row `end`, with its target (fraction of anomalous packets). */
 export interface WindowRef {
   m: number;
   end: number;
@@ -37,7 +37,7 @@ export function cutWindows(matrices: FeatureMatrix[], refs: WindowRef[], W: numb
 
 /**
  * Window ends in rows [from, to) of a matrix, every `stride` rows, always including the last.
- * `only` keeps just windows of one label (synthetic streams contribute their anomalous windows).
+ * `anomalousOnly` keeps just windows with some anomalous packet (synthetic streams contribute those).
  */
 export function windowRefs(
   matrix: FeatureMatrix,
@@ -47,12 +47,12 @@ export function windowRefs(
   stride: number,
   labelOf: (labels: Uint8Array, first: number, end: number) => number,
   W: number,
-  only?: number,
+  anomalousOnly = false,
 ): WindowRef[] {
   const refs: WindowRef[] = [];
   const push = (end: number) => {
     const label = labelOf(matrix.labels, Math.max(0, end - W + 1), end);
-    if (only === undefined || label === only) refs.push({ m, end, label });
+    if (!anomalousOnly || label > 0) refs.push({ m, end, label });
   };
   let last = -1;
   for (let end = from; end < to; end += stride) {

@@ -58,6 +58,32 @@ const groups = new Uint16Array(8);
  * replaced by '::', and IPv4-mapped addresses (::ffff:0:0/96) in mixed dotted notation.
  */
 export function formatIpv6(d: Uint8Array, off: number): string {
+  const w0 = word(d, off);
+  const w1 = word(d, off + 4);
+  const w2 = word(d, off + 8);
+  const w3 = word(d, off + 12);
+  const k = Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, 0x85ebca6b), 0xc2b2ae35), 0x85ebca6b), 0x9e3779b1) >>> (32 - V6_BITS);
+  const cached = v6Strs[k];
+  const c = k << 2;
+  if (v6Keys[c] === w0 && v6Keys[c + 1] === w1 && v6Keys[c + 2] === w2 && v6Keys[c + 3] === w3 && cached !== '') return cached;
+  const s = formatIpv6Uncached(d, off);
+  v6Keys[c] = w0;
+  v6Keys[c + 1] = w1;
+  v6Keys[c + 2] = w2;
+  v6Keys[c + 3] = w3;
+  v6Strs[k] = s;
+  return s;
+}
+
+const V6_BITS = 10;
+const v6Keys = new Int32Array(4 << V6_BITS);
+const v6Strs: string[] = new Array<string>(1 << V6_BITS).fill('');
+
+function word(d: Uint8Array, off: number): number {
+  return (d[off] << 24) | (d[off + 1] << 16) | (d[off + 2] << 8) | d[off + 3];
+}
+
+function formatIpv6Uncached(d: Uint8Array, off: number): string {
   for (let i = 0; i < 8; i++) groups[i] = (d[off + 2 * i] << 8) | d[off + 2 * i + 1];
 
   if (
