@@ -1,10 +1,10 @@
 import type { Actor } from './actor-queue';
 import type { CaptureContext } from './capture-context';
 import type { LanHost } from './network-model';
-import { arpSession, dhcpSession, dnsOnlySession, ipv6Session, ntpSession, pingSession, webSession } from './benign-sessions';
+import { arpSession, dhcpSession, dnsOnlySession, interactiveSession, ipv6Session, ntpSession, pingSession, webSession } from './benign-sessions';
 
 /** Relative frequency of each session kind a host starts (web browsing dominates, as on real LANs). */
-const SESSION_WEIGHTS = [55, 13, 10, 3, 3, 10, 1];
+const SESSION_WEIGHTS = [55, 13, 10, 3, 3, 10, 1, 2];
 
 /** Mean sessions per second of one host while active / idle (before the caller's rate scale). */
 const ACTIVE_RATE = 0.6;
@@ -57,7 +57,8 @@ export class HostActivity implements Actor {
       case 3: ntpSession(ctx, this.host, t, this.baseSec); break;
       case 4: pingSession(ctx, this.host, t); break;
       case 5: ipv6Session(ctx, this.host, t); break;
-      default: dhcpSession(ctx, this.host, t); break;
+      case 6: dhcpSession(ctx, this.host, t); break;
+      default: interactiveSession(ctx, this.host, t); break;
     }
     let next = t + rng.exp(this.rate());
     while (next > this.stateEnds) {

@@ -204,3 +204,41 @@ export function dhcpSession(ctx: CaptureContext, host: LanHost, t: number): void
     udp4Step(t2 + 0.001 + rng.next() * 0.005, hop4(gw.mac, host.mac, gw.ip, host.ip, 64, rng.int(65536)), 67, 68, (b, o) => toGw(b, DHCP_ACK, o)),
   ], null);
 }
+
+/**
+ * An interactive remote login (SSH, now and then Telnet): many small keystroke segments from
+ * the client, echoes and command output from the server, human think-time between commands.
+ * Real networks have these; a model that never saw one would call every admin session an attack.
+ */
+export function interactiveSession(ctx: CaptureContext, host: LanHost, t: number): void {
+  const rng = ctx.rng;
+  const server = ctx.net.servers[rng.int(ctx.net.servers.length)];
+  const telnet = rng.chance(0.2);
+  const messages: TcpMessage[] = [];
+  if (!telnet) {
+    messages.push({ fromClient: true, data: ctx.randomBytes(41), gap: 0 }); // version banner
+    messages.push({ fromClient: false, data: ctx.randomBytes(40), gap: 0.01 });
+    messages.push({ fromClient: true, data: ctx.randomBytes(rng.range(1100, 1600)), gap: 0.001 }); // key exchange
+    messages.push({ fromClient: false, data: ctx.randomBytes(rng.range(900, 1200)), gap: 0.02 });
+  }
+  const commands = 3 + rng.int(20);
+  for (let c = 0; c < commands; c++) {
+    const keys = 2 + rng.int(25);
+    for (let k = 0; k < keys; k++) {
+      messages.push({ fromClient: true, data: ctx.randomBytes(telnet ? 1 : 36), gap: k === 0 ? rng.exp(1 / 3) : rng.exp(1 / 0.15) });
+      messages.push({ fromClient: false, data: ctx.randomBytes(telnet ? 1 : 36), gap: 0.001 });
+    }
+    messages.push({ fromClient: false, data: ctx.randomBytes(Math.min(60_000, Math.round(rng.logNormal(6, 1.5)))), gap: 0.01 + rng.exp(1 / 0.05) });
+  }
+  const steps = planTcpFlow(ctx, {
+    client: hostEndpoint(host),
+    server: remoteEndpoint(ctx, server),
+    cport: ephemeralPort(ctx, host),
+    sport: telnet ? 23 : 22,
+    start: t,
+    rtt: server.rtt * (0.9 + 0.2 * rng.next()),
+    messages,
+    close: rng.chance(0.8) ? 'client-fin' : 'server-fin',
+  });
+  play(ctx, steps, null);
+}

@@ -34,6 +34,16 @@ export interface TcpFlowPlan {
 const SYN_OPTS = Uint8Array.of(2, 4, 0x05, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2);
 const SYNACK_OPTS = Uint8Array.of(2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 4, 2);
 const MSS = 1460;
+// Linux-style SYNs with timestamps: MSS, SACK permitted, TS, NOP, window scale (20 bytes).
+const SYN_TS_OPTS = Uint8Array.of(2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 7);
+
+/** NOP NOP TS(tsval, tsecr): 12 option bytes on every segment of a timestamped connection. */
+function timestampOption(tsval: number, tsecr: number): Uint8Array {
+  const o = Uint8Array.of(1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0);
+  new DataView(o.buffer).setUint32(4, tsval >>> 0);
+  new DataView(o.buffer).setUint32(8, tsecr >>> 0);
+  return o;
+}
 
 /**
  * Plans every frame of one TCP connection with consistent seq/ack numbers: handshake, the
@@ -47,7 +57,19 @@ export function planTcpFlow(ctx: CaptureContext, p: TcpFlowPlan): ScriptStep[] {
   const s: V4Hop = { srcMac: p.server.mac, dstMac: p.client.mac, srcIp: p.server.ip, dstIp: p.client.ip, ttl: p.server.ttl, ipId: rng.int(65536) };
   const cWin = 502 + rng.int(11) * 2;
   const sWin = 501 + rng.int(20);
-  const add = (t: number, fromClient: boolean, seq: number, ack: number, flags: number, win: number, opts: Uint8Array | null, data: Uint8Array | null, off: number, len: number): void => {
+  // Most stacks (Linux, macOS) put timestamps on every segment, Windows by default does not.
+  const timestamps = rng.chance(0.6);
+  const add = (t: number, fromClient: boolean, seq: number, ack: number, flags: number, win: number, optsIn: Uint8Array | null, data: Uint8Array | null, off: number, len: number): void => {
+    let opts = optsIn;
+    if (timestamps) {
+      const tsval = Math.floor(t * 1000) + (fromClient ? 0 : 7_000_000);
+      if (opts === SYN_OPTS || opts === SYNACK_OPTS) {
+        opts = Uint8Array.from(SYN_TS_OPTS);
+        new DataView(opts.buffer).setUint32(8, tsval >>> 0);
+      } else if (opts === null) {
+        opts = timestampOption(tsval, tsval - Math.floor(p.rtt * 1000) + (fromClient ? 7_000_000 : -7_000_000));
+      }
+    }
     steps.push({
       t,
       fn: (b) => {
