@@ -1,24 +1,8 @@
 import path from 'node:path';
-import type { BackendPreference } from '../model/backend';
-import { runTraining } from '../train/run-training';
+import { runTraining, type TrainingOptions } from '../train/run-training';
 
-interface TrainCliOptions {
-  pcapFile: string[];
-  labels?: string;
-  epochs: number;
-  batchSize: number;
-  validationSplit: number;
-  learningRate: number;
-  window: number;
-  stride: number;
-  trainStride: number;
-  patience: number;
-  targetFpr: number;
-  synthetic: boolean;
-  seed: number;
-  out?: string;
-  backend: BackendPreference;
-}
+/** commander's options: TrainingOptions with the CLI's own names for files and out. */
+type TrainCliOptions = Omit<TrainingOptions, 'files' | 'out'> & { pcapFile: string[]; out?: string };
 
 export async function runTrain(o: TrainCliOptions): Promise<void> {
   const out = o.out ?? path.join('models', new Date().toISOString().replace(/[:.]/g, '-'));

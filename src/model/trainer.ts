@@ -1,5 +1,6 @@
 import { tf } from './tf';
 import { buildModel, type ModelConfig } from './build-model';
+import { SeededRandom } from '../train/seeded-random';
 
 /** Windows held in memory: x is n*W*F row-major, y is n labels (0 normal, 1 anomalous). */
 export interface WindowSet { x: Float32Array; y: Float32Array; n: number }
@@ -46,17 +47,6 @@ export interface TrainResult {
   interrupted: boolean;
 }
 
-/** mulberry32: a tiny seeded PRNG, enough for reproducible shuffles. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Batch = { xs: tf.Tensor3D; ys: tf.Tensor2D };
 
@@ -73,11 +63,11 @@ function toTensors(b: WindowSet, window: number, features: number): Batch {
  */
 function inMemoryBatches(set: WindowSet, batchSize: number, window: number, features: number, seed: number | null): tf.data.Dataset<Batch> {
   const per = window * features;
-  const rand = seed === null ? null : mulberry32(seed);
+  const rand = seed === null ? null : new SeededRandom(seed);
   return tf.data.generator(function* () {
     const order = new Uint32Array(set.n);
     for (let i = 0; i < set.n; i++) order[i] = i;
-    if (rand) for (let i = set.n - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); const t = order[i]; order[i] = order[j]; order[j] = t; }
+    if (rand) for (let i = set.n - 1; i > 0; i--) { const j = rand.int(i + 1); const t = order[i]; order[i] = order[j]; order[j] = t; }
     for (let s = 0; s < set.n; s += batchSize) {
       const m = Math.min(batchSize, set.n - s);
       const x = new Float32Array(m * per);
