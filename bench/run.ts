@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark part in turn, numbers printed as one JSON object per part
- * and a final table. Parts: read, decode, features, model, replay (end to end).
+ * and a final table. Parts: read, decode, features, model, replay (end to end), daemon (live,
+ * needs root: a veth pair in a network namespace).
  * `npm run bench -- read model` runs only the named parts.
  */
 import { runReadBench } from './read-bench';
@@ -8,6 +9,7 @@ import { runDecodeBench } from './decode-bench';
 import { runFeaturesBench } from './features-bench';
 import { runModelBench } from './model-bench';
 import { runReplayBench } from './replay-bench';
+import { runDaemonBench } from './daemon-bench';
 
 const PARTS: Record<string, () => Promise<Record<string, number>>> = {
   read: runReadBench,
@@ -15,6 +17,7 @@ const PARTS: Record<string, () => Promise<Record<string, number>>> = {
   features: runFeaturesBench,
   model: runModelBench,
   replay: runReplayBench,
+  daemon: runDaemonBench,
 };
 
 async function main(): Promise<void> {
