@@ -3,7 +3,7 @@ import { DecodeCounters } from '../capture/decode';
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import { readInterfaceCounters } from '../capture/interface-counters';
 import { FEATURE_COUNT } from '../features/schema';
-import type { WindowScorer } from '../model/scorer';
+import type { WindowScorer } from '../model/scorer-types';
 import { IncidentTracker } from '../outputs/incident-tracker';
 import type { FanoutSink } from '../outputs/fanout-sink';
 import type { RunRecord } from '../outputs/records';

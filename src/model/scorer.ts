@@ -1,22 +1,9 @@
 import { tf } from './tf';
 import type { LoadedModel } from './model-dir';
 
-export interface ScoreResult {
-  /** One probability per window. */
-  scores: Float32Array;
-  /** n*W attention weights, per packet of each window (each window's W weights sum to 1). */
-  attention: Float32Array;
-}
+import { DEFAULT_SCORE_BATCH, type ScoreResult, type WindowScorer } from './scorer-types';
 
-/** What the pipeline needs from a scorer, in-thread or in a worker. */
-export interface WindowScorer {
-  readonly window: number;
-  readonly features: number;
-  score(windows: Float32Array, n: number): Promise<ScoreResult>;
-  dispose(): void | Promise<void>;
-}
-
-export const DEFAULT_SCORE_BATCH = 512;
+export { DEFAULT_SCORE_BATCH, type ScoreResult, type WindowScorer };
 
 /**
  * Scores windows in big batches (per-op overhead dominates small batches on wasm). Every

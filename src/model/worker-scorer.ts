@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { LlnError, type ErrorCode } from '../errors';
 import type { BackendPreference } from './backend';
 import type { FeatureSchema } from './model-dir';
-import { DEFAULT_SCORE_BATCH, type ScoreResult, type WindowScorer } from './scorer';
+import { DEFAULT_SCORE_BATCH, type ScoreResult, type WindowScorer } from './scorer-types';
 import type { FromWorker, ToWorker, WorkerInit } from './scorer-worker';
 
 interface Pending { resolve: (r: ScoreResult) => void; reject: (e: Error) => void }

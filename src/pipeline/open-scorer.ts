@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FEATURE_SCHEMA } from '../features/schema';
 import { Scaler } from '../features/scaler';
-import { initBackend, type BackendPreference } from '../model/backend';
-import { loadModelDir } from '../model/model-dir';
-import { Scorer, type WindowScorer } from '../model/scorer';
+import type { BackendPreference } from '../model/backend';
+import type { WindowScorer } from '../model/scorer-types';
 import { WorkerScorer } from '../model/worker-scorer';
 import { DEFAULT_MODEL_DIR } from '../paths';
 import { logger } from '../logger';
@@ -41,6 +40,10 @@ export async function openScorer(opts: { modelDir?: string; backend: BackendPref
     const rec = JSON.parse(readFileSync(path.join(dir, 'threshold.json'), 'utf8')) as { stride?: unknown };
     if (typeof rec.stride === 'number') stride = rec.stride;
   } else {
+    // Loaded only here: with a worker, tfjs lives in the worker alone (one instance, not two).
+    const { initBackend } = await import('../model/backend');
+    const { loadModelDir } = await import('../model/model-dir');
+    const { Scorer } = await import('../model/scorer');
     backend = await initBackend(opts.backend);
     const loaded = await loadModelDir(dir, FEATURE_SCHEMA);
     scorer = new Scorer(loaded, opts.batch);

@@ -4,7 +4,7 @@ import type { Scaler } from '../features/scaler';
 import { WindowBuilder } from '../features/window-builder';
 import type { Window } from '../features/window';
 import { PendingPackets, type PendingPacket } from './pending-packets';
-import type { WindowScorer } from '../model/scorer';
+import type { WindowScorer } from '../model/scorer-types';
 import { logger } from '../logger';
 
 

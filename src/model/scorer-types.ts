@@ -1,0 +1,20 @@
+/**
+ * The scorer interface without TensorFlow: importing it must not load tfjs, so a process whose
+ * inference runs in a worker thread (replay, daemon) keeps only one tfjs instance, the worker's.
+ */
+export interface ScoreResult {
+  /** One probability per window. */
+  scores: Float32Array;
+  /** n*W attention weights, per packet of each window (each window's W weights sum to 1). */
+  attention: Float32Array;
+}
+
+/** What the pipeline needs from a scorer, in-thread or in a worker. */
+export interface WindowScorer {
+  readonly window: number;
+  readonly features: number;
+  score(windows: Float32Array, n: number): Promise<ScoreResult>;
+  dispose(): void | Promise<void>;
+}
+
+export const DEFAULT_SCORE_BATCH = 512;
