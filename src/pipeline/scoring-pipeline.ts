@@ -43,6 +43,13 @@ export class ScoringPipeline {
   private readonly pending = new PendingPackets();
   private batch: Window[] = [];
   private readonly scratch: Float32Array;
+  /**
+   * Raw rows are views into 8192-row slabs: a Float32Array of its own per packet costs a
+   * backing-store allocation each (measured: GC was 20 % of replay time). A slab is freed once
+   * every packet viewing it is released.
+   */
+  private slab = new Float32Array(0);
+  private slabPos = 0;
   private inFlight: InFlight[] = [];
   packets = 0;
   windowsScored = 0;
@@ -59,7 +66,7 @@ export class ScoringPipeline {
     const scaled = this.scratch;
     for (const p of packets) {
       // The raw vector stays with the packet (explanations); the builder copies the scaled one.
-      const raw = new Float32Array(F);
+      const raw = this.rawRow();
       this.extractor.extract(p, raw, 0);
       scaled.set(raw);
       this.o.scaler.transform(scaled, 0);
@@ -71,6 +78,17 @@ export class ScoringPipeline {
         if (this.batch.length >= this.o.batchWindows) await this.dispatch();
       }
     }
+  }
+
+  private rawRow(): Float32Array {
+    const F = this.o.features;
+    if (this.slabPos + F > this.slab.length) {
+      this.slab = new Float32Array(8192 * F);
+      this.slabPos = 0;
+    }
+    const row = this.slab.subarray(this.slabPos, this.slabPos + F);
+    this.slabPos += F;
+    return row;
   }
 
   /** End of input: score the tail window and everything in flight, release every packet. */
