@@ -62,7 +62,6 @@ export class ScoringPipeline {
 
   /** Feed one decoded batch. Resolves once back-pressure allows more input. */
   async push(packets: DecodedPacket[]): Promise<void> {
-    const F = this.o.features;
     const scaled = this.scratch;
     for (const p of packets) {
       // The raw vector stays with the packet (explanations); the builder copies the scaled one.
