@@ -1,7 +1,7 @@
 import type { Scaler } from '../features/scaler';
 import { anomalyFromPacket } from '../outputs/anomaly-from-packet';
 import type { IncidentTracker } from '../outputs/incident-tracker';
-import type { AnomalyRecord, AnomalySink, RunRecord } from '../outputs/records';
+import type { AnomalyRecord, AnomalySink, IncidentRecord, RunRecord } from '../outputs/records';
 import type { ScoresCsvWriter } from '../outputs/scores-csv';
 import type { PendingPacket } from './pending-packets';
 import type { ScoreTrace } from './score-trace';
@@ -18,6 +18,8 @@ export interface AlertStageOptions {
   topFeatures?: number;
   /** Called for every anomaly row written (summaries, metrics). */
   onAnomaly?: (row: AnomalyRecord) => void;
+  /** Called with every batch of incident updates the sinks receive (summary tables). */
+  onIncidents?: (rows: IncidentRecord[]) => void;
 }
 
 /**
@@ -53,7 +55,7 @@ export class AlertStage {
     }
     run.packets += final.length;
     this.o.sink.writeAnomalies(rows);
-    this.o.sink.upsertIncidents(this.o.tracker.drainUpdates());
+    this.upsert(this.o.tracker.drainUpdates());
     const t = this.o.tracker.totals();
     run.anomalies = t.written;
     run.suppressed = t.suppressed;
@@ -62,11 +64,16 @@ export class AlertStage {
 
   /** End of run: close every incident and persist their final state. */
   finish(): void {
-    this.o.sink.upsertIncidents(this.o.tracker.closeAll());
+    this.upsert(this.o.tracker.closeAll());
     const t = this.o.tracker.totals();
     this.o.run.anomalies = t.written;
     this.o.run.suppressed = t.suppressed;
     this.o.run.incidents = t.incidents;
+  }
+
+  private upsert(rows: IncidentRecord[]): void {
+    this.o.sink.upsertIncidents(rows);
+    this.o.onIncidents?.(rows);
   }
 
   /** "feature=+6.2σ, other=-3.1σ": the packet's most deviating scaled features. */

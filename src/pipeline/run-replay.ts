@@ -73,14 +73,14 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
     await model.scorer.dispose();
     throw e;
   }
-  const sink = top.wrap(new FanoutSink(sinks));
+  const sink = new FanoutSink(sinks);
   const run: RunRecord = {
     id: 0, startedAt: new Date().toISOString(), finishedAt: null, mode: 'replay', sources: files,
     modelId: model.id, modelSha256: model.sha256, threshold, packets: 0, windows: 0, anomalies: 0, incidents: 0, suppressed: 0, status: 'running',
   };
   sink.startRun(run);
   const trace = o.plot ? new ScoreTrace() : undefined;
-  const stage = new AlertStage({ sink, tracker: new IncidentTracker(o.alerts), run, threshold, scaler: model.scaler, scoresCsv, trace });
+  const stage = new AlertStage({ sink, tracker: new IncidentTracker(o.alerts), run, threshold, scaler: model.scaler, scoresCsv, trace, onIncidents: (rows) => top.note(rows) });
   const pipeline = new ScoringPipeline({
     scaler: model.scaler, scorer: model.scorer, window: model.window, stride, features: FEATURE_COUNT,
     batchWindows: o.batch, onFinal: (final) => stage.handle(final),

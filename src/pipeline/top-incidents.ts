@@ -1,22 +1,13 @@
-import type { AnomalySink, IncidentRecord } from '../outputs/records';
+import type { IncidentRecord } from '../outputs/records';
 
 /**
- * Wraps a sink and remembers the latest snapshot of the highest-scoring incidents, for the
- * end-of-run summary table (bounded: keeps `keep` incidents, trimmed as it goes).
+ * The latest snapshot of the highest-scoring incidents, for the end-of-run summary table
+ * (bounded: keeps `keep` incidents, trimmed as it goes). Fed by AlertStage's onIncidents.
  */
 export class TopIncidents {
   private readonly byId = new Map<number, IncidentRecord>();
 
   constructor(private readonly keep = 10) {}
-
-  wrap(sink: AnomalySink): AnomalySink {
-    const upsert = sink.upsertIncidents.bind(sink);
-    sink.upsertIncidents = (rows: IncidentRecord[]) => {
-      upsert(rows);
-      this.note(rows);
-    };
-    return sink;
-  }
 
   note(rows: IncidentRecord[]): void {
     for (const r of rows) this.byId.set(r.id, r);
