@@ -85,13 +85,19 @@ test('real captures: every sample gives finite, deterministic vectors and window
     const wb = new WindowBuilder(32, 8, F);
     const n = a.length / F;
     let covered = 0;
+    const win = new Float32Array(32 * F);
     for (let i = 0; i < n; i++) {
+      scaler.transformInto(a, i * F, wb.ring, wb.nextRow());
       scaler.transform(a, i * F);
-      const w = wb.push(i + 1, a, i * F);
-      if (w) covered = w.endFrame;
+      if (wb.commit(i + 1)) {
+        wb.writeWindow(win, 0);
+        covered = wb.endId;
+      }
     }
-    const last = wb.flush();
-    if (last) covered = last.endFrame;
+    if (wb.tailDue()) {
+      wb.writeWindow(win, 0);
+      covered = wb.endId;
+    }
     assert.equal(covered, n);
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]) <= 8);
   }

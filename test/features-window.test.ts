@@ -2,21 +2,26 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isLlnError } from '../src/errors';
 import { WindowBuilder } from '../src/features/window-builder';
-import type { Window } from '../src/features/window';
 
-/** Push n packets (frame = 100 + i, every feature = frame) and collect all windows incl. flush. */
+interface Window { startFrame: number; endFrame: number; length: number; data: Float32Array }
+
+/** Each due window written into a buffer pre-filled with -1 (so unwritten padding would show). */
+function take(wb: WindowBuilder): Window {
+  const data = new Float32Array(wb.W * wb.F).fill(-1);
+  wb.writeWindow(data, 0);
+  return { startFrame: wb.startId, endFrame: wb.endId, length: wb.length, data };
+}
+
+/** Push n packets (id = 100 + i, every feature = id) and collect all windows incl. the tail one. */
 function run(W: number, S: number, F: number, n: number): Window[] {
   const wb = new WindowBuilder(W, S, F);
-  const vec = new Float32Array(F + 3);
   const out: Window[] = [];
   for (let i = 1; i <= n; i++) {
-    vec.fill(100 + i, 3);
-    const w = wb.push(100 + i, vec, 3);
-    if (w) out.push(w);
+    wb.ring.fill(100 + i, wb.nextRow(), wb.nextRow() + F);
+    if (wb.commit(100 + i)) out.push(take(wb));
   }
-  const last = wb.flush();
-  if (last) out.push(last);
-  assert.equal(wb.flush(), null, 'flush is idempotent');
+  if (wb.tailDue()) out.push(take(wb));
+  assert.equal(wb.tailDue(), false, 'after the tail window nothing is due');
   return out;
 }
 
@@ -55,19 +60,20 @@ test('windows: every packet covered, rows hold the right packets, padding at the
   }
 });
 
-test('windows: each emitted window owns a fresh buffer', () => {
-  const wb = new WindowBuilder(4, 1, 2);
-  const v = new Float32Array(2);
-  const wins: Window[] = [];
+test('windows: written side by side into one batch buffer, at any offset', () => {
+  const W = 4;
+  const F = 2;
+  const wb = new WindowBuilder(W, 1, F);
+  const batch = new Float32Array(6 * W * F).fill(-1);
+  let k = 0;
   for (let i = 1; i <= 8; i++) {
-    v.fill(i);
-    const w = wb.push(i, v, 0);
-    if (w) wins.push(w);
+    wb.ring.fill(i, wb.nextRow(), wb.nextRow() + F);
+    if (wb.commit(i)) wb.writeWindow(batch, (k++) * W * F);
   }
-  assert.equal(wins.length, 5);
-  assert.deepEqual(Array.from(wins[0].data), [1, 1, 2, 2, 3, 3, 4, 4]);
-  assert.deepEqual(Array.from(wins[4].data), [5, 5, 6, 6, 7, 7, 8, 8]);
-  assert.notEqual(wins[0].data.buffer, wins[1].data.buffer);
+  assert.equal(k, 5);
+  assert.deepEqual(Array.from(batch.subarray(0, W * F)), [1, 1, 2, 2, 3, 3, 4, 4]);
+  assert.deepEqual(Array.from(batch.subarray(4 * W * F, 5 * W * F)), [5, 5, 6, 6, 7, 7, 8, 8]);
+  assert.ok(batch.subarray(5 * W * F).every((x) => x === -1), 'nothing written past the last window');
 });
 
 test('windows: invalid W, S or F is a usage error', () => {

@@ -1,46 +1,76 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PendingPackets } from '../src/pipeline/pending-packets';
+import type { RawPacket } from '../src/capture/raw-packet';
+import { PendingPackets, type FinalPackets } from '../src/pipeline/pending-packets';
 import { ScoreTrace } from '../src/pipeline/score-trace';
-import type { DecodedPacket } from '../src/capture/decode/decoded-packet';
+import { ethernet, ipv4, udp } from './helpers/frame-builder';
 
-const pkt = (frame: number) => ({ frame, ts: frame }) as unknown as DecodedPacket;
+/** A real UDP frame from 10.0.0.1 with the frame number as its source port. */
+function raw(frame: number): RawPacket {
+  const data = ethernet({ type: 0x0800, payload: ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: 17, payload: udp({ sport: frame & 0xffff, dport: 53, payload: new Uint8Array(4) }) }) });
+  return { frame, tsSec: frame, tsNsec: 0, tsDigits: 6, capLen: data.length, origLen: data.length, linkType: 1, interfaceId: 0, data, source: 't' };
+}
+
+/** Push frames [from, to) with feature value = frame; returns their sequence numbers. */
+function fill(pend: PendingPackets, from: number, to: number): number[] {
+  const seqs: number[] = [];
+  for (let f = from; f < to; f++) {
+    const s = pend.push(raw(f), f);
+    pend.rows[pend.rowOffset(s)] = f;
+    seqs.push(s);
+  }
+  return seqs;
+}
+
+interface Taken { frame: number; ts: number; score: number; att: number; feature: number; sport: number }
+
+function collect(pend: PendingPackets, before: number, decode = false): Taken[] {
+  const out: Taken[] = [];
+  pend.takeFinal(before, (f: FinalPackets) => {
+    for (let i = 0; i < f.length; i++) {
+      out.push({ frame: f.frame(i), ts: f.ts(i), score: f.score(i), att: f.attentionFrame(i), feature: f.features(i)[0], sport: decode ? f.decoded(i).srcPort : -1 });
+    }
+  });
+  return out;
+}
 
 test('a packet score is the max over the windows containing it, with that window attention peak', () => {
   const W = 4;
-  const pend = new PendingPackets();
-  for (let f = 1; f <= 6; f++) pend.push(pkt(f), new Float32Array(1));
+  const pend = new PendingPackets(1);
+  const s = fill(pend, 1, 7);
   // window 1..4 peaks on its 2nd row (frame 2); window 3..6 peaks on its last row (frame 6)
-  pend.applyWindow(1, 4, 0.2, Float32Array.from([0.1, 0.6, 0.2, 0.1]), 0, W);
-  pend.applyWindow(3, 6, 0.9, Float32Array.from([0.1, 0.1, 0.1, 0.7]), 0, W);
-  const out = pend.takeFinal(Infinity);
-  assert.deepEqual(out.map((p) => p.score), [0.2, 0.2, 0.9, 0.9, 0.9, 0.9]);
-  assert.deepEqual(out.map((p) => p.attentionFrame), [2, 2, 6, 6, 6, 6]);
+  pend.applyWindow(s[0], s[3], 0.2, Float32Array.from([0.1, 0.6, 0.2, 0.1]), 0, W);
+  pend.applyWindow(s[2], s[5], 0.9, Float32Array.from([0.1, 0.1, 0.1, 0.7]), 0, W);
+  const out = collect(pend, Infinity, true);
+  assert.deepEqual(out.map((p) => Number(p.score.toFixed(3))), [0.2, 0.2, 0.9, 0.9, 0.9, 0.9]);
+  assert.deepEqual(out.map((p) => p.att), [2, 2, 6, 6, 6, 6]);
+  assert.deepEqual(out.map((p) => p.sport), [1, 2, 3, 4, 5, 6], 'decoded() re-decodes each packet from its own bytes');
 });
 
 test('a padded window maps attention rows past the padding to frames', () => {
-  const pend = new PendingPackets();
-  pend.push(pkt(1), new Float32Array(1));
-  pend.push(pkt(2), new Float32Array(1));
+  const pend = new PendingPackets(1);
+  const s = fill(pend, 1, 3);
   // W=4 but only 2 real packets: rows 0,1 are padding (their weights must be ignored)
-  pend.applyWindow(1, 2, 0.5, Float32Array.from([0.9, 0.9, 0.3, 0.4]), 0, 4);
-  const out = pend.takeFinal(Infinity);
-  assert.deepEqual(out.map((p) => p.attentionFrame), [2, 2]);
+  pend.applyWindow(s[0], s[1], 0.5, Float32Array.from([0.9, 0.9, 0.3, 0.4]), 0, 4);
+  assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [2, 2]);
 });
 
-test('takeFinal releases packets in frame order and only before the given frame', () => {
-  const pend = new PendingPackets();
-  for (let f = 10; f < 20010; f++) pend.push(pkt(f), new Float32Array(1));
-  const a = pend.takeFinal(15000); // also compacts the FIFO
+test('takeFinal releases packets in order, only before the given sequence, across ring growth', () => {
+  const pend = new PendingPackets(1, 1024); // grows several times below
+  const s = fill(pend, 10, 20010);
+  const a = collect(pend, s[14990]);
   assert.equal(a.length, 14990);
-  assert.equal(a[0].packet.frame, 10);
-  assert.equal(a[a.length - 1].packet.frame, 14999);
-  pend.applyWindow(16000, 16003, 0.7, new Float32Array(4), 0, 4);
-  const b = pend.takeFinal(Infinity);
-  assert.equal(b.length, 5010);
-  assert.equal(b.find((p) => p.packet.frame === 16001)?.score, 0.7);
-  assert.equal(b.find((p) => p.packet.frame === 15999)?.score, -1);
+  assert.deepEqual([a[0].frame, a[0].ts, a[0].feature], [10, 10, 10]);
+  assert.equal(a[a.length - 1].frame, 14999);
+  fill(pend, 20010, 40010); // wraps the ring over released slots and grows again
+  pend.applyWindow(s[15991], s[15994], 0.75, new Float32Array(4), 0, 4);
+  const b = collect(pend, Infinity);
+  assert.equal(b.length, 40010 - 15000);
+  assert.ok(b.every((p, i) => p.frame === 15000 + i && p.feature === p.frame), 'frames and feature rows stay with their packets');
+  assert.equal(b.find((p) => p.frame === 16001)?.score, 0.75);
+  assert.equal(b.find((p) => p.frame === 15999)?.score, -1);
   assert.equal(pend.size, 0);
+  assert.equal(collect(pend, Infinity).length, 0);
 });
 
 test('ScoreTrace keeps a bounded number of points and never loses the highest spike', () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { openCaptureFiles } from '../src/capture/file-source';
 import { FEATURE_COUNT } from '../src/features/schema';
 import { openScorer } from '../src/pipeline/open-scorer';
 import { readAllPackets } from '../src/pipeline/read-packets';
@@ -39,10 +40,9 @@ test('train and replay compute bit-identical vectors and windows for the same ca
     const ends: number[] = [];
     const pipeline = new ScoringPipeline({
       scaler: model.scaler, scorer, window: W, stride: 7, features: F, batchWindows: 16,
-      onFinal: (final) => { for (const f of final) rawSeen.set(f.packet.frame, f.vec); },
+      onFinal: (final) => { for (let i = 0; i < final.length; i++) rawSeen.set(final.frame(i), final.features(i).slice()); },
     });
-    const origPush = pipeline.push.bind(pipeline);
-    for (let i = 0; i < packets.length; i += 100) await origPush(packets.slice(i, i + 100));
+    for await (const batch of openCaptureFiles(files)) await pipeline.push(batch);
     await pipeline.finish();
     for (let t = W; t <= packets.length; t++) if (t === W || (t - W) % 7 === 0) ends.push(t);
     if (ends[ends.length - 1] !== packets.length) ends.push(packets.length);

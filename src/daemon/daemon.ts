@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DecodeCounters } from '../capture/decode';
-import type { DecodedPacket } from '../capture/decode/decoded-packet';
+import type { RawPacket } from '../capture/raw-packet';
 import { readInterfaceCounters } from '../capture/interface-counters';
 import { FEATURE_COUNT } from '../features/schema';
 import type { WindowScorer } from '../model/scorer-types';
@@ -9,7 +9,7 @@ import type { FanoutSink } from '../outputs/fanout-sink';
 import type { RunRecord } from '../outputs/records';
 import { AlertStage } from '../pipeline/alert-stage';
 import { openScorer, type OpenedModel } from '../pipeline/open-scorer';
-import type { PendingPacket } from '../pipeline/pending-packets';
+import type { FinalPackets } from '../pipeline/pending-packets';
 import { runReplay } from '../pipeline/run-replay';
 import { ScoringPipeline } from '../pipeline/scoring-pipeline';
 import { LlnError } from '../errors';
@@ -126,10 +126,10 @@ class Daemon {
     this.stage = this.makeStage();
     this.pipeline = new ScoringPipeline({
       scaler: model.scaler, scorer: this.timed(model.scorer), window: model.window, stride, features: FEATURE_COUNT,
-      batchWindows: 256, maxInFlight: 4, whenBusy: 'drop', onFinal: (final) => this.onFinal(final),
+      batchWindows: 256, maxInFlight: 4, whenBusy: 'drop', counters: this.counters, onFinal: (final) => this.onFinal(final),
     });
 
-    this.intakes = cfg.interfaces.map((ifc, i) => new LiveIntake(ifc, i, this.counters, this.metrics));
+    this.intakes = cfg.interfaces.map((ifc, i) => new LiveIntake(ifc, i, this.metrics));
     const firstOpens = this.intakes.map((intake) => new Promise<unknown>((resolve) => {
       const loop = intake.run({ onPackets: (iface, packets) => this.enqueue(iface, packets), onFirstOpen: (_n, err) => resolve(err) });
       this.loops.push(loop.catch((e: Error) => void logger.error(`capture loop on ${intake.name} failed: ${e.message}`)));
@@ -157,10 +157,10 @@ class Daemon {
     });
   }
 
-  private onFinal(final: PendingPacket[]): void {
+  private onFinal(final: FinalPackets): void {
     const run = this.run!;
     const before = run.incidents;
-    for (const f of final) if (f.score >= 0) this.scoredPackets++; // -1: its windows were dropped
+    for (let i = 0; i < final.length; i++) if (final.score(i) >= 0) this.scoredPackets++; // -1: its windows were dropped
     this.stage!.handle(final);
     if (run.incidents > before) this.metrics.incidents.inc(run.incidents - before);
   }
@@ -184,7 +184,7 @@ class Daemon {
     return this.lane;
   }
 
-  private enqueue(iface: string, packets: DecodedPacket[]): Promise<void> {
+  private enqueue(iface: string, packets: RawPacket[]): Promise<void> {
     return this.inLane(async () => {
       for (const p of packets) p.frame = ++this.frame;
       this.metrics.packetsDecoded.inc({ interface: iface }, packets.length);

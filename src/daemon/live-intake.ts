@@ -1,5 +1,4 @@
-import type { DecodedPacket } from '../capture/decode/decoded-packet';
-import { decode, type DecodeCounters } from '../capture/decode';
+import type { RawPacket } from '../capture/raw-packet';
 import { openLiveCapture, type LivePacketSource } from '../capture/live-source';
 import { isLlnError } from '../errors';
 import { logger } from '../logger';
@@ -7,8 +6,8 @@ import type { InterfaceConfig } from './config-schema';
 import type { DaemonMetrics } from './metrics';
 
 export interface IntakeHandlers {
-  /** Decoded packets of one batch, in capture order. */
-  onPackets(iface: string, packets: DecodedPacket[]): Promise<void>;
+  /** Captured packets of one batch, in capture order (decoded by the scoring pipeline). */
+  onPackets(iface: string, packets: RawPacket[]): Promise<void>;
   /** The first open succeeded (or failed: err). */
   onFirstOpen(iface: string, err?: unknown): void;
 }
@@ -31,7 +30,6 @@ export class LiveIntake {
   constructor(
     private readonly cfg: InterfaceConfig,
     private readonly id: number,
-    private readonly counters: DecodeCounters,
     private readonly metrics: DaemonMetrics,
   ) {}
 
@@ -60,20 +58,15 @@ export class LiveIntake {
         backoff = MIN_BACKOFF_MS;
         let drops = 0;
         for await (const batch of this.source) {
-          const out = new Array<DecodedPacket>(batch.length);
           let bytes = 0;
-          for (let i = 0; i < batch.length; i++) {
-            out[i] = decode(batch[i]);
-            this.counters.add(out[i]);
-            bytes += batch[i].origLen;
-          }
+          for (let i = 0; i < batch.length; i++) bytes += batch[i].origLen;
           this.captured += batch.length;
           this.metrics.packetsCaptured.inc({ interface: name }, batch.length);
           this.metrics.bytesCaptured.inc({ interface: name }, bytes);
           const qd = this.source.stats().queueDrops ?? 0;
           if (qd > drops) this.metrics.queueDrops.inc({ interface: name }, qd - drops);
           drops = qd;
-          await h.onPackets(name, out);
+          await h.onPackets(name, batch);
         }
       } catch (e) {
         if (first) {

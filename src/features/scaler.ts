@@ -76,10 +76,11 @@ export interface ScalerJson {
 
 /** z = (x - mean) / max(std, floor), clipped to ±clip; never emits NaN/Infinity. */
 export class Scaler {
+  /** Subtracted before scaling: the mean, or 0 for a binary feature (which passes as it is). */
+  private readonly shift: Float64Array;
   private readonly invStd: Float64Array;
   /** Explanations rate a binary feature against its training frequency (its own std, floored). */
   private readonly invStdExplain: Float64Array;
-  private readonly binary: Uint8Array;
   /** Non-finite inputs seen by transform(), written as 0. */
   nonFinite = 0;
 
@@ -91,14 +92,15 @@ export class Scaler {
     readonly stdFloor: number,
     readonly rows: number,
   ) {
+    this.shift = new Float64Array(std.length);
     this.invStd = new Float64Array(std.length);
     this.invStdExplain = new Float64Array(std.length);
-    this.binary = new Uint8Array(std.length);
     for (let i = 0; i < std.length; i++) {
       const t = schema.features[i].transform;
-      this.binary[i] = isBinary(t) ? 1 : 0;
-      this.invStd[i] = this.binary[i] ? 1 : 1 / featureFloor(t, mean[i], Math.max(std[i], stdFloor));
-      this.invStdExplain[i] = this.binary[i] ? 1 / Math.max(std[i], 0.05) : this.invStd[i];
+      const binary = isBinary(t);
+      this.shift[i] = binary ? 0 : mean[i];
+      this.invStd[i] = binary ? 1 : 1 / featureFloor(t, mean[i], Math.max(std[i], stdFloor));
+      this.invStdExplain[i] = binary ? 1 / Math.max(std[i], 0.05) : this.invStd[i];
     }
   }
 
@@ -108,20 +110,24 @@ export class Scaler {
 
   /** Scale vec[offset .. offset+F) in place. */
   transform(vec: Float32Array, offset: number): void {
-    const mean = this.mean;
+    this.transformInto(vec, offset, vec, offset);
+  }
+
+  /** Scale src[so .. so+F) into dst[dOff .. dOff+F) (the same arithmetic as transform, bit for bit). */
+  transformInto(src: Float32Array, so: number, dst: Float32Array, dOff: number): void {
+    const shift = this.shift;
     const inv = this.invStd;
-    const binary = this.binary;
-    const f = mean.length;
+    const f = shift.length;
     const c = this.clip;
     for (let i = 0; i < f; i++) {
-      const x = vec[offset + i];
-      let z = binary[i] ? x : (x - mean[i]) * inv[i];
+      // A binary feature has shift 0 and invStd 1: (x - 0) * 1 is x exactly, so no branch is needed.
+      let z = (src[so + i] - shift[i]) * inv[i];
       if (z - z !== 0) {
-        // NaN or ±Infinity input (the only ways z can be non-finite: mean/invStd are finite).
+        // NaN or ±Infinity input (the only ways z can be non-finite: shift/invStd are finite).
         this.nonFinite++;
         z = 0;
       }
-      vec[offset + i] = z > c ? c : z < -c ? -c : z;
+      dst[dOff + i] = z > c ? c : z < -c ? -c : z;
     }
   }
 

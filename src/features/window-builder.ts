@@ -1,23 +1,31 @@
 import { LlnError } from '../errors';
-import type { Window } from './window';
 
 /**
  * Turns a stream of scaled vectors into windows of W packets with stride S. Packets are
- * counted from 1; the window ending at packet t (covering t-W+1 .. t) is emitted when t == W
- * or (t - W) % S == 0, and flush() adds a last window ending at the last packet when that
- * packet is not yet covered. With S <= W consecutive windows overlap or touch, so every packet
- * is in at least one window. A stream shorter than W gives one window, zero-padded at the
- * front (length < W).
+ * counted from 1; the window ending at packet t (covering t-W+1 .. t) is due when t == W or
+ * (t - W) % S == 0, and at the end of the stream one last window ends at the last packet
+ * when that packet is not yet covered (tailDue). With S <= W consecutive windows overlap or
+ * touch, so every packet is in at least one window. A stream shorter than W gives one
+ * window, zero-padded at the front (length < W).
+ *
+ * No allocation per packet or window: the caller writes each packet's scaled vector straight
+ * into the ring (at nextRow()), and copies a due window straight into its batch buffer
+ * (writeWindow). Replay moves a million packets a second through here.
  */
 export class WindowBuilder {
-  private readonly ring: Float32Array;
-  private readonly frames: Float64Array;
-  /** Packets pushed so far. */
+  /** The last W scaled vectors, W*F floats; row of packet t at ((t-1) % W) * F. */
+  readonly ring: Float32Array;
+  private readonly ids: Float64Array;
+  /** Packets committed so far. */
   private t = 0;
-  /** Packet count at the end of the last emitted window (0 = none). */
-  private lastEmitted = 0;
-  /** Windows emitted so far. */
+  /** Packet count at the end of the last written window (0 = none). */
+  private lastWritten = 0;
+  /** Windows written so far. */
   emitted = 0;
+  /** Caller ids of the first and last real packet, and the real length, of the last written window. */
+  startId = -1;
+  endId = -1;
+  length = 0;
 
   constructor(readonly W: number, readonly S: number, readonly F: number) {
     if (!Number.isInteger(W) || W < 2) throw new LlnError('LLN_E_USAGE', `window length W must be an integer >= 2 (got ${W})`);
@@ -26,42 +34,44 @@ export class WindowBuilder {
     }
     if (!Number.isInteger(F) || F < 1) throw new LlnError('LLN_E_USAGE', `feature count F must be an integer >= 1 (got ${F})`);
     this.ring = new Float32Array(W * F);
-    this.frames = new Float64Array(W);
+    this.ids = new Float64Array(W);
   }
 
-  /** Add packet `frame`'s scaled vector; returns the window ending here if one is due. */
-  push(frame: number, scaledVec: Float32Array, offset: number): Window | null {
-    const slot = this.t % this.W;
-    this.ring.set(scaledVec.subarray(offset, offset + this.F), slot * this.F);
-    this.frames[slot] = frame;
-    this.t++;
-    const t = this.t;
-    if (t === this.W || (t > this.W && (t - this.W) % this.S === 0)) return this.emit();
-    return null;
+  /** Offset in `ring` where the next packet's F scaled values go (write them, then commit). */
+  nextRow(): number {
+    return (this.t % this.W) * this.F;
   }
 
-  /** End of stream: the last window, if the last packet is not yet covered (else null). */
-  flush(): Window | null {
-    if (this.t === 0 || this.lastEmitted === this.t) return null;
-    return this.emit();
+  /** The packet written at nextRow() is complete (`id`: the caller's packet id); true when a window ending here is due. */
+  commit(id: number): boolean {
+    this.ids[this.t % this.W] = id;
+    const t = ++this.t;
+    return t === this.W || (t > this.W && (t - this.W) % this.S === 0);
   }
 
-  private emit(): Window {
+  /** End of stream: is a last window needed to cover the newest packets? */
+  tailDue(): boolean {
+    return this.t > 0 && this.lastWritten !== this.t;
+  }
+
+  /**
+   * Copy the window ending at the newest packet into dst[off .. off + W*F): rows in time
+   * order, padding rows (short stream) zeroed at the front. Sets startId/endId/length.
+   */
+  writeWindow(dst: Float32Array, off: number): void {
     const { W, F } = this;
     const n = this.t < W ? this.t : W;
-    const data = new Float32Array(W * F);
-    // Oldest real packet sits at ring slot (t - n) % W; copy in time order after the padding.
+    const pad = W - n;
+    if (pad > 0) dst.fill(0, off, off + pad * F);
+    // Oldest real packet sits at ring slot (t - n) % W: at most two runs (wrap-around).
     const first = (this.t - n) % W;
     const firstRun = Math.min(n, W - first);
-    data.set(this.ring.subarray(first * F, (first + firstRun) * F), (W - n) * F);
-    if (firstRun < n) data.set(this.ring.subarray(0, (n - firstRun) * F), (W - n + firstRun) * F);
-    this.lastEmitted = this.t;
+    dst.set(this.ring.subarray(first * F, (first + firstRun) * F), off + pad * F);
+    if (firstRun < n) dst.set(this.ring.subarray(0, (n - firstRun) * F), off + (pad + firstRun) * F);
+    this.lastWritten = this.t;
     this.emitted++;
-    return {
-      startFrame: this.frames[first],
-      endFrame: this.frames[(this.t - 1) % W],
-      length: n,
-      data,
-    };
+    this.startId = this.ids[first];
+    this.endId = this.ids[(this.t - 1) % W];
+    this.length = n;
   }
 }

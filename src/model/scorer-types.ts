@@ -7,6 +7,11 @@ export interface ScoreResult {
   scores: Float32Array;
   /** n*W attention weights, per packet of each window (each window's W weights sum to 1). */
   attention: Float32Array;
+  /**
+   * The windows buffer handed back by a worker scorer after it was transferred there, so the
+   * caller can fill it again (an in-thread scorer never takes it: the caller still owns it).
+   */
+  windows?: Float32Array;
 }
 
 /** What the pipeline needs from a scorer, in-thread or in a worker. */

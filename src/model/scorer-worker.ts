@@ -18,7 +18,7 @@ export interface WorkerInit {
 export type ToWorker = { type: 'score'; id: number; windows: Float32Array; n: number } | { type: 'close' };
 export type FromWorker =
   | { type: 'ready'; backend: string; id: string; sha256: string; threshold: number; window: number; features: number }
-  | { type: 'scored'; id: number; scores: Float32Array; attention: Float32Array }
+  | { type: 'scored'; id: number; scores: Float32Array; attention: Float32Array; windows: Float32Array }
   | { type: 'error'; id: number; message: string; code?: string };
 
 function errorMessage(id: number, err: unknown): FromWorker {
@@ -49,8 +49,9 @@ async function main(): Promise<void> {
     chain = chain.then(async () => {
       try {
         const r = await scorer.score(msg.windows, msg.n);
-        port.postMessage({ type: 'scored', id: msg.id, scores: r.scores, attention: r.attention } satisfies FromWorker,
-          [r.scores.buffer as ArrayBuffer, r.attention.buffer as ArrayBuffer]);
+        // The windows buffer goes back too: the pipeline refills it instead of allocating MBs per batch.
+        port.postMessage({ type: 'scored', id: msg.id, scores: r.scores, attention: r.attention, windows: msg.windows } satisfies FromWorker,
+          [r.scores.buffer as ArrayBuffer, r.attention.buffer as ArrayBuffer, msg.windows.buffer as ArrayBuffer]);
       } catch (err) {
         port.postMessage(errorMessage(msg.id, err));
       }

@@ -81,7 +81,7 @@ export class WorkerScorer implements WindowScorer {
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
-    if (msg.type === 'scored') p.resolve({ scores: msg.scores, attention: msg.attention });
+    if (msg.type === 'scored') p.resolve({ scores: msg.scores, attention: msg.attention, windows: msg.windows });
     else p.reject(toError(msg));
   }
 

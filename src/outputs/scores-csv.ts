@@ -2,17 +2,21 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { LlnError } from '../errors';
 import { describeFsError } from './output-check';
 
-const FLUSH_CHARS = 1 << 20;
+const FLUSH_BYTES = 1 << 20;
+/** The longest row: frame (≤ 16 digits), timestamp and score (≤ 26 chars each as toFixed(6) of a huge value), 3 separators. */
+const MAX_ROW = 96;
 
 /**
  * Every packet's score as CSV, columns exactly `frame,timestamp,score` (timestamp = epoch
  * seconds with µs, score with 6 decimals), for joining with tshark/Zeek output by frame number.
- * Rows are built into one string and written in ~1 MB chunks: a write per row would cap the
- * rate far below the pipeline's.
+ * Rows are formatted as ASCII straight into a 1 MB buffer and written when it fills: a write
+ * per row would cap the rate far below the pipeline's, and building row strings left ~30k
+ * short-lived strings alive per MB, which every young-generation GC had to copy.
  */
 export class ScoresCsvWriter {
   private fd: number;
-  private buf = '';
+  private readonly buf = Buffer.allocUnsafe(FLUSH_BYTES);
+  private pos = 0;
   private count = 0;
 
   constructor(readonly path: string) {
@@ -21,22 +25,19 @@ export class ScoresCsvWriter {
     } catch (e) {
       throw new LlnError('LLN_E_OUTPUT', `cannot write ${path}: ${describeFsError(e)}; choose another path for the scores`, { cause: e });
     }
-    this.buf = 'frame,timestamp,score\n';
+    this.pos = this.buf.write('frame,timestamp,score\n', 0, 'latin1');
   }
 
   write(frame: number, ts: number, score: number): void {
-    this.buf += frame + ',' + fixed6(ts) + ',' + fixed6(score) + '\n';
+    if (this.pos + MAX_ROW > FLUSH_BYTES) this.flush();
+    let p = writeInt(this.buf, this.pos, frame);
+    this.buf[p++] = 0x2c; // ,
+    p = writeFixed6(this.buf, p, ts);
+    this.buf[p++] = 0x2c;
+    p = writeFixed6(this.buf, p, score);
+    this.buf[p++] = 0x0a; // \n
+    this.pos = p;
     this.count++;
-    if (this.buf.length >= FLUSH_CHARS) this.flush();
-  }
-
-  /** n rows from parallel arrays (the pipeline's per-batch typed arrays). */
-  writeBatch(frames: ArrayLike<number>, ts: ArrayLike<number>, scores: ArrayLike<number>, n = frames.length): void {
-    for (let i = 0; i < n; i++) {
-      this.buf += frames[i] + ',' + fixed6(ts[i]) + ',' + fixed6(scores[i]) + '\n';
-      if (this.buf.length >= FLUSH_CHARS) this.flush();
-    }
-    this.count += n;
   }
 
   rows(): number {
@@ -44,12 +45,12 @@ export class ScoresCsvWriter {
   }
 
   flush(): void {
-    if (this.buf.length === 0) return;
-    const data = Buffer.from(this.buf, 'latin1');
-    this.buf = '';
+    if (this.pos === 0) return;
+    const n = this.pos;
+    this.pos = 0;
     try {
       let off = 0;
-      while (off < data.length) off += writeSync(this.fd, data, off, data.length - off);
+      while (off < n) off += writeSync(this.fd, this.buf, off, n - off);
     } catch (e) {
       throw new LlnError('LLN_E_OUTPUT', `cannot write ${this.path}: ${describeFsError(e)}; free space or choose another path`, { cause: e });
     }
@@ -62,16 +63,40 @@ export class ScoresCsvWriter {
   }
 }
 
-/** v with 6 decimals, as toFixed(6) for non-negative v but ~1.6x faster (this is the per-packet path). */
-export function fixed6(v: number): string {
-  if (!(v >= 0) || v >= 1e15) return v.toFixed(6);
+/** Decimal digits of a non-negative integer below 2^53 at buf[pos..]; returns the end. */
+function writeInt(buf: Buffer, pos: number, n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  let x = n;
+  for (let i = pos + digits - 1; i >= pos; i--) {
+    const q = Math.floor(x / 10);
+    buf[i] = 0x30 + (x - q * 10);
+    x = q;
+  }
+  return pos + digits;
+}
+
+/** fixed6(v) as ASCII at buf[pos..]; returns the end. */
+function writeFixed6(buf: Buffer, pos: number, v: number): number {
+  if (!(v >= 0) || v >= 1e15) return pos + buf.write(v.toFixed(6), pos, 'latin1');
   let whole = Math.floor(v);
   let micro = Math.round((v - whole) * 1e6);
   if (micro >= 1e6) {
     whole++;
     micro -= 1e6;
   }
-  const m =
-    micro >= 100000 ? '' + micro : micro >= 10000 ? '0' + micro : micro >= 1000 ? '00' + micro : micro >= 100 ? '000' + micro : micro >= 10 ? '0000' + micro : '00000' + micro;
-  return whole + '.' + m;
+  let p = writeInt(buf, pos, whole);
+  buf[p++] = 0x2e; // .
+  for (let i = p + 5; i >= p; i--) {
+    const q = Math.floor(micro / 10);
+    buf[i] = 0x30 + (micro - q * 10);
+    micro = q;
+  }
+  return p + 6;
+}
+
+/** v with 6 decimals: toFixed(6) for non-negative v below 1e15, computed as the CSV writes it. */
+export function fixed6(v: number): string {
+  const b = Buffer.allocUnsafe(40);
+  return b.toString('latin1', 0, writeFixed6(b, 0, v));
 }

@@ -3,7 +3,7 @@ import { anomalyFromPacket } from '../outputs/anomaly-from-packet';
 import type { IncidentTracker } from '../outputs/incident-tracker';
 import type { AnomalyRecord, AnomalySink, IncidentRecord, RunRecord } from '../outputs/records';
 import type { ScoresCsvWriter } from '../outputs/scores-csv';
-import type { PendingPacket } from './pending-packets';
+import type { FinalPackets } from './pending-packets';
 import type { ScoreTrace } from './score-trace';
 
 export interface AlertStageOptions {
@@ -29,28 +29,30 @@ export interface AlertStageOptions {
 export class AlertStage {
   constructor(private readonly o: AlertStageOptions) {}
 
-  handle(final: PendingPacket[]): void {
+  handle(final: FinalPackets): void {
     const { run, threshold } = this.o;
     const rows: AnomalyRecord[] = [];
-    for (const f of final) {
-      const p = f.packet;
-      this.o.scoresCsv?.write(p.frame, p.ts, f.score);
-      this.o.trace?.add(p.ts, f.score);
-      if (f.score >= threshold) {
-        const input = anomalyFromPacket(p, {
+    for (let i = 0; i < final.length; i++) {
+      const frame = final.frame(i);
+      const ts = final.ts(i);
+      const score = final.score(i);
+      this.o.scoresCsv?.write(frame, ts, score);
+      this.o.trace?.add(ts, score);
+      if (score >= threshold) {
+        const input = anomalyFromPacket(final.decoded(i), {
           runId: run.id,
-          score: f.score,
+          score,
           threshold,
-          attentionFrame: f.attentionFrame,
-          topFeatures: this.explain(f.vec),
+          attentionFrame: final.attentionFrame(i),
+          topFeatures: this.explain(final.features(i)),
         });
         const { write } = this.o.tracker.add(input);
         if (write) {
           rows.push(write);
           this.o.onAnomaly?.(write);
         }
-      } else if (f.packet.frame % 256 === 0) {
-        this.o.tracker.advance(p.frame, p.ts); // lets quiet periods close incidents
+      } else if (frame % 256 === 0) {
+        this.o.tracker.advance(frame, ts); // lets quiet periods close incidents
       }
     }
     run.packets += final.length;

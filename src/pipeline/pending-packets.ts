@@ -1,67 +1,233 @@
+import { decode } from '../capture/decode';
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
+import type { RawPacket } from '../capture/raw-packet';
 
-/** A packet waiting for every window that contains it to be scored. */
-export interface PendingPacket {
-  packet: DecodedPacket;
-  /** The packet's raw (unscaled) feature vector, for explanations. */
-  vec: Float32Array;
-  /** Max score over the scored windows containing it so far; -1 = none yet. */
-  score: number;
-  /** Frame the attention pointed to in the window that gave the max score. */
-  attentionFrame: number;
+/**
+ * Packets whose score is final, in order: a view into PendingPackets, valid only during the
+ * onFinal call it is handed to (the slots are reused afterwards). Index i from 0 to length-1.
+ */
+export interface FinalPackets {
+  readonly length: number;
+  frame(i: number): number;
+  /** Capture time, epoch seconds. */
+  ts(i: number): number;
+  /** Max score over the scored windows containing the packet; -1 when none was scored (windows dropped). */
+  score(i: number): number;
+  /** Frame the attention pointed to in the window that gave the max score (-1 = none). */
+  attentionFrame(i: number): number;
+  /** The packet decoded again from its captured bytes (for the few rows that get written: it allocates). */
+  decoded(i: number): DecodedPacket;
+  /** Its raw (unscaled) feature vector: a view, valid during the call. */
+  features(i: number): Float32Array;
 }
 
 /**
- * Per-packet scores are the max over scored windows containing the packet. Windows are scored
- * in emission order, so once a window starting at frame s is scored, every packet before s is
- * final. Packets are kept in a FIFO indexed by frame until then: memory is bounded by
- * (windows in flight) × stride + W.
+ * Packets waiting for every window that contains them to be scored, as columns in a ring
+ * indexed by the pipeline's packet sequence number (0, 1, 2, ...).
+ *
+ * Per packet the ring keeps the captured record's fields and where its bytes are (its bytes are
+ * needed again only for an anomaly row: decoding is ~0.2 µs, so the few anomalous packets are
+ * decoded a second time), its time, score and attention frame, and its raw feature row in one
+ * shared slab. No object per packet survives here: keeping the decoded packets made each
+ * pending packet a ~0.5 KB survivor of every young-generation GC (a quarter of replay time
+ * went to copying them), and keeping the RawPacket objects still cost ~0.2 KB each.
+ *
+ * Windows are scored in emission order, so once a window starting at sequence s is scored,
+ * every packet before s is final. Memory is bounded by (windows in flight) × stride + W
+ * packets; the ring doubles when that is more than it holds.
  */
-export class PendingPackets {
-  private items: PendingPacket[] = [];
+export class PendingPackets implements FinalPackets {
+  private slots: PacketSlots;
+  private mask: number;
+  /** Sequence number of the oldest pending packet, and of the next one to be pushed. */
   private head = 0;
-  private firstFrame = -1;
+  private tail = 0;
+  /** During onFinal: the sequence number the view starts at, and its length. */
+  private viewFrom = 0;
+  length = 0;
 
-  push(packet: DecodedPacket, vec: Float32Array): void {
-    if (this.firstFrame < 0 || this.head === this.items.length) {
-      this.items.length = 0;
-      this.head = 0;
-      this.firstFrame = packet.frame;
-    }
-    this.items.push({ packet, vec, score: -1, attentionFrame: -1 });
+  constructor(private readonly F: number, initialCapacity = 1 << 15) {
+    const cap = 1 << Math.ceil(Math.log2(Math.max(2, initialCapacity)));
+    this.slots = new PacketSlots(cap, F);
+    this.mask = cap - 1;
   }
 
   get size(): number {
-    return this.items.length - this.head;
+    return this.tail - this.head;
   }
 
-  /** Apply one scored window: frames [startFrame, endFrame], attention per window row (length W, padding rows first). */
-  applyWindow(startFrame: number, endFrame: number, score: number, attention: Float32Array, attOffset: number, W: number): void {
-    const len = endFrame - startFrame + 1;
+  /** Raw feature rows, F floats per slot. Replaced when the ring grows: read it after push(). */
+  get rows(): Float32Array {
+    return this.slots.rows;
+  }
+
+  /** Add a packet; returns its sequence number. Its feature row starts at rowOffset(seq) in `rows`. */
+  push(raw: RawPacket, ts: number): number {
+    if (this.tail - this.head === this.slots.cap) this.grow();
+    const seq = this.tail++;
+    this.slots.put(seq & this.mask, raw, ts);
+    return seq;
+  }
+
+  rowOffset(seq: number): number {
+    return (seq & this.mask) * this.F;
+  }
+
+  /** Apply one scored window: packets [startSeq, endSeq], attention per window row (length W, padding rows first). */
+  applyWindow(startSeq: number, endSeq: number, score: number, attention: Float32Array, attOffset: number, W: number): void {
+    const { scores, attFrames, frames } = this.slots;
+    const len = endSeq - startSeq + 1;
     const pad = W - len;
     let peakRow = pad;
     for (let r = pad + 1; r < W; r++) if (attention[attOffset + r] > attention[attOffset + peakRow]) peakRow = r;
-    const peakFrame = startFrame + (peakRow - pad);
-    for (let f = startFrame; f <= endFrame; f++) {
-      const it = this.items[f - this.firstFrame];
-      if (it !== undefined && score > it.score) {
-        it.score = score;
-        it.attentionFrame = peakFrame;
+    const peakFrame = frames[(startSeq + (peakRow - pad)) & this.mask];
+    const from = startSeq > this.head ? startSeq : this.head;
+    for (let s = from; s <= endSeq && s < this.tail; s++) {
+      const k = s & this.mask;
+      if (score > scores[k]) {
+        scores[k] = score;
+        attFrames[k] = peakFrame;
       }
     }
   }
 
-  /** Remove and return packets with frame < beforeFrame (all when beforeFrame is Infinity). */
-  takeFinal(beforeFrame: number): PendingPacket[] {
-    const out: PendingPacket[] = [];
-    while (this.head < this.items.length && this.items[this.head].packet.frame < beforeFrame) {
-      out.push(this.items[this.head++]);
+  /**
+   * Hand the packets with sequence < beforeSeq (all when Infinity) to `visit` as a FinalPackets
+   * view, then release them. Returns how many there were.
+   */
+  takeFinal(beforeSeq: number, visit: (final: FinalPackets) => void): number {
+    const end = beforeSeq < this.tail ? beforeSeq : this.tail;
+    const n = end - this.head;
+    if (n <= 0) return 0;
+    this.viewFrom = this.head;
+    this.length = n;
+    try {
+      visit(this);
+    } finally {
+      // Let go of the capture buffers (a read chunk is freed once none of its packets is pending).
+      for (let s = this.head; s < end; s++) this.slots.buffers[s & this.mask] = undefined;
+      this.head = end;
+      this.length = 0;
     }
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.firstFrame += this.head;
-      this.head = 0;
-    }
-    return out;
+    return n;
+  }
+
+  frame(i: number): number {
+    return this.slots.frames[(this.viewFrom + i) & this.mask];
+  }
+
+  ts(i: number): number {
+    return this.slots.times[(this.viewFrom + i) & this.mask];
+  }
+
+  score(i: number): number {
+    return this.slots.scores[(this.viewFrom + i) & this.mask];
+  }
+
+  attentionFrame(i: number): number {
+    return this.slots.attFrames[(this.viewFrom + i) & this.mask];
+  }
+
+  decoded(i: number): DecodedPacket {
+    return decode(this.slots.raw((this.viewFrom + i) & this.mask));
+  }
+
+  features(i: number): Float32Array {
+    const o = ((this.viewFrom + i) & this.mask) * this.F;
+    return this.slots.rows.subarray(o, o + this.F);
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const oldMask = this.mask;
+    this.slots = new PacketSlots(old.cap * 2, this.F);
+    this.mask = this.slots.cap - 1;
+    for (let s = this.head; s < this.tail; s++) this.slots.copySlot(old, s & oldMask, s & this.mask);
+  }
+}
+
+/** The ring's storage: one typed column per field, `cap` slots. */
+class PacketSlots {
+  /** The captured record (RawPacket) as columns; its bytes as buffer + offset + length. */
+  readonly buffers: Array<ArrayBufferLike | undefined>;
+  readonly sources: string[];
+  readonly byteOffsets: Float64Array;
+  readonly dataLens: Int32Array;
+  readonly tsSecs: Float64Array;
+  readonly tsNsecs: Int32Array;
+  readonly tsDigits: Int32Array;
+  readonly capLens: Int32Array;
+  readonly origLens: Int32Array;
+  readonly linkTypes: Int32Array;
+  readonly interfaceIds: Int32Array;
+  readonly frames: Float64Array;
+  /** What the pipeline adds: time as epoch seconds, max score, attention peak frame, raw feature row. */
+  readonly times: Float64Array;
+  readonly scores: Float32Array;
+  readonly attFrames: Float64Array;
+  readonly rows: Float32Array;
+
+  constructor(readonly cap: number, private readonly F: number) {
+    this.buffers = new Array<ArrayBufferLike | undefined>(cap).fill(undefined);
+    this.sources = new Array<string>(cap).fill('');
+    this.byteOffsets = new Float64Array(cap);
+    this.dataLens = new Int32Array(cap);
+    this.tsSecs = new Float64Array(cap);
+    this.tsNsecs = new Int32Array(cap);
+    this.tsDigits = new Int32Array(cap);
+    this.capLens = new Int32Array(cap);
+    this.origLens = new Int32Array(cap);
+    this.linkTypes = new Int32Array(cap);
+    this.interfaceIds = new Int32Array(cap);
+    this.frames = new Float64Array(cap);
+    this.times = new Float64Array(cap);
+    this.scores = new Float32Array(cap);
+    this.attFrames = new Float64Array(cap);
+    this.rows = new Float32Array(cap * F);
+  }
+
+  put(k: number, raw: RawPacket, ts: number): void {
+    this.buffers[k] = raw.data.buffer;
+    this.sources[k] = raw.source;
+    this.byteOffsets[k] = raw.data.byteOffset;
+    this.dataLens[k] = raw.data.length;
+    this.tsSecs[k] = raw.tsSec;
+    this.tsNsecs[k] = raw.tsNsec;
+    this.tsDigits[k] = raw.tsDigits;
+    this.capLens[k] = raw.capLen;
+    this.origLens[k] = raw.origLen;
+    this.linkTypes[k] = raw.linkType;
+    this.interfaceIds[k] = raw.interfaceId;
+    this.frames[k] = raw.frame;
+    this.times[k] = ts;
+    this.scores[k] = -1;
+    this.attFrames[k] = -1;
+  }
+
+  raw(k: number): RawPacket {
+    return {
+      frame: this.frames[k], tsSec: this.tsSecs[k], tsNsec: this.tsNsecs[k], tsDigits: this.tsDigits[k],
+      capLen: this.capLens[k], origLen: this.origLens[k], linkType: this.linkTypes[k], interfaceId: this.interfaceIds[k],
+      data: new Uint8Array(this.buffers[k]!, this.byteOffsets[k], this.dataLens[k]), source: this.sources[k],
+    };
+  }
+
+  copySlot(o: PacketSlots, from: number, to: number): void {
+    this.buffers[to] = o.buffers[from];
+    this.sources[to] = o.sources[from];
+    this.byteOffsets[to] = o.byteOffsets[from];
+    this.dataLens[to] = o.dataLens[from];
+    this.tsSecs[to] = o.tsSecs[from];
+    this.tsNsecs[to] = o.tsNsecs[from];
+    this.tsDigits[to] = o.tsDigits[from];
+    this.capLens[to] = o.capLens[from];
+    this.origLens[to] = o.origLens[from];
+    this.linkTypes[to] = o.linkTypes[from];
+    this.interfaceIds[to] = o.interfaceIds[from];
+    this.frames[to] = o.frames[from];
+    this.times[to] = o.times[from];
+    this.scores[to] = o.scores[from];
+    this.attFrames[to] = o.attFrames[from];
+    this.rows.set(o.rows.subarray(from * this.F, (from + 1) * this.F), to * this.F);
   }
 }

@@ -15,7 +15,6 @@ import { SqliteSink } from '../outputs/sqlite-sink';
 import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { AlertStage } from './alert-stage';
-import { decodeBatches } from './decode-stream';
 import { openScorer } from './open-scorer';
 import { ReplayProgress } from './replay-progress';
 import type { ReplaySummary } from './replay-summary';
@@ -80,15 +79,15 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   };
   sink.startRun(run);
   const trace = o.plot ? new ScoreTrace() : undefined;
+  const counters = new DecodeCounters();
   const stage = new AlertStage({ sink, tracker: new IncidentTracker(o.alerts), run, threshold, scaler: model.scaler, scoresCsv, trace, onIncidents: (rows) => top.note(rows) });
   const pipeline = new ScoringPipeline({
     scaler: model.scaler, scorer: model.scorer, window: model.window, stride, features: FEATURE_COUNT,
-    batchWindows: o.batch, onFinal: (final) => stage.handle(final),
+    batchWindows: o.batch, counters, onFinal: (final) => stage.handle(final),
   });
   if (model.features !== FEATURE_COUNT) throw new LlnError('LLN_E_SCHEMA_MISMATCH', `model expects ${model.features} features, this program computes ${FEATURE_COUNT}`);
 
   const source = openCaptureFiles(files);
-  const counters = new DecodeCounters();
   const totalBytes = files.reduce((sum, f) => sum + (f === '-' ? 0 : statSync(f).size), 0);
   const progress = o.quiet ? null : new ReplayProgress(totalBytes);
   let interrupted = false;
@@ -106,7 +105,7 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   let failure: unknown = null;
   try {
     try {
-      for await (const batch of decodeBatches(source, counters)) {
+      for await (const batch of source) {
         await pipeline.push(batch);
         progress?.update(source.stats().bytes, pipeline.packets, run.anomalies);
         if (interrupted) break;

@@ -2,7 +2,6 @@ import { checkCaptureFile, openCaptureFiles } from '../capture/file-source';
 import { DecodeCounters } from '../capture/decode';
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import { FEATURE_COUNT } from '../features/schema';
-import { decodeBatches } from './decode-stream';
 import type { OpenedModel } from './open-scorer';
 import { ScoringPipeline } from './scoring-pipeline';
 import { reportSourceProblems } from './source-report';
@@ -18,16 +17,17 @@ export async function scoreCapture(
   visit: (p: DecodedPacket, score: number) => void,
 ): Promise<{ packets: number; windows: number }> {
   for (const f of files) await checkCaptureFile(f);
+  const counters = new DecodeCounters();
   const pipeline = new ScoringPipeline({
     scaler: model.scaler, scorer: model.scorer, window: model.window, stride: opts.stride ?? model.stride, features: FEATURE_COUNT,
     batchWindows: opts.batch ?? 512,
+    counters,
     onFinal: (final) => {
-      for (const f of final) visit(f.packet, f.score);
+      for (let i = 0; i < final.length; i++) visit(final.decoded(i), final.score(i));
     },
   });
   const source = openCaptureFiles(files);
-  const counters = new DecodeCounters();
-  for await (const batch of decodeBatches(source, counters)) await pipeline.push(batch);
+  for await (const batch of source) await pipeline.push(batch);
   await pipeline.finish();
   reportSourceProblems(source, counters);
   return { packets: pipeline.packets, windows: pipeline.windowsScored };

@@ -1,12 +1,12 @@
-import type { DecodedPacket } from '../capture/decode/decoded-packet';
+import { decode, type DecodeCounters } from '../capture/decode';
+import type { RawPacket } from '../capture/raw-packet';
 import { FeatureExtractor } from '../features/feature-extractor';
 import type { Scaler } from '../features/scaler';
 import { WindowBuilder } from '../features/window-builder';
-import type { Window } from '../features/window';
-import { PendingPackets, type PendingPacket } from './pending-packets';
-import type { WindowScorer } from '../model/scorer-types';
+import type { ScoreResult, WindowScorer } from '../model/scorer-types';
 import { logger } from '../logger';
-
+import { PendingPackets, type FinalPackets } from './pending-packets';
+import { WindowBatchPool, type WindowBatch } from './window-batch';
 
 export interface ScoringPipelineOptions {
   scaler: Scaler;
@@ -24,76 +24,75 @@ export interface ScoringPipelineOptions {
    * stalls and memory stays bounded).
    */
   whenBusy?: 'wait' | 'drop';
-  /** Called with packets whose score is final, in frame order. */
-  onFinal: (packets: PendingPacket[]) => void | Promise<void>;
+  /** Decode problems are counted here (the pipeline decodes every packet it is given). */
+  counters?: DecodeCounters;
+  /** Called with packets whose score is final, in frame order; the view is valid during the call only. */
+  onFinal: (packets: FinalPackets) => void;
 }
 
 interface InFlight {
-  windows: Window[];
-  result: Promise<{ scores: Float32Array; attention: Float32Array }>;
+  batch: WindowBatch;
+  result: Promise<ScoreResult>;
 }
 
 /**
  * decode → features → scale → windows → batched scoring → per-packet max score.
  * The same FeatureExtractor/Scaler/WindowBuilder chain as training: no train/serve skew.
+ *
+ * The per-packet path allocates nothing that outlives the packet's own decode: the raw feature
+ * row goes straight into the pending ring, the scaled one straight into the window ring, and a
+ * due window straight into a pooled batch buffer.
  */
 export class ScoringPipeline {
   readonly extractor = new FeatureExtractor();
   private readonly builder: WindowBuilder;
-  private readonly pending = new PendingPackets();
-  private batch: Window[] = [];
-  private readonly scratch: Float32Array;
-  /**
-   * Raw rows are views into 8192-row slabs: a Float32Array of its own per packet costs a
-   * backing-store allocation each (measured: GC was 20 % of replay time). A slab is freed once
-   * every packet viewing it is released.
-   */
-  private slab = new Float32Array(0);
-  private slabPos = 0;
+  private readonly pending: PendingPackets;
+  private readonly pool: WindowBatchPool;
+  private batch: WindowBatch | null = null;
   private inFlight: InFlight[] = [];
+  private draining: Promise<void> | null = null;
   packets = 0;
   windowsScored = 0;
   windowsDropped = 0;
 
   constructor(private o: ScoringPipelineOptions) {
     this.builder = new WindowBuilder(o.window, o.stride, o.features);
-    this.scratch = new Float32Array(o.features);
+    this.pending = new PendingPackets(o.features);
+    this.pool = new WindowBatchPool(o.batchWindows, o.window * o.features, (o.maxInFlight ?? 2) + 2);
   }
 
-  /** Feed one decoded batch. Resolves once back-pressure allows more input. */
-  async push(packets: DecodedPacket[]): Promise<void> {
-    const scaled = this.scratch;
-    for (const p of packets) {
-      // The raw vector stays with the packet (explanations); the builder copies the scaled one.
-      const raw = this.rawRow();
-      this.extractor.extract(p, raw, 0);
-      scaled.set(raw);
-      this.o.scaler.transform(scaled, 0);
-      this.pending.push(p, raw);
+  /** Feed captured packets (frame numbers set). Resolves once back-pressure allows more input. */
+  async push(raws: RawPacket[]): Promise<void> {
+    const { extractor, builder, pending } = this;
+    const counters = this.o.counters;
+    for (let i = 0; i < raws.length; i++) {
+      const raw = raws[i];
+      const p = decode(raw);
+      counters?.add(p);
+      const seq = pending.push(raw, p.ts);
+      const row = pending.rowOffset(seq);
+      extractor.extract(p, pending.rows, row);
+      this.o.scaler.transformInto(pending.rows, row, builder.ring, builder.nextRow());
       this.packets++;
-      const w = this.builder.push(p.frame, scaled, 0);
-      if (w) {
-        this.batch.push(w);
-        if (this.batch.length >= this.o.batchWindows) await this.dispatch();
-      }
+      if (builder.commit(seq) && this.addWindow()) await this.dispatch();
     }
   }
 
-  private rawRow(): Float32Array {
+  /** Copy the due window into the current batch; true when the batch is full. */
+  private addWindow(): boolean {
+    const b = (this.batch ??= this.pool.take());
+    const W = this.o.window;
     const F = this.o.features;
-    if (this.slabPos + F > this.slab.length) {
-      this.slab = new Float32Array(8192 * F);
-      this.slabPos = 0;
-    }
-    const row = this.slab.subarray(this.slabPos, this.slabPos + F);
-    this.slabPos += F;
-    return row;
+    this.builder.writeWindow(b.data, b.count * W * F);
+    b.startSeq[b.count] = this.builder.startId;
+    b.endSeq[b.count] = this.builder.endId;
+    b.count++;
+    return b.full;
   }
 
   /** End of input: score the tail window and everything in flight, release every packet. */
   async finish(): Promise<void> {
-    const w = this.builder.flush();
-    if (w) this.batch.push(w);
+    if (this.builder.tailDue()) this.addWindow();
     // Settle first: with whenBusy 'drop' and every slot taken, dispatch would drop the tail batch,
     // and at the end of input (daemon SIGTERM) there is no reason to drop anything.
     await this.idle();
@@ -101,8 +100,7 @@ export class ScoringPipeline {
     await this.dispatch();
     await this.idle();
     while (this.inFlight.length > 0) await this.settleOldest();
-    const rest = this.pending.takeFinal(Infinity);
-    if (rest.length) await this.o.onFinal(rest);
+    this.pending.takeFinal(Infinity, this.o.onFinal);
   }
 
   /** Packets waiting for a score (queue depth, for metrics). */
@@ -122,19 +120,18 @@ export class ScoringPipeline {
   }
 
   private async dispatch(): Promise<void> {
-    if (this.batch.length === 0) return;
-    const windows = this.batch;
-    this.batch = [];
+    const batch = this.batch;
+    if (batch === null || batch.count === 0) return;
+    this.batch = null;
     const maxInFlight = this.o.maxInFlight ?? 2;
     if (this.o.whenBusy === 'drop' && this.inFlight.length >= maxInFlight) {
-      this.windowsDropped += windows.length;
+      this.windowsDropped += batch.count;
+      this.pool.give(batch, batch.data);
       return;
     }
-    const W = this.o.window;
-    const F = this.o.features;
-    const buf = new Float32Array(windows.length * W * F);
-    for (let i = 0; i < windows.length; i++) buf.set(windows[i].data, i * W * F);
-    this.inFlight.push({ windows, result: this.o.scorer.score(buf, windows.length) });
+    const n = batch.count;
+    const input = batch.full ? batch.data : batch.data.subarray(0, n * this.o.window * this.o.features);
+    this.inFlight.push({ batch, result: this.o.scorer.score(input, n) });
     if (this.o.whenBusy === 'drop') {
       // Settle finished jobs in the background; never block intake.
       this.drainInBackground();
@@ -142,8 +139,6 @@ export class ScoringPipeline {
     }
     while (this.inFlight.length >= maxInFlight) await this.settleOldest();
   }
-
-  private draining: Promise<void> | null = null;
 
   private drainInBackground(): void {
     if (this.draining) return;
@@ -165,16 +160,17 @@ export class ScoringPipeline {
   private async settleOldest(): Promise<void> {
     const job = this.inFlight.shift();
     if (!job) return;
-    const { scores, attention } = await job.result;
+    const { batch } = job;
+    const r = await job.result;
     const W = this.o.window;
-    for (let i = 0; i < job.windows.length; i++) {
-      const w = job.windows[i];
-      this.pending.applyWindow(w.startFrame, w.endFrame, scores[i], attention, i * W, W);
+    for (let i = 0; i < batch.count; i++) {
+      this.pending.applyWindow(batch.startSeq[i], batch.endSeq[i], r.scores[i], r.attention, i * W, W);
     }
-    this.windowsScored += job.windows.length;
+    this.windowsScored += batch.count;
+    const lastStart = batch.startSeq[batch.count - 1];
+    // A worker scorer hands the transferred buffer back; an in-thread one never took ours.
+    this.pool.give(batch, r.windows ?? (batch.data.byteLength > 0 ? batch.data : undefined));
     // Windows are scored in order: packets before the last scored window's start are final.
-    const last = job.windows[job.windows.length - 1];
-    const final = this.pending.takeFinal(last.startFrame);
-    if (final.length) await this.o.onFinal(final);
+    this.pending.takeFinal(lastStart, this.o.onFinal);
   }
 }
