@@ -69,7 +69,7 @@ program
   .option('--jsonl <file>', 'anomalies and incidents as JSON lines ("-" = stdout)')
   .option('--scores-csv <file>', 'every packet score: frame,timestamp,score')
   .option('--plot <file.svg>', 'score-over-time plot (SVG)')
-  .option('--batch <n>', 'windows per inference batch', positiveInt('--batch'), 512)
+  .option('--batch <n>', 'windows per inference batch (default: 8192 packets worth, 512 at stride 16)', positiveInt('--batch'))
   .option('--no-worker', 'run inference on the main thread')
   .option('--quiet', 'no progress bar or summary table')
   .addOption(backendOption())

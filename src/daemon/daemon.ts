@@ -202,7 +202,7 @@ class Daemon {
         // worker: inference off the main thread, so live capture keeps being served meanwhile.
         const s = await runReplay([file], {
           model: model.dir, threshold: model.threshold, stride: window.stride, db: o.sqlite, csv: o.csv?.path ?? false,
-          jsonl: o.jsonl ? (o.jsonl.path === 'stdout' ? '-' : o.jsonl.path) : undefined, batch: 512, worker: true, quiet: true, backend: 'auto',
+          jsonl: o.jsonl ? (o.jsonl.path === 'stdout' ? '-' : o.jsonl.path) : undefined, worker: true, quiet: true, backend: 'auto',
           alerts: { maxRowsPerIncident: alerts.maxRowsPerIncident, maxRowsPerSourcePerMinute: alerts.maxRowsPerSourcePerMinute, gapSeconds: alerts.incidentGapSeconds },
         });
         this.metrics.spoolFiles.inc({ result: 'ok' });

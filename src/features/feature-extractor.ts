@@ -49,7 +49,15 @@ export class FeatureExtractor {
     }
     this.context.write(p, t, out, offset);
 
-    // Last line of defence: the model must never see NaN/Infinity.
+    // Last line of defence: the model must never see NaN/Infinity. One float64 sum detects any
+    // (NaN or ±Infinity anywhere makes it non-finite; 73 float32 magnitudes cannot overflow a
+    // double), so the per-column fix-up runs only when something is wrong.
+    let sum = 0;
+    for (let i = offset; i < end; i++) sum += out[i];
+    if (sum - sum !== 0) this.zeroNonFinite(out, offset, end);
+  }
+
+  private zeroNonFinite(out: Float32Array, offset: number, end: number): void {
     for (let i = offset; i < end; i++) {
       const x = out[i];
       if (x - x !== 0) {

@@ -23,6 +23,19 @@ import { ScoringPipeline } from './scoring-pipeline';
 import { reportSourceProblems } from './source-report';
 import { TopIncidents } from './top-incidents';
 
+/**
+ * Packets per scoring batch when --batch is not given. Every packet of a batch waits (with its
+ * feature row and capture bytes) until the batch is scored, so memory follows batch × stride:
+ * 8192 packets keeps replay near 250-290 MB RSS while batches stay big enough (256-512 windows
+ * at stride 16-32) for the worker to keep up.
+ */
+const PACKETS_PER_BATCH = 8192;
+const MAX_AUTO_BATCH = 1024;
+
+export function autoBatch(stride: number): number {
+  return Math.min(MAX_AUTO_BATCH, Math.max(64, Math.round(PACKETS_PER_BATCH / stride)));
+}
+
 export interface ReplayOptions {
   model?: string;
   threshold?: number;
@@ -33,7 +46,8 @@ export interface ReplayOptions {
   jsonl?: string;
   scoresCsv?: string;
   plot?: string;
-  batch: number;
+  /** Windows per scoring call; default autoBatch(stride). */
+  batch?: number;
   worker: boolean;
   quiet?: boolean;
   backend: BackendPreference;
@@ -52,7 +66,7 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   for (const [p, flag] of outputs) if (p) checkWritable(p, flag);
   if (o.stride !== undefined && o.stride < 1) throw new LlnError('LLN_E_USAGE', '--stride must be at least 1');
 
-  const model = await openScorer({ modelDir: o.model, backend: o.backend, worker: o.worker, batch: o.batch });
+  const model = await openScorer({ modelDir: o.model, backend: o.backend, worker: o.worker, batch: o.batch ?? MAX_AUTO_BATCH });
   const stride = o.stride ?? model.stride;
   if (stride > model.window) {
     await model.scorer.dispose();
@@ -83,7 +97,7 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   const stage = new AlertStage({ sink, tracker: new IncidentTracker(o.alerts), run, threshold, scaler: model.scaler, scoresCsv, trace, onIncidents: (rows) => top.note(rows) });
   const pipeline = new ScoringPipeline({
     scaler: model.scaler, scorer: model.scorer, window: model.window, stride, features: FEATURE_COUNT,
-    batchWindows: o.batch, counters, onFinal: (final) => stage.handle(final),
+    batchWindows: o.batch ?? autoBatch(stride), counters, onFinal: (final) => stage.handle(final),
   });
   if (model.features !== FEATURE_COUNT) throw new LlnError('LLN_E_SCHEMA_MISMATCH', `model expects ${model.features} features, this program computes ${FEATURE_COUNT}`);
 
