@@ -11,7 +11,8 @@ import { CsvSink } from '../src/outputs/csv-sink';
 import { FanoutSink } from '../src/outputs/fanout-sink';
 import { IncidentTracker } from '../src/outputs/incident-tracker';
 import { JsonlSink } from '../src/outputs/jsonl-sink';
-import type { AnomalyInput, AnomalyRecord, ProtocolName, RunRecord } from '../src/outputs/records';
+import type { AnomalyRecord, ProtocolName, RunRecord } from '../src/outputs/records';
+import { placeRow, type AnomalyRow } from './helpers/place-row';
 import { SqliteSink } from '../src/outputs/sqlite-sink';
 import { SKIP_NO_SAMPLES, sample } from './helpers/samples';
 
@@ -22,11 +23,11 @@ const FIELDS = ['frame.number', 'frame.time_epoch', 'eth.src', 'eth.dst', 'ip.sr
   'tcp.srcport', 'tcp.dstport', 'udp.srcport', 'udp.dstport', 'frame.len', 'dns.qry.name'];
 
 /** Packets of a real capture (as tshark reads them), as anomaly rows with a deterministic pseudo-score. */
-function packetsOf(file: string, runId: number): AnomalyInput[] {
+function packetsOf(file: string, runId: number): AnomalyRow[] {
   const out = execFileSync('tshark', ['-r', file, '-T', 'fields', '-E', 'occurrence=f', ...FIELDS.flatMap((f) => ['-e', f])], {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20,
   });
-  const rows: AnomalyInput[] = [];
+  const rows: AnomalyRow[] = [];
   for (const line of out.trimEnd().split('\n')) {
     const v = line.split('\t');
     const frame = Number(v[0]);
@@ -55,7 +56,7 @@ function parseCsvRows(text: string): string[][] {
 }
 
 test('CSV, JSON lines and SQLite hold the same rows, run id and incident ids for a real capture', { skip: SKIP_NO_SAMPLES }, (t) => {
-  let packets: AnomalyInput[];
+  let packets: AnomalyRow[];
   try {
     packets = packetsOf(sample('dns-remoteshell.pcap'), 0);
   } catch {
@@ -79,7 +80,7 @@ test('CSV, JSON lines and SQLite hold the same rows, run id and incident ids for
       tracker.advance(p.frame, p.ts); // a normal packet
       continue;
     }
-    const { write } = tracker.add(p);
+    const write = placeRow(tracker, p);
     if (write) {
       batch.push(write);
       expected.set(write.frame, write.incidentId);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { PACKAGE_ROOT } from '../src/paths';
 import { isoFromEpoch } from '../src/outputs/anomaly-from-packet';
+import { placeRow } from './helpers/place-row';
 import { IncidentTracker } from '../src/outputs/incident-tracker';
 import type { AnomalyRecord, RunRecord } from '../src/outputs/records';
 import { SqliteSink } from '../src/outputs/sqlite-sink';
@@ -50,7 +51,7 @@ test('docs/sqlite.md example queries run in the sqlite3 CLI and return the expec
       const ts = base + i * 290 + r; // ~5 hours, some rows today and some maybe yesterday
       const src = `10.0.${r}.${i % 4 === 0 ? 7 : i % 3 === 0 ? 20 : 100 + (i % 5)}`;
       const group = Math.floor(i / 15); // 4 host groups -> incidents
-      const { write } = tracker.add({
+      const write = placeRow(tracker, {
         runId, frame: i * 10, ts, tsIso: isoFromEpoch(ts), source: 'x.pcap', interfaceId: 0, srcMac: null, dstMac: null,
         srcIp: src, dstIp: `192.168.${r}.${group}`, srcPort: 30000 + i, dstPort: i % 6 === 0 ? 53 : 443,
         protocol: i % 6 === 0 ? 'UDP' : 'TCP', length: 100, score: 0.9 + i / 1000 + r / 10000, threshold: 0.9,

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IncidentTracker, compareHosts } from '../src/outputs/incident-tracker';
-import type { AnomalyInput, IncidentRecord } from '../src/outputs/records';
+import type { IncidentRecord } from '../src/outputs/records';
+import { placeRow, type AnomalyRow } from './helpers/place-row';
 
 const T0 = 1714557600;
 
-function anomaly(frame: number, src: string | null, dst: string | null, over: Partial<AnomalyInput> = {}): AnomalyInput {
+function anomaly(frame: number, src: string | null, dst: string | null, over: Partial<AnomalyRow> = {}): AnomalyRow {
   return {
     runId: 7, frame, ts: T0 + frame * 0.01, tsIso: '', source: 'x.pcap', interfaceId: 0, srcMac: null, dstMac: null,
     srcIp: src, dstIp: dst, srcPort: 40000 + (frame % 7), dstPort: 80, protocol: 'TCP', length: 60, score: 0.95,
@@ -21,9 +22,9 @@ function collect(into: Map<number, IncidentRecord>, updates: IncidentRecord[]): 
 test('incidents: anomalies sharing a host merge; unrelated ones and gaps start new incidents', () => {
   const tr = new IncidentTracker({ gapFrames: 100, gapSeconds: 30, maxRowsPerIncident: Infinity, maxRowsPerSourcePerMinute: Infinity });
   const ids: number[] = [];
-  for (let f = 1; f <= 5; f++) ids.push(tr.add(anomaly(f, '10.0.0.10', '10.0.0.2', { score: f === 3 ? 0.99 : 0.95 })).write!.incidentId);
-  for (let f = 6; f <= 8; f++) ids.push(tr.add(anomaly(f, '172.16.0.1', '172.16.0.9')).write!.incidentId);
-  ids.push(tr.add(anomaly(9, '10.0.0.2', '8.8.8.8', { srcPort: 5353, dstPort: 53 })).write!.incidentId); // shares 10.0.0.2
+  for (let f = 1; f <= 5; f++) ids.push(placeRow(tr, anomaly(f, '10.0.0.10', '10.0.0.2', { score: f === 3 ? 0.99 : 0.95 }))!.incidentId);
+  for (let f = 6; f <= 8; f++) ids.push(placeRow(tr, anomaly(f, '172.16.0.1', '172.16.0.9'))!.incidentId);
+  ids.push(placeRow(tr, anomaly(9, '10.0.0.2', '8.8.8.8', { srcPort: 5353, dstPort: 53 }))!.incidentId); // shares 10.0.0.2
   assert.deepEqual(ids, [1, 1, 1, 1, 1, 2, 2, 2, 1]);
   const snap = new Map<number, IncidentRecord>();
   collect(snap, tr.drainUpdates());
@@ -39,23 +40,23 @@ test('incidents: anomalies sharing a host merge; unrelated ones and gaps start n
   assert.equal(one.runId, 7);
 
   // Only changed incidents come back.
-  tr.add(anomaly(10, '172.16.0.9', '172.16.0.1'));
+  placeRow(tr, anomaly(10, '172.16.0.9', '172.16.0.1'));
   assert.deepEqual(tr.drainUpdates().map((u) => u.id), [2]);
 
   // Beyond gapFrames (told through advance() by normal packets) the same hosts start a new incident.
   tr.advance(200, T0 + 2);
   assert.equal(tr.openIncidents(), 0);
-  assert.equal(tr.add(anomaly(201, '10.0.0.10', '10.0.0.2', { ts: T0 + 2.01 })).write!.incidentId, 3);
+  assert.equal(placeRow(tr, anomaly(201, '10.0.0.10', '10.0.0.2', { ts: T0 + 2.01 }))!.incidentId, 3);
   // Beyond gapSeconds too, even within gapFrames.
-  assert.equal(tr.add(anomaly(202, '10.0.0.10', '10.0.0.2', { ts: T0 + 60 })).write!.incidentId, 4);
+  assert.equal(placeRow(tr, anomaly(202, '10.0.0.10', '10.0.0.2', { ts: T0 + 60 }))!.incidentId, 4);
   assert.deepEqual(tr.totals(), { fed: 12, written: 12, suppressed: 0, incidents: 4 });
 });
 
 test('incidents: non-IP packets group by MAC', () => {
   const tr = new IncidentTracker();
-  const arp = (f: number, mac: string): AnomalyInput => anomaly(f, null, null, { srcMac: mac, dstMac: 'ff:ff:ff:ff:ff:ff', protocol: 'ARP', srcPort: null, dstPort: null });
+  const arp = (f: number, mac: string): AnomalyRow => anomaly(f, null, null, { srcMac: mac, dstMac: 'ff:ff:ff:ff:ff:ff', protocol: 'ARP', srcPort: null, dstPort: null });
   // Broadcast is a shared host: a storm from two MACs to broadcast is one incident.
-  assert.deepEqual([arp(1, 'aa:aa:aa:aa:aa:01'), arp(2, 'aa:aa:aa:aa:aa:02')].map((a) => tr.add(a).write!.incidentId), [1, 1]);
+  assert.deepEqual([arp(1, 'aa:aa:aa:aa:aa:01'), arp(2, 'aa:aa:aa:aa:aa:02')].map((a) => placeRow(tr, a)!.incidentId), [1, 1]);
   const [inc] = tr.closeAll();
   assert.deepEqual(inc.hosts, ['aa:aa:aa:aa:aa:01', 'aa:aa:aa:aa:aa:02', 'ff:ff:ff:ff:ff:ff']);
   assert.deepEqual(inc.ports, []);
@@ -64,7 +65,7 @@ test('incidents: non-IP packets group by MAC', () => {
 test('incidents: a flood is rate-limited per incident, suppressed rows are counted', () => {
   const tr = new IncidentTracker({ maxRowsPerIncident: 10, maxRowsPerSourcePerMinute: Infinity });
   let written = 0;
-  for (let f = 1; f <= 100; f++) if (tr.add(anomaly(f, '10.9.9.9', '10.0.0.1')).write) written++;
+  for (let f = 1; f <= 100; f++) if (placeRow(tr, anomaly(f, '10.9.9.9', '10.0.0.1'))) written++;
   assert.equal(written, 10);
   const [inc] = tr.closeAll();
   assert.deepEqual([inc.packets, inc.anomalies, inc.suppressed, inc.lastFrame], [100, 10, 90, 100]);
@@ -77,14 +78,14 @@ test('incidents: per-source limit per minute of capture time', () => {
     let w = 0;
     for (let i = 0; i < 20; i++) {
       const f = minute * 100 + i + 1;
-      if (tr.add(anomaly(f, '10.6.6.6', `10.1.0.${i}`, { ts: T0 + minute * 60 + i })).write) w++;
+      if (placeRow(tr, anomaly(f, '10.6.6.6', `10.1.0.${i}`, { ts: T0 + minute * 60 + i }))) w++;
     }
     return w;
   };
   assert.equal(writtenIn(0), 5);
   assert.equal(writtenIn(1), 5, 'a new minute has a new budget');
   // Another source keeps its own budget in the same minute.
-  assert.ok(tr.add(anomaly(500, '10.7.7.7', '10.1.0.1', { ts: T0 + 61 })).write);
+  assert.ok(placeRow(tr, anomaly(500, '10.7.7.7', '10.1.0.1', { ts: T0 + 61 })));
   const t = tr.totals();
   assert.deepEqual([t.fed, t.written, t.suppressed], [41, 11, 30]);
 });
@@ -101,9 +102,9 @@ test('incidents: totals are conserved under a random flood (written + suppressed
     ts += rnd() * 0.05;
     if (rnd() < 0.3) {
       const host = (k: number): string => `10.0.${k >> 8}.${k & 255}`;
-      const r = tr.add(anomaly(f, host(Math.floor(rnd() * 30)), host(Math.floor(rnd() * 600)), { ts, score: 0.9 + rnd() / 10 }));
+      const r = placeRow(tr, anomaly(f, host(Math.floor(rnd() * 30)), host(Math.floor(rnd() * 600)), { ts, score: 0.9 + rnd() / 10 }));
       fed++;
-      if (r.write) writtenPerIncident.set(r.write.incidentId, (writtenPerIncident.get(r.write.incidentId) ?? 0) + 1);
+      if (r) writtenPerIncident.set(r.incidentId, (writtenPerIncident.get(r.incidentId) ?? 0) + 1);
     } else tr.advance(f, ts);
     if (f % 1000 === 0) collect(snap, tr.drainUpdates());
   }

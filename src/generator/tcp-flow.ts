@@ -95,13 +95,15 @@ export function planTcpFlow(ctx: CaptureContext, p: TcpFlowPlan): ScriptStep[] {
   let sNext = (sisn + 1) >>> 0;
   add(t, true, cNext, sNext, TCP_ACK, cWin, null, null, 0, 0);
   let prevFromClient = true;
+  // The timestamp option takes 12 of the MSS's bytes: full segments stay 1514-byte frames.
+  const segment = timestamps ? MSS - 12 : MSS;
   for (const m of p.messages) {
     // A server answer needs the request to travel there and the answer back: one RTT.
     t += m.gap + (!m.fromClient && prevFromClient ? p.rtt : 0);
     const n = m.data.length;
     let unacked = 0;
-    for (let off = 0; off < n; off += MSS) {
-      const len = Math.min(MSS, n - off);
+    for (let off = 0; off < n; off += segment) {
+      const len = Math.min(segment, n - off);
       const last = off + len >= n;
       if (m.fromClient) {
         add(t, true, cNext, sNext, TCP_ACK | (last ? TCP_PSH : 0), cWin, null, m.data, off, len);

@@ -1,7 +1,8 @@
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import { formatIso } from '../capture/format-timestamp';
 import { communityId } from './community-id';
-import type { AnomalyInput, ProtocolName } from './records';
+import type { AnomalyKey } from './incident-tracker';
+import type { AnomalyRecord, ProtocolName } from './records';
 
 /** The protocol name written in the outputs ('IPv6' = IPv6 carrying something else). */
 export function protocolName(p: DecodedPacket): ProtocolName {
@@ -37,11 +38,20 @@ export interface ScoreContext {
   score: number;
   threshold: number;
   attentionFrame: number;
+  incidentId: number;
   topFeatures: string;
 }
 
-/** Build the anomaly row for a decoded packet (only for packets over the threshold: it allocates). */
-export function anomalyFromPacket(p: DecodedPacket, s: ScoreContext): AnomalyInput {
+/** What the IncidentTracker places an anomalous packet by (cheap: no string is built). */
+export function anomalyKey(p: DecodedPacket, runId: number, score: number, attentionFrame: number): AnomalyKey {
+  return {
+    runId, frame: p.frame, ts: p.ts, srcMac: p.srcMac, dstMac: p.dstMac, srcIp: p.srcIp ?? p.arpSenderIp, dstIp: p.dstIp ?? p.arpTargetIp,
+    srcPort: p.srcPort >= 0 ? p.srcPort : null, dstPort: p.dstPort >= 0 ? p.dstPort : null, score, attentionFrame,
+  };
+}
+
+/** The anomaly row for a decoded packet (only for rows that get written: it hashes and formats). */
+export function anomalyFromPacket(p: DecodedPacket, s: ScoreContext): AnomalyRecord {
   const isIcmp = p.ipProto === 1 || p.ipProto === 58;
   const srcPort = p.srcPort >= 0 ? p.srcPort : null;
   const dstPort = p.dstPort >= 0 ? p.dstPort : null;
@@ -68,6 +78,7 @@ export function anomalyFromPacket(p: DecodedPacket, s: ScoreContext): AnomalyInp
     length: p.origLen,
     score: s.score,
     threshold: s.threshold,
+    incidentId: s.incidentId,
     attentionFrame: s.attentionFrame,
     topFeatures: s.topFeatures,
     communityId: cid,

@@ -1,5 +1,5 @@
 import { parseIp } from './community-id';
-import type { AnomalyInput, AnomalyRecord, IncidentRecord } from './records';
+import type { AnomalyRecord, IncidentRecord } from './records';
 
 export interface IncidentTrackerOptions {
   /** An anomaly joins an open incident only if at most this many frames after its last one. */
@@ -21,6 +21,21 @@ export interface TrackerTotals {
   written: number;
   suppressed: number;
   incidents: number;
+}
+
+/**
+ * What the tracker needs to place an anomaly: the cheap part of its row. The expensive part
+ * (explanation, Community ID, ISO time) is built only for rows that get written, which keeps a
+ * flood of anomalies (most of them rate-limited) affordable.
+ */
+export type AnomalyKey = Pick<AnomalyRecord, 'runId' | 'frame' | 'ts' | 'srcIp' | 'dstIp' | 'srcMac' | 'dstMac' | 'srcPort' | 'dstPort' | 'score' | 'attentionFrame'>;
+
+export interface Placement {
+  incidentId: number;
+  /** Write the anomaly's row (false: rate-limited, counted as suppressed). */
+  write: boolean;
+  /** The anomaly is its incident's highest score so far: pass its explanation to explainIncident(). */
+  newMax: boolean;
 }
 
 interface OpenIncident {
@@ -63,12 +78,11 @@ export class IncidentTracker {
     this.maxPorts = options.maxPortsPerIncident ?? 1000;
   }
 
-  /** Assign the anomaly to an incident; write is the row to output, or null when rate-limited. */
-  add(input: AnomalyInput): { write: AnomalyRecord | null } {
-    this.advance(input.frame, input.ts);
-    const row = input as AnomalyRecord;
-    const a = input.srcIp ?? input.srcMac;
-    const b = input.dstIp ?? input.dstMac;
+  /** Assign the anomaly to an incident and decide whether its row is written. */
+  add(row: AnomalyKey): Placement {
+    this.advance(row.frame, row.ts);
+    const a = row.srcIp ?? row.srcMac;
+    const b = row.dstIp ?? row.dstMac;
     let inc = this.pick(a, b, row.frame, row.ts);
     if (inc === null) inc = this.openIncident(row);
     const r = inc.rec;
@@ -80,24 +94,30 @@ export class IncidentTracker {
     if (b) this.addHost(inc, b);
     if (row.srcPort !== null && inc.portSet.size < this.maxPorts) inc.portSet.add(row.srcPort);
     if (row.dstPort !== null && inc.portSet.size < this.maxPorts) inc.portSet.add(row.dstPort);
-    if (row.score > r.maxScore) {
+    const newMax = row.score > r.maxScore;
+    if (newMax) {
       r.maxScore = row.score;
       r.attentionFrame = row.attentionFrame;
-      r.topFeatures = row.topFeatures;
     }
     this.open.delete(r.id);
     this.open.set(r.id, inc);
     this.dirty.add(inc);
-    row.incidentId = r.id;
     this.counts.fed++;
-    if (this.allowRow(inc, a ?? '', row.ts)) {
+    const write = this.allowRow(inc, a ?? '', row.ts);
+    if (write) {
       r.anomalies++;
       this.counts.written++;
-      return { write: row };
+    } else {
+      r.suppressed++;
+      this.counts.suppressed++;
     }
-    r.suppressed++;
-    this.counts.suppressed++;
-    return { write: null };
+    return { incidentId: r.id, write, newMax };
+  }
+
+  /** The explanation of an open incident's highest-scoring anomaly (after add() said newMax). */
+  explainIncident(incidentId: number, topFeatures: string): void {
+    const inc = this.open.get(incidentId);
+    if (inc) inc.rec.topFeatures = topFeatures;
   }
 
   /** Progress of the packet stream (normal packets too): closes incidents whose gap has passed. */
@@ -151,14 +171,14 @@ export class IncidentTracker {
     return frame - r.lastFrame <= this.gapFrames && Math.abs(ts - r.endTs) <= this.gapSeconds ? inc : null;
   }
 
-  private openIncident(row: AnomalyRecord): OpenIncident {
+  private openIncident(row: AnomalyKey): OpenIncident {
     const id = this.nextId++;
     this.counts.incidents++;
     return {
       rec: {
         id, runId: row.runId, firstFrame: row.frame, lastFrame: row.frame, startTs: row.ts, endTs: row.ts,
         hosts: [], ports: [], packets: 0, anomalies: 0, suppressed: 0, maxScore: -Infinity,
-        attentionFrame: row.attentionFrame, topFeatures: row.topFeatures,
+        attentionFrame: row.attentionFrame, topFeatures: '',
       },
       hostSet: new Set(),
       portSet: new Set(),

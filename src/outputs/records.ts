@@ -28,7 +28,7 @@ export interface AnomalyRecord {
   length: number;
   score: number;
   threshold: number;
-  /** Per-run incident number (1, 2, ...); 0 until the IncidentTracker assigns it. */
+  /** Per-run incident number (1, 2, ...), assigned by the IncidentTracker. */
   incidentId: number;
   /** Frame of the packet the attention weights pointed to in the highest-scoring window. */
   attentionFrame: number;
@@ -37,9 +37,6 @@ export interface AnomalyRecord {
   /** Community ID v1 ("1:base64") for TCP/UDP/SCTP/ICMP/ICMPv6 flows, else null. */
   communityId: string | null;
 }
-
-/** What the pipeline hands the IncidentTracker: an anomaly not yet assigned to an incident. */
-export type AnomalyInput = Omit<AnomalyRecord, 'incidentId'> & { incidentId?: number };
 
 /**
  * A group of anomalies sharing a host, close in frames and time. Ids are per run (1, 2, ...):

@@ -1,5 +1,5 @@
 import type { Scaler } from '../features/scaler';
-import { anomalyFromPacket } from '../outputs/anomaly-from-packet';
+import { anomalyFromPacket, anomalyKey } from '../outputs/anomaly-from-packet';
 import type { IncidentTracker } from '../outputs/incident-tracker';
 import type { AnomalyRecord, AnomalySink, IncidentRecord, RunRecord } from '../outputs/records';
 import type { ScoresCsvWriter } from '../outputs/scores-csv';
@@ -39,17 +39,18 @@ export class AlertStage {
       this.o.scoresCsv?.write(frame, ts, score);
       this.o.trace?.add(ts, score);
       if (score >= threshold) {
-        const input = anomalyFromPacket(final.decoded(i), {
-          runId: run.id,
-          score,
-          threshold,
-          attentionFrame: final.attentionFrame(i),
-          topFeatures: this.explain(final.features(i)),
-        });
-        const { write } = this.o.tracker.add(input);
-        if (write) {
-          rows.push(write);
-          this.o.onAnomaly?.(write);
+        const p = final.decoded(i);
+        const attentionFrame = final.attentionFrame(i);
+        const placed = this.o.tracker.add(anomalyKey(p, run.id, score, attentionFrame));
+        // A flood is mostly rate-limited rows: explain and format only what gets written or leads its incident.
+        if (placed.write || placed.newMax) {
+          const why = this.explain(final.features(i));
+          if (placed.newMax) this.o.tracker.explainIncident(placed.incidentId, why);
+          if (placed.write) {
+            const row = anomalyFromPacket(p, { runId: run.id, score, threshold, attentionFrame, incidentId: placed.incidentId, topFeatures: why });
+            rows.push(row);
+            this.o.onAnomaly?.(row);
+          }
         }
       } else if (frame % 256 === 0) {
         this.o.tracker.advance(frame, ts); // lets quiet periods close incidents

@@ -39,14 +39,18 @@ export class VethNamespace {
   readonly host = `lh${randomBytes(3).toString('hex')}a`;
   readonly peer = `lh${randomBytes(3).toString('hex')}b`;
 
-  create(): void {
+  /**
+   * mtu 9000 by default: some samples hold frames bigger than 1500 bytes (offloaded segments
+   * captured locally), which tcpreplay could not send otherwise.
+   */
+  create(mtu = 9000): void {
     must('ip', ['netns', 'add', this.ns]);
     must('ip', ['link', 'add', this.host, 'type', 'veth', 'peer', 'name', this.peer, 'netns', this.ns]);
     // No IPv6 on either end: the kernel's ND/MLD packets would otherwise be captured too.
     must('sysctl', ['-q', '-w', `net.ipv6.conf.${this.host}.disable_ipv6=1`]);
     must('ip', ['netns', 'exec', this.ns, 'sysctl', '-q', '-w', `net.ipv6.conf.${this.peer}.disable_ipv6=1`]);
-    must('ip', ['link', 'set', this.host, 'mtu', '9000', 'up']);
-    must('ip', ['-n', this.ns, 'link', 'set', this.peer, 'mtu', '9000', 'up']);
+    must('ip', ['link', 'set', this.host, 'mtu', String(mtu), 'up']);
+    must('ip', ['-n', this.ns, 'link', 'set', this.peer, 'mtu', String(mtu), 'up']);
   }
 
   destroy(): void {
