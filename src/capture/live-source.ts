@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { LinkType, type PacketSource, type RawPacket, type SourceStats } from './raw-packet';
@@ -159,9 +160,13 @@ export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
   }
   const linkType = linkTypeFromCapName(capName);
 
-  // Wall clock at open + monotonic offset: no jumps when NTP steps the clock mid-capture.
-  const wallAtOpenNs = BigInt(Date.now()) * 1_000_000n;
-  const hrAtOpen = process.hrtime.bigint();
+  // Wall clock at open + monotonic offset: no jumps when NTP steps the clock mid-capture. Plain
+  // doubles (BigInt arithmetic allocated five times per packet): whole seconds at open, plus
+  // milliseconds since that second, which keep sub-microsecond precision for years.
+  const wallAtOpen = Date.now();
+  const secAtOpen = Math.floor(wallAtOpen / 1000);
+  const msIntoSecAtOpen = wallAtOpen - secAtOpen * 1000;
+  const perfAtOpen = performance.now();
 
   let queue: RawPacket[] = [];
   let queueBytes = 0;
@@ -196,11 +201,13 @@ export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
     }
     const data = Buffer.allocUnsafe(nbytes);
     capBuffer.copy(data, 0, 0, nbytes);
-    const ns = wallAtOpenNs + (process.hrtime.bigint() - hrAtOpen);
+    const ms = msIntoSecAtOpen + (performance.now() - perfAtOpen);
+    const sec = Math.floor(ms / 1000);
+    const nsec = Math.round((ms - sec * 1000) * 1e6);
     queue.push({
       frame: opts.frameCounter.next(),
-      tsSec: Number(ns / 1_000_000_000n),
-      tsNsec: Number(ns % 1_000_000_000n),
+      tsSec: secAtOpen + sec,
+      tsNsec: nsec < 999_999_999 ? nsec : 999_999_999,
       tsDigits: 9,
       capLen: nbytes,
       origLen: nbytes,
