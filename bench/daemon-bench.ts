@@ -41,6 +41,7 @@ export async function runDaemonBench(): Promise<Record<string, number>> {
       const sent = sentCount(r.stdout);
       await new Promise((res) => setTimeout(res, 1500));
       const after = readInterfaceCounters(veth.host);
+      const rss = daemon.peakRssMb();
       const { final } = await daemon.stop(60_000);
       const captured = Number(final[1]);
       const dropped = Number(final[5]);
@@ -49,7 +50,8 @@ export async function runDaemonBench(): Promise<Record<string, number>> {
       out[`pps${pps}_captured`] = captured;
       out[`pps${pps}_dropped_windows`] = dropped;
       out[`pps${pps}_kernel_rx_dropped`] = kernel;
-      process.stderr.write(`pps ${pps}: sent ${sent}, captured ${captured}, dropped windows ${dropped}, kernel drops ${kernel}\n`);
+      out[`pps${pps}_peak_rss_mb`] = rss;
+      process.stderr.write(`pps ${pps}: sent ${sent}, captured ${captured}, dropped windows ${dropped}, kernel drops ${kernel}, peak RSS ${rss.toFixed(0)} MB\n`);
       if (captured >= sent && dropped === 0 && kernel === 0) best = pps;
       else break;
     }

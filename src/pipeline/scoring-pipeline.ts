@@ -58,7 +58,7 @@ export class ScoringPipeline {
   constructor(private o: ScoringPipelineOptions) {
     this.builder = new WindowBuilder(o.window, o.stride, o.features);
     this.pending = new PendingPackets(o.features);
-    this.pool = new WindowBatchPool(o.batchWindows, o.window * o.features, (o.maxInFlight ?? 2) + 2);
+    this.pool = new WindowBatchPool(o.batchWindows, o.window * o.features, (o.maxInFlight ?? 2) + 1); // in flight + the one filling
   }
 
   /** Feed captured packets (frame numbers set). Resolves once back-pressure allows more input. */
