@@ -52,6 +52,30 @@ test('scaler: transform gives z, clips, constant feature gives 0 at its value, N
   assert.ok(Math.abs(w[3] - 2) < 1e-6, `z ${w[3]}`);
 });
 
+test('scaler: transformInto equals transform bit for bit, leaves its source alone, and zeroes non-finite inputs', () => {
+  const s = fitted();
+  const src = new Float32Array(3 * F);
+  for (let i = 0; i < src.length; i++) src[i] = s.mean[i % F] + ((i * 7919) % 13 - 6) * (s.std[i % F] + 0.3);
+  src[F + 2] = Infinity;
+  src[F + 9] = NaN;
+  src[2 * F + 1] = -1e38;
+  const before = Float32Array.from(src);
+  const into = new Float32Array(3 * F).fill(99);
+  const inPlace = Float32Array.from(src);
+  const counted = s.nonFinite;
+  for (let r = 0; r < 3; r++) {
+    s.transformInto(src, r * F, into, r * F);
+    s.transform(inPlace, r * F);
+  }
+  assert.deepEqual(new Uint32Array(into.buffer), new Uint32Array(inPlace.buffer));
+  assert.deepEqual(src, before, 'source untouched');
+  assert.equal(into[F + 2], 0);
+  assert.equal(into[F + 9], 0);
+  assert.equal(into[2 * F + 1], -6);
+  assert.equal(s.nonFinite - counted, 4, 'two non-finite values, each scaled twice');
+  assert.ok(into.every((x) => Math.abs(x) <= 6));
+});
+
 test('scaler: 0/1 features pass through unscaled; a rare flag still ranks high in explanations', () => {
   const i = FEATURE_SCHEMA.features.findIndex((f) => f.transform === 'flag');
   const fit = new ScalerFitter();

