@@ -196,6 +196,50 @@ describe('daemon: spool folder', { skip: SKIP_NO_SAMPLES, timeout: 60_000 }, () 
   });
 });
 
+describe('daemon: spool file interrupted by shutdown', { timeout: 120_000 }, () => {
+  test('is scored again, completely, at the next start', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'spool-stop-'));
+    const spool = path.join(dir, 'spool');
+    const db = path.join(dir, 'anomalies.db');
+    must('mkdir', ['-p', spool]);
+    // Big enough to take a few seconds to score, so SIGTERM lands in the middle of it.
+    const big = path.join(dir, 'big.pcap');
+    await generateCapture({ out: big, seed: 13, durationSec: 600, hosts: 40, packetsTarget: 300_000 });
+    const expected = Number(/Number of packets:\s+(\d+)/.exec(must('capinfos', ['-c', '-M', big]))![1]);
+    const port = await freePort();
+    const config = writeConfig(path.join(dir, 'config.yaml'), { model: modelDir, port, db, spool });
+    const first = new DaemonProcess(config, port);
+    try {
+      await first.waitReady();
+      cpSync(big, path.join(spool, 'big.pcap'));
+      await first.waitLog(/spool: scoring .*big\.pcap/, 20_000);
+      await sleep(700);
+      const { code } = await first.stop();
+      assert.equal(code, 0, first.log);
+    } finally {
+      first.signal('SIGKILL');
+    }
+    const cut = runs(db).filter((r) => r.mode === 'replay');
+    assert.equal(cut.length, 1);
+    assert.equal(cut[0].status, 'interrupted', JSON.stringify(cut));
+    assert.ok(cut[0].packets < expected, `stopped mid-file: ${cut[0].packets} of ${expected}`);
+
+    const second = new DaemonProcess(config, port);
+    try {
+      await second.waitReady();
+      await second.waitLog(/spool: .*big\.pcap: run \d+, \d+ packets/, 60_000);
+      const { code } = await second.stop();
+      assert.equal(code, 0, second.log);
+    } finally {
+      second.signal('SIGKILL');
+    }
+    const all = runs(db).filter((r) => r.mode === 'replay');
+    assert.equal(all.length, 2, JSON.stringify(all));
+    assert.equal(all[1].status, 'finished');
+    assert.equal(all[1].packets, expected, 'every packet of the file scored in the second run');
+  });
+});
+
 describe('config check', { timeout: 30_000 }, () => {
   const bad: Array<[string, string, string]> = [
     ['misspelt key', 'interfaces:\n  - name: eth0\n    filtr: port 53\n', "interfaces[0]: unknown key 'filtr'"],

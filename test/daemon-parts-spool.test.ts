@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SpoolWatcher } from '../src/daemon/spool-watcher';
+import { SpoolWatcher, type SpoolOutcome } from '../src/daemon/spool-watcher';
 import { HAVE_SAMPLES, sample } from './helpers/samples';
 
 function tmp(): string {
@@ -24,8 +24,9 @@ test('a file copied in slowly is processed exactly once, only when complete, and
   try {
     mkdirSync(dir);
     const seen: Array<{ path: string; size: number }> = [];
-    const onFile = async (p: string): Promise<void> => {
+    const onFile = async (p: string): Promise<SpoolOutcome> => {
       seen.push({ path: p, size: statSync(p).size });
+      return 'done';
     };
     const w = new SpoolWatcher({ dir, settleSeconds: 0.3, stateFile, pollMs: 30 });
     w.start(onFile);
@@ -81,6 +82,7 @@ test('processed files move to processedDir, oldest first, and a failing file is 
     w.start(async (p) => {
       order.push(path.basename(p));
       if (p.endsWith('bad.pcap')) throw new Error('not a capture');
+      return 'done';
     });
     await until(() => order.length >= 3, 2000);
     await sleep(200);
@@ -91,6 +93,41 @@ test('processed files move to processedDir, oldest first, and a failing file is 
       assert.ok(existsSync(path.join(done, n)), `${n} moved`);
       assert.ok(!existsSync(path.join(dir, n)));
     }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a file interrupted by shutdown is neither recorded nor moved, and is handled again at the next start', async () => {
+  const root = tmp();
+  const dir = path.join(root, 'in');
+  const done = path.join(root, 'done');
+  const stateFile = path.join(root, 'state.json');
+  mkdirSync(dir);
+  try {
+    writeFileSync(path.join(dir, 'big.pcap'), 'x'.repeat(1000));
+    const calls: string[] = [];
+    const w = new SpoolWatcher({ dir, processedDir: done, settleSeconds: 0.05, stateFile, pollMs: 20 });
+    w.start(async (p) => {
+      calls.push(path.basename(p));
+      void w.stop(); // shutdown begins; the replay then returns early
+      return 'interrupted';
+    });
+    await until(() => calls.length >= 1, 2000);
+    await w.stop();
+    assert.ok(existsSync(path.join(dir, 'big.pcap')), 'left in the spool');
+    assert.ok(!existsSync(path.join(done, 'big.pcap')), 'not moved');
+
+    const w2 = new SpoolWatcher({ dir, processedDir: done, settleSeconds: 0.05, stateFile, pollMs: 20 });
+    w2.start(async (p) => {
+      calls.push(path.basename(p));
+      return 'done';
+    });
+    await until(() => calls.length >= 2, 2000);
+    await sleep(100);
+    await w2.stop();
+    assert.deepEqual(calls, ['big.pcap', 'big.pcap'], 'handled again after the restart, then once only');
+    assert.ok(existsSync(path.join(done, 'big.pcap')), 'moved once done');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -213,8 +213,10 @@ class Daemon {
           jsonl: o.jsonl ? (o.jsonl.path === 'stdout' ? '-' : o.jsonl.path) : undefined, worker: true, quiet: true, backend: 'auto',
           alerts: { maxRowsPerIncident: alerts.maxRowsPerIncident, maxRowsPerSourcePerMinute: alerts.maxRowsPerSourcePerMinute, gapSeconds: alerts.incidentGapSeconds },
         });
+        if (s.run.status === 'interrupted') return 'interrupted';
         this.metrics.spoolFiles.inc({ result: 'ok' });
         logger.info(`spool: ${file}: run ${s.run.id}, ${s.run.packets} packets, ${s.run.anomalies} anomalies`);
+        return 'done';
       } catch (e) {
         this.metrics.spoolFiles.inc({ result: 'error' });
         throw e;

@@ -32,6 +32,10 @@ interface Seen {
 
 type ProcessedState = Record<string, { size: number; mtimeMs: number }>;
 
+/** How handling a file ended: 'interrupted' (shutdown mid-file) leaves it to be handled again. */
+export type SpoolOutcome = 'done' | 'interrupted';
+export type SpoolHandler = (filePath: string) => Promise<SpoolOutcome>;
+
 export class SpoolWatcher {
   private readonly opts: SpoolWatcherOptions;
   private readonly pollMs: number;
@@ -47,7 +51,7 @@ export class SpoolWatcher {
     this.processed = this.loadState();
   }
 
-  start(onFile: (filePath: string) => Promise<void>): void {
+  start(onFile: SpoolHandler): void {
     if (!this.stopped) return;
     this.stopped = false;
     if (this.opts.processedDir) mkdirSync(this.opts.processedDir, { recursive: true });
@@ -72,7 +76,7 @@ export class SpoolWatcher {
     await this.running;
   }
 
-  private async poll(onFile: (filePath: string) => Promise<void>): Promise<void> {
+  private async poll(onFile: SpoolHandler): Promise<void> {
     const now = Date.now();
     const ready: Array<{ name: string; size: number; mtimeMs: number }> = [];
     const present = new Set<string>();
@@ -111,11 +115,17 @@ export class SpoolWatcher {
     for (const f of ready) {
       if (this.stopped) break;
       const full = path.join(this.opts.dir, f.name);
+      let outcome: SpoolOutcome = 'done';
       try {
-        await onFile(full);
+        outcome = await onFile(full);
       } catch (e) {
         // A bad file is reported and not retried: retrying a corrupt capture forever helps no one.
         logger.warn(`spool: ${full}: ${(e as Error).message}`);
+      }
+      if (outcome === 'interrupted') {
+        // Shutdown in the middle of the file: not recorded, so the next start scores all of it.
+        logger.info(`spool: ${full} was interrupted; it is scored again, from its start, at the next start`);
+        break;
       }
       this.seen.delete(f.name);
       // Recorded before the move: a crash in between leaves the file in place but never scores it twice.
