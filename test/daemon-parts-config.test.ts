@@ -51,7 +51,11 @@ test('errors name the file, the key path, the bad value and what is allowed', ()
   );
   assert.equal(configError('interfaces:\n  - name: eth0\n    snaplen: 10\n'), `config ${FILE}: interfaces[0].snaplen: expected a whole number between 64 and 262144, got 10`);
   assert.match(configError('interfaces:\n  - name: eth0\n    promiscous: true\n'), /interfaces\[0\]: unknown key 'promiscous'/);
-  assert.match(configError('interfaces: [{name: eth0}]\nmodell: {}\n'), /\(top level\): unknown key 'modell'/);
+  assert.match(configError('interfaces: [{name: eth0}]\nmodell: {}\n'), /\(top level\): unknown key 'modell' \(did you mean 'model'\?\)/);
+  // A misspelt required key is reported as the typo it is, not as the real key missing.
+  assert.match(configError('interfaces:\n  - nme: eth0\n'), /interfaces\[0\]: unknown key 'nme' \(did you mean 'name'\?\) \(and 1 more problem\)/);
+  assert.match(configError('interfaces: [{name: eth0}]\noutputs: {sqllite: a.db, csvv: {path: a.csv}}\n'), /outputs: unknown keys 'sqllite', 'csvv' \(did you mean 'sqllite' → 'sqlite', 'csvv' → 'csv'\?\)/);
+  assert.match(configError('interfaces: [{name: eth0}]\nzzz: 1\n'), /unknown key 'zzz' \(allowed here: interfaces, spool, model, window, outputs, alerts, logging, metrics, stateDir\)/);
   assert.match(configError('interfaces: [{name: eth0}]\nlogging: {level: loud}\n'), /logging\.level: expected one of error, warn, info, debug, got 'loud'/);
   assert.match(configError('interfaces: [{name: eth0}]\nmodel: {threshold: 2}\n'), /model\.threshold: expected a number between 0 and 1, got 2/);
   assert.match(configError('interfaces: [{name: eth0}, {name: eth0}]\n'), /interfaces\[1\]\.name: expected a name not already listed, got 'eth0'/);

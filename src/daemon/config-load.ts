@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { LlnError } from '../errors';
 import { PACKAGE_ROOT } from '../paths';
+import { allowedKeys, closestKey } from './config-suggest';
 import { DaemonConfigSchema, type DaemonConfig } from './config-schema';
 
 export type { DaemonConfig } from './config-schema';
@@ -30,7 +31,12 @@ function show(v: unknown): string {
 function describeIssue(issue: z.core.$ZodIssue): string {
   const where = keyPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (a typo? see config.example.yaml)`;
+    const allowed = allowedKeys(DaemonConfigSchema, issue.path);
+    const matches = issue.keys.map((k) => closestKey(k, allowed));
+    const hints = issue.keys.length === 1 ? matches.filter(Boolean).map((m) => `'${m}'`)
+      : matches.map((m, i) => (m ? `'${issue.keys[i]}' → '${m}'` : null)).filter(Boolean);
+    const hint = hints.length > 0 ? `did you mean ${hints.join(', ')}?` : `allowed here: ${allowed.join(', ')}`;
+    return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (${hint})`;
   }
   if (issue.code === 'invalid_union' || issue.code === 'invalid_type' || issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'custom' || issue.code === 'invalid_value' || issue.code === 'invalid_format') {
     return `${where}: expected ${issue.message}, got ${show(issue.input)}`;
@@ -82,10 +88,12 @@ export function parseConfig(textIn: string, file: string): DaemonConfig {
   }
   const parsed = DaemonConfigSchema.safeParse(dropNulls(raw), { reportInput: true });
   if (!parsed.success) {
-    // One line: the first problem (zod reports in document order); the count says if there are more.
+    // One line: the first problem, an unknown key before anything else (a misspelt key is also
+    // reported as the real one missing; the typo is the news). The count says if there are more.
     const issues = parsed.error.issues;
+    const first = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!;
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-    throw new LlnError('LLN_E_CONFIG', `config ${file}: ${describeIssue(issues[0]!)}${more}`);
+    throw new LlnError('LLN_E_CONFIG', `config ${file}: ${describeIssue(first)}${more}`);
   }
   return resolvePaths(parsed.data, path.dirname(path.resolve(file)));
 }
