@@ -55,6 +55,25 @@ test('a padded window maps attention rows past the padding to frames', () => {
   assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [2, 2]);
 });
 
+test('within an attention step shared by several packets, the most deviating packet is named', () => {
+  const F = 2;
+  const pend = new PendingPackets(F);
+  const s: number[] = [];
+  for (let f = 1; f <= 4; f++) s.push(pend.push(raw(f), f));
+  // Pool 2: rows (0,1) and (2,3) share their weights; step 2 weighs most.
+  const attention = Float32Array.from([0.1, 0.1, 0.4, 0.4]);
+  const scaled = Float32Array.from([5, 5, /* row 1 */ 5, 5, /* row 2 */ 0.5, -0.5, /* row 3 */ -3, 2]);
+  pend.applyWindow(s[0], s[3], 0.9, attention, 0, 4, scaled, 0);
+  assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [4, 4, 4, 4], 'row 3 (|z| sum 5) beats row 2 (1); rows 0-1 deviate more but weigh less');
+  // Without the scaled input (or with NaN weights) the first row of the step is named.
+  for (let f = 5; f <= 8; f++) s.push(pend.push(raw(f), f));
+  pend.applyWindow(s[4], s[7], 0.9, attention, 0, 4);
+  assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [7, 7, 7, 7]);
+  for (let f = 9; f <= 12; f++) s.push(pend.push(raw(f), f));
+  pend.applyWindow(s[8], s[11], 0.9, new Float32Array(4).fill(NaN), 0, 4, scaled, 0);
+  assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [9, 9, 9, 9]);
+});
+
 test('takeFinal releases packets in order, only before the given sequence, across ring growth', () => {
   const pend = new PendingPackets(1, 1024); // grows several times below
   const s = fill(pend, 10, 20010);

@@ -26,8 +26,8 @@ export interface ModelConfig {
  * lstm16 ~7.5–8k; pool4 ~7–7.5k (31–45 s/epoch); filters32+pool4+lstm16 ~5–5.5k.
  * At F=73 with the shift-and-add conv, this default: ~9–11.5k windows/s, ~24–27 s/epoch.
  * The BiLSTM's per-time-step op overhead dominates, so the pool (W/pool LSTM steps) is the
- * main knob. The price of pool 8: attention, and so the "packet that mattered", resolves to
- * a group of 8 packets.
+ * main knob. The price of pool 8: attention resolves to a group of 8 packets (the pipeline
+ * names the most deviating packet of the group; see PendingPackets.applyWindow).
  */
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   window: 32,

@@ -73,13 +73,37 @@ export class PendingPackets implements FinalPackets {
     return (seq & this.mask) * this.F;
   }
 
-  /** Apply one scored window: packets [startSeq, endSeq], attention per window row (length W, padding rows first). */
-  applyWindow(startSeq: number, endSeq: number, score: number, attention: Float32Array, attOffset: number, W: number): void {
+  /**
+   * Apply one scored window: packets [startSeq, endSeq], attention per window row (length W,
+   * padding rows first). The attention frame is the packet the attention weighted most; the
+   * model pools several packets per attention step, which then share one weight, and among
+   * those the packet whose scaled features (`scaled`, the window's W*F model input) lie
+   * furthest from normal (largest sum of |z|) is the one named.
+   */
+  applyWindow(startSeq: number, endSeq: number, score: number, attention: Float32Array, attOffset: number, W: number,
+    scaled: Float32Array | null = null, scaledOffset = 0): void {
     const { scores, attFrames, frames } = this.slots;
     const len = endSeq - startSeq + 1;
     const pad = W - len;
-    let peakRow = pad;
-    for (let r = pad + 1; r < W; r++) if (attention[attOffset + r] > attention[attOffset + peakRow]) peakRow = r;
+    let top = attention[attOffset + pad];
+    for (let r = pad + 1; r < W; r++) if (attention[attOffset + r] > top) top = attention[attOffset + r];
+    let peakRow = -1;
+    let peakDeviation = -1;
+    for (let r = pad; r < W; r++) {
+      if (attention[attOffset + r] !== top) continue;
+      if (scaled === null) {
+        peakRow = r;
+        break;
+      }
+      let d = 0;
+      const o = scaledOffset + r * this.F;
+      for (let f = 0; f < this.F; f++) d += Math.abs(scaled[o + f]);
+      if (d > peakDeviation) {
+        peakDeviation = d;
+        peakRow = r;
+      }
+    }
+    if (peakRow < 0) peakRow = pad; // NaN weights: no row compares equal
     const peakFrame = frames[(startSeq + (peakRow - pad)) & this.mask];
     const from = startSeq > this.head ? startSeq : this.head;
     for (let s = from; s <= endSeq && s < this.tail; s++) {

@@ -163,8 +163,12 @@ export class ScoringPipeline {
     const { batch } = job;
     const r = await job.result;
     const W = this.o.window;
+    const WF = W * this.o.features;
+    // The scaled windows name the packet within an attention step: a worker scorer hands them
+    // back, an in-thread one never took them.
+    const scaled = r.windows ?? (batch.data.byteLength > 0 ? batch.data : null);
     for (let i = 0; i < batch.count; i++) {
-      this.pending.applyWindow(batch.startSeq[i], batch.endSeq[i], r.scores[i], r.attention, i * W, W);
+      this.pending.applyWindow(batch.startSeq[i], batch.endSeq[i], r.scores[i], r.attention, i * W, W, scaled, i * WF);
     }
     this.windowsScored += batch.count;
     const lastStart = batch.startSeq[batch.count - 1];
