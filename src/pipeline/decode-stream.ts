@@ -2,7 +2,10 @@ import type { PacketSource } from '../capture/raw-packet';
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import { decode, DecodeCounters } from '../capture/decode';
 
-/** Source batches → decoded batches. The one place packets are decoded, for every command. */
+/**
+ * Source batches → decoded batches, for the commands that keep decoded packets (features export,
+ * training). The scoring pipeline decodes for itself: it keeps only the captured bytes.
+ */
 export async function* decodeBatches(source: PacketSource, counters: DecodeCounters): AsyncGenerator<DecodedPacket[]> {
   for await (const batch of source) {
     const out = new Array<DecodedPacket>(batch.length);
