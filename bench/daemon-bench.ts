@@ -7,7 +7,7 @@ import { DEFAULT_MODEL_DIR } from '../src/paths';
 import { DaemonProcess, VethNamespace, children, freePort, run, sentCount, writeConfig } from '../test/helpers/daemon-harness';
 
 const SECONDS = Number(process.env.LLN_BENCH_DAEMON_SECONDS ?? 60);
-const RATES = (process.env.LLN_BENCH_DAEMON_PPS ?? '10000,20000,40000,60000').split(',').map(Number);
+const RATES = (process.env.LLN_BENCH_DAEMON_PPS ?? '20000,40000,50000,60000,70000,80000').split(',').map(Number);
 
 /**
  * The daemon on a veth pair (peer in a network namespace made here; traffic never leaves the
