@@ -17,7 +17,7 @@ export interface WorkerInit {
 
 export type ToWorker = { type: 'score'; id: number; windows: Float32Array; n: number } | { type: 'close' };
 export type FromWorker =
-  | { type: 'ready'; backend: string; id: string; sha256: string; threshold: number; window: number; features: number }
+  | { type: 'ready'; backend: string; id: string; sha256: string; threshold: number; window: number; features: number; scalerJson: unknown; stride: number | null }
   | { type: 'scored'; id: number; scores: Float32Array; attention: Float32Array; windows: Float32Array }
   | { type: 'error'; id: number; message: string; code?: string };
 
@@ -37,6 +37,8 @@ async function main(): Promise<void> {
     port.postMessage({
       type: 'ready', backend, id: loaded.id, sha256: loaded.sha256, threshold: loaded.threshold,
       window: loaded.config.window, features: loaded.config.features,
+      // What the main thread needs from the directory too: it is read once, here.
+      scalerJson: loaded.scalerJson, stride: typeof loaded.thresholdRecord.stride === 'number' ? loaded.thresholdRecord.stride : null,
     } satisfies FromWorker);
   } catch (err) {
     port.postMessage(errorMessage(-1, err));

@@ -31,6 +31,9 @@ export class WorkerScorer implements WindowScorer {
     readonly threshold: number,
     readonly window: number,
     readonly features: number,
+    /** The model directory's scaler.json and calibration stride, as the worker read them. */
+    readonly scalerJson: unknown,
+    readonly stride: number | null,
   ) {
     worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     worker.on('error', (err) => this.failAll(err));
@@ -61,7 +64,7 @@ export class WorkerScorer implements WindowScorer {
       const cleanup = (): void => { worker.off('message', onMsg); worker.off('error', onErr); worker.off('exit', onExit); };
       worker.on('message', onMsg).on('error', onErr).on('exit', onExit);
     }).catch(async (err: Error) => { await worker.terminate(); throw err; });
-    return new WorkerScorer(worker, ready.backend, ready.id, ready.sha256, ready.threshold, ready.window, ready.features);
+    return new WorkerScorer(worker, ready.backend, ready.id, ready.sha256, ready.threshold, ready.window, ready.features, ready.scalerJson, ready.stride);
   }
 
   score(windows: Float32Array, n: number): Promise<ScoreResult> {

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { FEATURE_SCHEMA } from '../features/schema';
 import { Scaler } from '../features/scaler';
 import type { BackendPreference } from '../model/backend';
@@ -31,14 +29,12 @@ export const DEFAULT_STRIDE = 16;
 export async function openScorer(opts: { modelDir?: string; backend: BackendPreference; worker: boolean; batch: number }): Promise<OpenedModel> {
   const dir = opts.modelDir ?? DEFAULT_MODEL_DIR;
   let scorer: WindowScorer;
-  let id: string, sha256: string, threshold: number, backend: string;
-  let stride = DEFAULT_STRIDE;
+  let id: string, sha256: string, threshold: number, backend: string, scalerJson: unknown;
+  let stride: number | null;
   if (opts.worker) {
     const ws = await WorkerScorer.create(dir, opts.backend, { batchSize: opts.batch, expectedSchema: FEATURE_SCHEMA });
     scorer = ws;
-    ({ id, sha256, threshold, backend } = ws);
-    const rec = JSON.parse(readFileSync(path.join(dir, 'threshold.json'), 'utf8')) as { stride?: unknown };
-    if (typeof rec.stride === 'number') stride = rec.stride;
+    ({ id, sha256, threshold, backend, scalerJson, stride } = ws);
   } else {
     // Loaded only here: with a worker, tfjs lives in the worker alone (one instance, not two).
     const { initBackend } = await import('../model/backend');
@@ -47,11 +43,11 @@ export async function openScorer(opts: { modelDir?: string; backend: BackendPref
     backend = await initBackend(opts.backend);
     const loaded = await loadModelDir(dir, FEATURE_SCHEMA);
     scorer = new Scorer(loaded, opts.batch);
-    ({ id, sha256, threshold } = loaded);
-    if (typeof loaded.thresholdRecord.stride === 'number') stride = loaded.thresholdRecord.stride;
+    ({ id, sha256, threshold, scalerJson } = loaded);
+    stride = typeof loaded.thresholdRecord.stride === 'number' ? loaded.thresholdRecord.stride : null;
   }
-  // The worker already checked the schema; Scaler.fromJSON checks the scaler's names too.
-  const scaler = Scaler.fromJSON(JSON.parse(readFileSync(path.join(dir, 'scaler.json'), 'utf8')));
+  // loadModelDir checked the schema; Scaler.fromJSON checks the scaler's names too.
+  const scaler = Scaler.fromJSON(scalerJson);
   logger.info(`model ${id} (threshold ${threshold.toFixed(4)}, window ${scorer.window}) on ${backend}${opts.worker ? ' in a worker thread' : ''}`);
-  return { scorer, scaler, dir, id, sha256, threshold, window: scorer.window, features: scorer.features, stride, backend };
+  return { scorer, scaler, dir, id, sha256, threshold, window: scorer.window, features: scorer.features, stride: stride ?? DEFAULT_STRIDE, backend };
 }
