@@ -1,27 +1,21 @@
 import type { DecodedPacket, DnsInfo } from '../../src/capture/decode/decoded-packet';
+import { newDecodedPacket } from '../../src/capture/decode/new-packet';
 
 /**
  * A plausible DecodedPacket (a TCP SYN 10.0.0.1:40000 → 10.0.0.2:80 on Ethernet) with
- * overrides, for unit tests that must not depend on the decoder.
+ * overrides, for unit tests that must not depend on the decoder. Built on the decoder's own
+ * newDecodedPacket, so a field added there is present here too.
  */
 export function makeDecoded(over: Partial<DecodedPacket> = {}): DecodedPacket {
   const tsSec = over.tsSec ?? 1_700_000_000;
   const tsNsec = over.tsNsec ?? 0;
+  const absent = newDecodedPacket({
+    frame: 1, tsSec, tsNsec, tsDigits: 6, capLen: 74, origLen: 74, linkType: 1, interfaceId: 0, data: new Uint8Array(0), source: 'test',
+  });
   return {
-    frame: 1,
-    tsSec,
-    tsNsec,
-    tsDigits: 6,
-    ts: tsSec + tsNsec / 1e9,
-    linkType: 1,
-    interfaceId: 0,
-    source: 'test',
-    capLen: 74,
-    origLen: 74,
+    ...absent,
     srcMac: '02:00:00:00:00:01',
     dstMac: '02:00:00:00:00:02',
-    vlanCount: 0,
-    vlanId: -1,
     etherType: 0x0800,
     l3: 'ipv4',
     srcIp: '10.0.0.1',
@@ -32,9 +26,7 @@ export function makeDecoded(over: Partial<DecodedPacket> = {}): DecodedPacket {
     ipHeaderLen: 20,
     ipOptionsLen: 0,
     ipDf: true,
-    ipMf: false,
     fragOffset: 0,
-    ipv6ExtCount: 0,
     srcPort: 40000,
     dstPort: 80,
     tcpFlags: 0x02,
@@ -43,16 +35,7 @@ export function makeDecoded(over: Partial<DecodedPacket> = {}): DecodedPacket {
     tcpOptionsLen: 20,
     tcpSeq: 1,
     tcpAck: 0,
-    icmpType: -1,
-    icmpCode: -1,
-    arpOp: -1,
-    arpSenderIp: null,
-    arpTargetIp: null,
-    arpSenderMac: null,
     payloadLen: 0,
-    payloadOffset: -1,
-    dns: null,
-    error: null,
     ...over,
   };
 }
