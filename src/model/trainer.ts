@@ -65,9 +65,12 @@ function inMemoryBatches(set: WindowSet, batchSize: number, window: number, feat
   const per = window * features;
   const rand = seed === null ? null : new SeededRandom(seed);
   return tf.data.generator(function* () {
-    const order = new Uint32Array(set.n);
-    for (let i = 0; i < set.n; i++) order[i] = i;
-    if (rand) for (let i = set.n - 1; i > 0; i--) { const j = rand.int(i + 1); const t = order[i]; order[i] = order[j]; order[j] = t; }
+    let order: Uint32Array;
+    if (rand) order = rand.permutation(set.n);
+    else {
+      order = new Uint32Array(set.n);
+      for (let i = 0; i < set.n; i++) order[i] = i;
+    }
     for (let s = 0; s < set.n; s += batchSize) {
       const m = Math.min(batchSize, set.n - s);
       const x = new Float32Array(m * per);

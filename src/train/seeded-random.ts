@@ -48,6 +48,19 @@ export class SeededRandom {
     return Math.floor(this.next() * n);
   }
 
+  /** 0 .. n-1 in a uniformly random order (Fisher-Yates). */
+  permutation(n: number): Uint32Array {
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    return order;
+  }
+
   /** Uniform integer in [lo, hi] inclusive. */
   range(lo: number, hi: number): number {
     return lo + this.int(hi - lo + 1);

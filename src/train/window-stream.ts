@@ -13,14 +13,7 @@ export function windowStream(matrices: FeatureMatrix[], refs: WindowRef[], W: nu
   const size = W * FEATURE_COUNT;
   return function* (): Iterator<WindowSet> {
     const rand = new SeededRandom((seed ^ Math.imul(++pass, 0x9e3779b1)) >>> 0);
-    const order = new Uint32Array(refs.length);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = rand.int(i + 1);
-      const t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
+    const order = rand.permutation(refs.length);
     for (let s = 0; s < order.length; s += batchSize) {
       const n = Math.min(batchSize, order.length - s);
       const x = new Float32Array(n * size);
