@@ -9,7 +9,7 @@ export interface WindowRef {
 }
 
 /**
- * Copy the window ending at row `end` into out[offset..]: the same layout WindowBuilder emits
+ * Copy the window ending at row `end` into out[offset..]: the same layout WindowBuilder writes
  * (rows in time order, zero rows in front when fewer than W packets precede it).
  */
 export function cutWindow(m: FeatureMatrix, end: number, W: number, out: Float32Array, offset: number): void {
