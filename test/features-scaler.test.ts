@@ -63,9 +63,16 @@ test('scaler: transformInto equals transform bit for bit, leaves its source alon
   const into = new Float32Array(3 * F).fill(99);
   const inPlace = Float32Array.from(src);
   const counted = s.nonFinite;
+  const deviations: number[] = [];
   for (let r = 0; r < 3; r++) {
-    s.transformInto(src, r * F, into, r * F);
+    deviations.push(s.transformInto(src, r * F, into, r * F));
     s.transform(inPlace, r * F);
+  }
+  // The returned deviation is the sum of |z| of the row as written, non-finite inputs as 0.
+  for (let r = 0; r < 3; r++) {
+    let d = 0;
+    for (let i = 0; i < F; i++) d += Math.abs(into[r * F + i]);
+    assert.ok(Math.abs(deviations[r] - d) <= 1e-6 * d, `row ${r}: deviation ${deviations[r]} vs sum |z| ${d}`);
   }
   assert.deepEqual(new Uint32Array(into.buffer), new Uint32Array(inPlace.buffer));
   assert.deepEqual(src, before, 'source untouched');

@@ -56,21 +56,27 @@ test('a padded window maps attention rows past the padding to frames', () => {
 });
 
 test('within an attention step shared by several packets, the most deviating packet is named', () => {
-  const F = 2;
-  const pend = new PendingPackets(F);
+  const pend = new PendingPackets(2);
   const s: number[] = [];
-  for (let f = 1; f <= 4; f++) s.push(pend.push(raw(f), f));
+  // Deviations (sum of |z|) of rows 0..3: rows 0-1 deviate most but their step weighs less.
+  const deviation = [10, 10, 1, 5];
+  for (let f = 1; f <= 4; f++) {
+    s.push(pend.push(raw(f), f));
+    pend.setDeviation(s[f - 1], deviation[f - 1]);
+  }
   // Pool 2: rows (0,1) and (2,3) share their weights; step 2 weighs most.
   const attention = Float32Array.from([0.1, 0.1, 0.4, 0.4]);
-  const scaled = Float32Array.from([5, 5, /* row 1 */ 5, 5, /* row 2 */ 0.5, -0.5, /* row 3 */ -3, 2]);
-  pend.applyWindow(s[0], s[3], 0.9, attention, 0, 4, scaled, 0);
-  assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [4, 4, 4, 4], 'row 3 (|z| sum 5) beats row 2 (1); rows 0-1 deviate more but weigh less');
-  // Without the scaled input (or with NaN weights) the first row of the step is named.
+  pend.applyWindow(s[0], s[3], 0.9, attention, 0, 4);
+  assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [4, 4, 4, 4], 'row 3 (deviation 5) beats row 2 (1)');
+  // Without deviations (all 0), or with NaN weights, the first row of the step is named.
   for (let f = 5; f <= 8; f++) s.push(pend.push(raw(f), f));
   pend.applyWindow(s[4], s[7], 0.9, attention, 0, 4);
   assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [7, 7, 7, 7]);
-  for (let f = 9; f <= 12; f++) s.push(pend.push(raw(f), f));
-  pend.applyWindow(s[8], s[11], 0.9, new Float32Array(4).fill(NaN), 0, 4, scaled, 0);
+  for (let f = 9; f <= 12; f++) {
+    s.push(pend.push(raw(f), f));
+    pend.setDeviation(s[f - 1], f);
+  }
+  pend.applyWindow(s[8], s[11], 0.9, new Float32Array(4).fill(NaN), 0, 4);
   assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [9, 9, 9, 9]);
 });
 

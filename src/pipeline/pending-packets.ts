@@ -74,15 +74,22 @@ export class PendingPackets implements FinalPackets {
   }
 
   /**
+   * The packet's deviation from normal (sum of |z| of its scaled features, from
+   * Scaler.transformInto): names the packet within an attention step (see applyWindow).
+   */
+  setDeviation(seq: number, deviation: number): void {
+    this.slots.deviations[seq & this.mask] = deviation;
+  }
+
+  /**
    * Apply one scored window: packets [startSeq, endSeq], attention per window row (length W,
    * padding rows first). The attention frame is the packet the attention weighted most; the
    * model pools several packets per attention step, which then share one weight, and among
-   * those the packet whose scaled features (`scaled`, the window's W*F model input) lie
-   * furthest from normal (largest sum of |z|) is the one named.
+   * those the packet with the largest deviation (setDeviation) is the one named; on a tie, the
+   * first.
    */
-  applyWindow(startSeq: number, endSeq: number, score: number, attention: Float32Array, attOffset: number, W: number,
-    scaled: Float32Array | null = null, scaledOffset = 0): void {
-    const { scores, attFrames, frames } = this.slots;
+  applyWindow(startSeq: number, endSeq: number, score: number, attention: Float32Array, attOffset: number, W: number): void {
+    const { scores, attFrames, frames, deviations } = this.slots;
     const len = endSeq - startSeq + 1;
     const pad = W - len;
     let top = attention[attOffset + pad];
@@ -91,13 +98,7 @@ export class PendingPackets implements FinalPackets {
     let peakDeviation = -1;
     for (let r = pad; r < W; r++) {
       if (attention[attOffset + r] !== top) continue;
-      if (scaled === null) {
-        peakRow = r;
-        break;
-      }
-      let d = 0;
-      const o = scaledOffset + r * this.F;
-      for (let f = 0; f < this.F; f++) d += Math.abs(scaled[o + f]);
+      const d = deviations[(startSeq + (r - pad)) & this.mask];
       if (d > peakDeviation) {
         peakDeviation = d;
         peakRow = r;
@@ -185,10 +186,11 @@ class PacketSlots {
   readonly linkTypes: Int32Array;
   readonly interfaceIds: Int32Array;
   readonly frames: Float64Array;
-  /** What the pipeline adds: time as epoch seconds, max score, attention peak frame, raw feature row. */
+  /** What the pipeline adds: time as epoch seconds, max score, attention peak frame, deviation, raw feature row. */
   readonly times: Float64Array;
   readonly scores: Float32Array;
   readonly attFrames: Float64Array;
+  readonly deviations: Float32Array;
   readonly rows: Float32Array;
 
   constructor(readonly cap: number, private readonly F: number) {
@@ -207,6 +209,7 @@ class PacketSlots {
     this.times = new Float64Array(cap);
     this.scores = new Float32Array(cap);
     this.attFrames = new Float64Array(cap);
+    this.deviations = new Float32Array(cap);
     this.rows = new Float32Array(cap * F);
   }
 
@@ -226,6 +229,7 @@ class PacketSlots {
     this.times[k] = ts;
     this.scores[k] = -1;
     this.attFrames[k] = -1;
+    this.deviations[k] = 0;
   }
 
   raw(k: number): RawPacket {
@@ -252,6 +256,7 @@ class PacketSlots {
     this.times[to] = o.times[from];
     this.scores[to] = o.scores[from];
     this.attFrames[to] = o.attFrames[from];
+    this.deviations[to] = o.deviations[from];
     this.rows.set(o.rows.subarray(from * this.F, (from + 1) * this.F), to * this.F);
   }
 }

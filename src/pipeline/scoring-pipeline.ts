@@ -72,7 +72,7 @@ export class ScoringPipeline {
       const seq = pending.push(raw, p.ts);
       const row = pending.rowOffset(seq);
       extractor.extract(p, pending.rows, row);
-      this.o.scaler.transformInto(pending.rows, row, builder.ring, builder.nextRow());
+      pending.setDeviation(seq, this.o.scaler.transformInto(pending.rows, row, builder.ring, builder.nextRow()));
       this.packets++;
       if (builder.commit(seq) && this.addWindow()) await this.dispatch();
     }
@@ -163,12 +163,8 @@ export class ScoringPipeline {
     const { batch } = job;
     const r = await job.result;
     const W = this.o.window;
-    const WF = W * this.o.features;
-    // The scaled windows name the packet within an attention step: a worker scorer hands them
-    // back, an in-thread one never took them.
-    const scaled = r.windows ?? (batch.data.byteLength > 0 ? batch.data : null);
     for (let i = 0; i < batch.count; i++) {
-      this.pending.applyWindow(batch.startSeq[i], batch.endSeq[i], r.scores[i], r.attention, i * W, W, scaled, i * WF);
+      this.pending.applyWindow(batch.startSeq[i], batch.endSeq[i], r.scores[i], r.attention, i * W, W);
     }
     this.windowsScored += batch.count;
     const lastStart = batch.startSeq[batch.count - 1];
