@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   for (const e of EVALUATION_SCENARIOS) {
     const out = path.join(dir, e.name);
     const labelsOut = out.replace(/\.pcap$/, '.labels.csv');
-    if (!existsSync(out) || !existsSync(labelsOut)) await generateCapture({ out, seed: e.seed, durationSec: EVAL_DURATION_SEC, hosts: EVAL_HOSTS, scenarios: [e.scenario], labelsOut });
+    // Always regenerated (seconds), as for training: a cached file could come from an older generator.
+    await generateCapture({ out, seed: e.seed, durationSec: EVAL_DURATION_SEC, hosts: EVAL_HOSTS, scenarios: [e.scenario], labelsOut });
     rows.push(await row(e.name, [out], labelsOut, model));
   }
   const samples = path.join(PACKAGE_ROOT, '..', 'shared', 'samples');

@@ -6,7 +6,6 @@ import {
   DC_SIZE, DS_SIZE, dcCorrelation, dcCovariance, dcInit, dcMagnitude, dcRadius, dcUpdate,
   dsInit, dsMean, dsUpdate, dsVariance, dsWeightAt, DampedStats,
 } from './damped-stats';
-import { ipv4Number } from '../capture/decode/addr-format';
 import { log1pToF32 } from './packet-features';
 import { FEATURE_INDEX as I } from './schema';
 
@@ -97,12 +96,12 @@ export class ContextTracker {
     this.global.update(size, t);
     out[o + I.global_rate] = Math.log1p(this.global.w);
 
-    // Lookups first (each may grow its slab), then read the slabs. IPv4 addresses go in as
-    // numbers (no key string built or hashed: that was ~40% of this method); any other
-    // address keeps the string key. Each logical key maps to exactly one kind, so the tables
-    // hold the same entries, in the same generations, as with string keys only.
-    const srcN = ipv4Number(src);
-    const dstN = ipv4Number(dst);
+    // Lookups first (each may grow its slab), then read the slabs. IPv4 hosts go in by the
+    // number the decoder read (no key string built, hashed or parsed back: that was ~40% of this
+    // method); any other address keeps the string key. Each logical key maps to exactly one kind,
+    // so the tables hold the same entries, in the same generations, as with string keys only.
+    const srcN = p.srcIp !== null ? p.srcIpv4 : p.arpSenderIp !== null ? p.arpSenderIpv4 : -1;
+    const dstN = p.dstIp !== null ? p.dstIpv4 : p.arpTargetIp !== null ? p.arpTargetIpv4 : -1;
     let hb = srcN >= 0 ? this.hosts.findNum(srcN | 0, 0, 0, 0) : this.hosts.find(src);
     const newHost = hb < 0;
     if (newHost) {

@@ -1,4 +1,6 @@
+import { ipv4Number } from '../capture/decode/addr-format';
 import type { DecodedPacket, DnsInfo } from '../capture/decode/decoded-packet';
+import { newDecodedPacket } from '../capture/decode/new-packet';
 
 /**
  * Builds DecodedPacket records directly (no bytes) with every field consistent with the headers
@@ -29,15 +31,16 @@ export function retime(p: DecodedPacket, ts: number): void {
   setTime(p, ts);
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 function blank(b: PacketBase): DecodedPacket {
-  const p: DecodedPacket = {
-    frame: 0, tsSec: 0, tsNsec: 0, tsDigits: b.tsDigits, ts: 0, linkType: b.srcMac === null ? 101 : 1, interfaceId: 0,
-    source: b.source, capLen: 0, origLen: 0, srcMac: b.srcMac, dstMac: b.dstMac, vlanCount: 0, vlanId: -1, etherType: -1,
-    l3: 'none', srcIp: null, dstIp: null, ipProto: -1, ttl: -1, ipTotalLen: -1, ipHeaderLen: -1, ipOptionsLen: -1,
-    ipDf: false, ipMf: false, fragOffset: -1, ipv6ExtCount: 0, srcPort: -1, dstPort: -1, tcpFlags: -1, tcpWindow: -1,
-    tcpHeaderLen: -1, tcpOptionsLen: -1, tcpSeq: -1, tcpAck: -1, icmpType: -1, icmpCode: -1, arpOp: -1,
-    arpSenderIp: null, arpTargetIp: null, arpSenderMac: null, payloadLen: -1, payloadOffset: -1, dns: null, error: null,
-  };
+  // The decoder's own constructor: same fields, same hidden class as decoded packets.
+  const p = newDecodedPacket({
+    frame: 0, tsSec: 0, tsNsec: 0, tsDigits: b.tsDigits, capLen: 0, origLen: 0, linkType: b.srcMac === null ? 101 : 1,
+    interfaceId: 0, data: NO_BYTES, source: b.source,
+  });
+  p.srcMac = b.srcMac;
+  p.dstMac = b.dstMac;
   setTime(p, b.ts);
   return p;
 }
@@ -62,6 +65,8 @@ function ip(b: PacketBase, srcIp: string, dstIp: string, proto: number, ttl: num
   p.etherType = p.linkType === 1 ? (v6 ? 0x86dd : 0x0800) : -1;
   p.srcIp = srcIp;
   p.dstIp = dstIp;
+  p.srcIpv4 = ipv4Number(srcIp);
+  p.dstIpv4 = ipv4Number(dstIp);
   p.ipProto = proto;
   p.ttl = ttl;
   p.ipHeaderLen = v6 ? 40 : 20;
@@ -123,6 +128,8 @@ export function arpPacket(b: PacketBase, op: number, senderMac: string, senderIp
   p.arpSenderMac = senderMac;
   p.arpSenderIp = senderIp;
   p.arpTargetIp = targetIp;
+  p.arpSenderIpv4 = ipv4Number(senderIp);
+  p.arpTargetIpv4 = ipv4Number(targetIp);
   p.capLen = 60;
   p.origLen = 60;
   return p;

@@ -1,6 +1,6 @@
 import { formatIpv4, formatMac } from './addr-format';
 import type { DecodedPacket } from './decoded-packet';
-import { flag, u16 } from './new-packet';
+import { flag, u16, u32 } from './new-packet';
 
 /** ARP. Addresses are kept only for the Ethernet/IPv4 form (hlen 6, plen 4), the one in use. */
 export function decodeArp(p: DecodedPacket, d: Uint8Array, off: number, end: number): void {
@@ -20,4 +20,6 @@ export function decodeArp(p: DecodedPacket, d: Uint8Array, off: number, end: num
   p.arpSenderMac = formatMac(d, off + 8);
   p.arpSenderIp = formatIpv4(d, off + 14);
   p.arpTargetIp = formatIpv4(d, off + 24);
+  p.arpSenderIpv4 = u32(d, off + 14);
+  p.arpTargetIpv4 = u32(d, off + 24);
 }

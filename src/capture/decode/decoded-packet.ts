@@ -59,6 +59,9 @@ export interface DecodedPacket {
   l3: L3Kind;
   srcIp: string | null;
   dstIp: string | null;
+  /** IPv4 source / destination as numbers in [0, 2^32), -1 if not IPv4 (the context tables key hosts by them). */
+  srcIpv4: number;
+  dstIpv4: number;
   /** IPv4 protocol / IPv6 final next-header; -1 if not IP. */
   ipProto: number;
   /** TTL or hop limit; -1 if not IP. */
@@ -91,6 +94,9 @@ export interface DecodedPacket {
   arpOp: number;
   arpSenderIp: string | null;
   arpTargetIp: string | null;
+  /** ARP sender / target IPv4 as numbers in [0, 2^32), -1 if none. */
+  arpSenderIpv4: number;
+  arpTargetIpv4: number;
   arpSenderMac: string | null;
 
   /** Transport payload length as the headers claim it (bounded by IP length), -1 if unknown. */

@@ -1,6 +1,6 @@
 import { formatIpv4 } from './addr-format';
 import type { DecodedPacket } from './decoded-packet';
-import { flag, u16 } from './new-packet';
+import { flag, u16, u32 } from './new-packet';
 import { decodeTransport } from './transport';
 
 /**
@@ -24,6 +24,8 @@ export function decodeIpv4(p: DecodedPacket, d: Uint8Array, off: number, end: nu
   p.ipProto = d[off + 9];
   p.srcIp = formatIpv4(d, off + 12);
   p.dstIp = formatIpv4(d, off + 16);
+  p.srcIpv4 = u32(d, off + 12);
+  p.dstIpv4 = u32(d, off + 16);
   p.ipHeaderLen = headerLen;
   p.ipDf = (flagsFrag & 0x4000) !== 0;
   p.ipMf = (flagsFrag & 0x2000) !== 0;
