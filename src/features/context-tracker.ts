@@ -6,7 +6,6 @@ import {
   DC_SIZE, DS_SIZE, dcCorrelation, dcCovariance, dcInit, dcMagnitude, dcRadius, dcUpdate,
   dsInit, dsMean, dsUpdate, dsVariance, dsWeightAt, DampedStats,
 } from './damped-stats';
-import { log1pToF32 } from './packet-features';
 import { FEATURE_INDEX as I } from './schema';
 
 /** Time scales (λ per second, half-life 1/λ s). See docs/features.md. */
@@ -84,8 +83,11 @@ export class ContextTracker {
     };
   }
 
-  /** Update the state with packet p at time t (finite seconds) and write the context columns. */
-  write(p: DecodedPacket, t: number, out: Float32Array, o: number): void {
+  /**
+   * Update the state with packet p at time t (finite seconds) and write the context columns as
+   * raw values (the extractor applies the schema's transforms to the whole row at once).
+   */
+  write(p: DecodedPacket, t: number, out: Float64Array, o: number): void {
     const size = p.origLen > 0 ? p.origLen : 0;
     const src = p.srcIp ?? p.arpSenderIp ?? p.srcMac ?? '';
     const dst = p.dstIp ?? p.arpTargetIp ?? p.dstMac ?? '';
@@ -94,7 +96,7 @@ export class ContextTracker {
     out[o + I.iat_global] = iatFeature(this.tPrev, t);
     if (t > this.tPrev) this.tPrev = t;
     this.global.update(size, t);
-    out[o + I.global_rate] = Math.log1p(this.global.w);
+    out[o + I.global_rate] = this.global.w;
 
     // Lookups first (each may grow its slab), then read the slabs. IPv4 hosts go in by the
     // number the decoder read (no key string built, hashed or parsed back: that was ~40% of this
@@ -162,12 +164,12 @@ export class ContextTracker {
     dsUpdate(h, hb + H_SIZE, L_MID, size, t);
     if (newChan) dsUpdate(h, hb + H_NEWDST, L_MID, 0, t);
     if (newSock) dsUpdate(h, hb + H_NEWFLOW, L_MID, 0, t);
-    out[o + I.host_rate_fast] = Math.log1p(h[hb + H_FAST]);
-    out[o + I.host_rate_slow] = Math.log1p(h[hb + H_SLOW]);
-    out[o + I.host_size_mean] = Math.log1p(dsMean(h, hb + H_SIZE));
-    out[o + I.host_size_std] = Math.log1p(Math.sqrt(dsVariance(h, hb + H_SIZE)));
-    out[o + I.host_new_dst_rate] = Math.log1p(dsWeightAt(h, hb + H_NEWDST, L_MID, t));
-    out[o + I.host_new_flow_rate] = Math.log1p(dsWeightAt(h, hb + H_NEWFLOW, L_MID, t));
+    out[o + I.host_rate_fast] = h[hb + H_FAST];
+    out[o + I.host_rate_slow] = h[hb + H_SLOW];
+    out[o + I.host_size_mean] = dsMean(h, hb + H_SIZE);
+    out[o + I.host_size_std] = Math.sqrt(dsVariance(h, hb + H_SIZE));
+    out[o + I.host_new_dst_rate] = dsWeightAt(h, hb + H_NEWDST, L_MID, t);
+    out[o + I.host_new_flow_rate] = dsWeightAt(h, hb + H_NEWFLOW, L_MID, t);
 
     const c = this.channels.slab;
     const dir = forward ? 0 : 1;
@@ -175,14 +177,13 @@ export class ContextTracker {
     const cLast = c[cb + C_TLAST];
     if (cLast !== -Infinity) dsUpdate(c, cb + C_JIT, L_MID, clampIat(t - cLast), t);
     if (t > cLast) c[cb + C_TLAST] = t;
-    out[o + I.chan_rate] = Math.log1p(c[cb + C_SIZE + dir * DS_SIZE]);
-    out[o + I.chan_magnitude] = Math.log1p(dcMagnitude(c, cb + C_SIZE));
-    out[o + I.chan_radius] = Math.log1p(dcRadius(c, cb + C_SIZE));
-    const cov = dcCovariance(c, cb + C_SIZE);
-    out[o + I.chan_cov] = cov >= 0 ? Math.log1p(cov) : -Math.log1p(-cov);
+    out[o + I.chan_rate] = c[cb + C_SIZE + dir * DS_SIZE];
+    out[o + I.chan_magnitude] = dcMagnitude(c, cb + C_SIZE);
+    out[o + I.chan_radius] = dcRadius(c, cb + C_SIZE);
+    out[o + I.chan_cov] = dcCovariance(c, cb + C_SIZE);
     out[o + I.chan_pcc] = dcCorrelation(c, cb + C_SIZE);
-    out[o + I.chan_jitter_mean] = Math.log1p(dsMean(c, cb + C_JIT) * 1e6);
-    out[o + I.chan_jitter_std] = Math.log1p(Math.sqrt(dsVariance(c, cb + C_JIT)) * 1e6);
+    out[o + I.chan_jitter_mean] = dsMean(c, cb + C_JIT) * 1e6;
+    out[o + I.chan_jitter_std] = Math.sqrt(dsVariance(c, cb + C_JIT)) * 1e6;
 
     const s = this.sockets.slab;
     const sLast = s[sb + S_TLAST];
@@ -195,15 +196,15 @@ export class ContextTracker {
     const pkts = ++s[sb + S_PKTS];
     const bytes = (s[sb + S_BYTES] += size);
     dsUpdate(s, sb + S_SIZE, L_MID, size, t);
-    out[o + I.flow_pkt_index] = log1pToF32(pkts < FLOW_INDEX_CAP ? pkts : FLOW_INDEX_CAP);
-    out[o + I.flow_bytes] = log1pToF32(bytes);
-    out[o + I.sock_rate] = Math.log1p(s[sb + S_SIZE]);
-    out[o + I.sock_size_mean] = Math.log1p(dsMean(s, sb + S_SIZE));
-    out[o + I.sock_size_std] = Math.log1p(Math.sqrt(dsVariance(s, sb + S_SIZE)));
-    out[o + I.sock_jitter_std] = Math.log1p(Math.sqrt(dsVariance(s, sb + S_JIT)) * 1e6);
+    out[o + I.flow_pkt_index] = pkts < FLOW_INDEX_CAP ? pkts : FLOW_INDEX_CAP;
+    out[o + I.flow_bytes] = bytes;
+    out[o + I.sock_rate] = s[sb + S_SIZE];
+    out[o + I.sock_size_mean] = dsMean(s, sb + S_SIZE);
+    out[o + I.sock_size_std] = Math.sqrt(dsVariance(s, sb + S_SIZE));
+    out[o + I.sock_jitter_std] = Math.sqrt(dsVariance(s, sb + S_JIT)) * 1e6;
 
-    out[o + I.global_new_host_rate] = Math.log1p(this.globalNewHost.weightAt(t));
-    out[o + I.global_new_flow_rate] = Math.log1p(this.globalNewFlow.weightAt(t));
+    out[o + I.global_new_host_rate] = this.globalNewHost.weightAt(t);
+    out[o + I.global_new_flow_rate] = this.globalNewFlow.weightAt(t);
   }
 }
 
@@ -212,5 +213,5 @@ function clampIat(dt: number): number {
 }
 
 function iatFeature(tPrev: number, t: number): number {
-  return tPrev === -Infinity ? 0 : Math.log1p(clampIat(t - tPrev) * 1e6);
+  return tPrev === -Infinity ? 0 : clampIat(t - tPrev) * 1e6;
 }

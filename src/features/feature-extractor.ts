@@ -3,8 +3,15 @@ import { ArpTracker } from './arp-tracker';
 import type { ContextOptions } from './context-options';
 import { resolveContextOptions } from './context-options';
 import { ContextTracker } from './context-tracker';
+import { fastLog1p } from './fast-log1p';
 import { writePacketFeatures } from './packet-features';
-import { FEATURE_COUNT, FEATURE_INDEX as I } from './schema';
+import { FEATURE_COUNT, FEATURE_INDEX as I, FEATURE_SCHEMA } from './schema';
+
+/** Per column, the schema's transform: 0 as is, 1 log1p, 2 signed log1p. */
+const AS_IS = 0;
+const SIGNED_LOG1P = 2;
+const TRANSFORM = Uint8Array.from(FEATURE_SCHEMA.features, (f) =>
+  f.transform === 'log1p' ? 1 : f.transform === 'signed_log1p' ? SIGNED_LOG1P : AS_IS);
 
 export interface ExtractorStats {
   hosts: number;
@@ -25,6 +32,8 @@ export interface ExtractorStats {
 export class FeatureExtractor {
   private readonly context: ContextTracker;
   private readonly arp: ArpTracker;
+  /** The row as raw values, in doubles: the writers fill it, then one pass applies the schema's transforms. */
+  private readonly row = new Float64Array(FEATURE_COUNT);
   /** Last finite timestamp, used in place of a non-finite one. */
   private tLast = 0;
   private nonFinite = 0;
@@ -36,25 +45,38 @@ export class FeatureExtractor {
   }
 
   extract(p: DecodedPacket, out: Float32Array, offset: number): void {
-    const end = offset + FEATURE_COUNT;
-    out.fill(0, offset, end);
+    const row = this.row;
+    row.fill(0);
     const t = Number.isFinite(p.ts) ? p.ts : this.tLast;
     this.tLast = t;
 
-    writePacketFeatures(p, out, offset);
+    writePacketFeatures(p, row, 0);
     if (p.l3 === 'arp') {
       const v = this.arp.observe(p.arpOp, p.arpSenderIp, p.arpTargetIp, t);
-      if (v.gratuitous) out[offset + I.arp_gratuitous] = 1;
-      if (v.unsolicitedReply) out[offset + I.arp_unsolicited_reply] = 1;
+      if (v.gratuitous) row[I.arp_gratuitous] = 1;
+      if (v.unsolicitedReply) row[I.arp_unsolicited_reply] = 1;
     }
-    this.context.write(p, t, out, offset);
+    this.context.write(p, t, row, 0);
 
+    // The schema's transforms for the whole row in one loop, with one call site: TurboFan inlines
+    // fastLog1p there (scattered over the writers, the calls were left out of line and boxed
+    // every double they were passed). The float64 → float32 store rounds once.
     // Last line of defence: the model must never see NaN/Infinity. One float64 sum detects any
     // (NaN or ±Infinity anywhere makes it non-finite; 73 float32 magnitudes cannot overflow a
     // double), so the per-column fix-up runs only when something is wrong.
     let sum = 0;
-    for (let i = offset; i < end; i++) sum += out[i];
-    if (sum - sum !== 0) this.zeroNonFinite(out, offset, end);
+    for (let i = 0; i < FEATURE_COUNT; i++) {
+      let x = row[i];
+      const kind = TRANSFORM[i];
+      if (kind !== AS_IS && x !== 0) {
+        const flip = kind === SIGNED_LOG1P && x < 0;
+        const y = fastLog1p(flip ? -x : x);
+        x = flip ? -y : y;
+      }
+      out[offset + i] = x;
+      sum += out[offset + i];
+    }
+    if (sum - sum !== 0) this.zeroNonFinite(out, offset, offset + FEATURE_COUNT);
   }
 
   private zeroNonFinite(out: Float32Array, offset: number, end: number): void {

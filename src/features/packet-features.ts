@@ -3,37 +3,22 @@ import { charEntropy, dnsLabelCount } from './dns-name-stats';
 import { FEATURE_INDEX as I } from './schema';
 import { SERVICE_BASE, SERVICE_BY_PORT, isDnsPort } from './service-ports';
 
-/** log1p of the small integers, rounded to float32 as the vector stores them. */
-const LOG1P_INT_SIZE = 65536;
-const LOG1P_INT = new Float32Array(LOG1P_INT_SIZE);
-for (let i = 0; i < LOG1P_INT_SIZE; i++) LOG1P_INT[i] = Math.log1p(i);
-
 /**
- * Math.log1p(x) as it lands in a Float32Array column: a table read for the integer sizes,
- * windows and counters that fill most columns (Math.log1p is a ~40 ns library call), the
- * real call otherwise. Identical bits either way; ±0 pass through as log1p(±0) = ±0. Only
- * for values written straight into the vector (the table holds float32s, not doubles).
- */
-export function log1pToF32(x: number): number {
-  if ((x | 0) === x && x > 0 && x < LOG1P_INT_SIZE) return LOG1P_INT[x];
-  return x === 0 ? x : Math.log1p(x);
-}
-
-/**
- * The stateless part of the vector: what one packet's headers say on their own. Writes only
- * non-zero columns: the caller zeroes the row first. No addresses go in (they do not
+ * The stateless part of the vector: what one packet's headers say on their own, as raw values
+ * (the extractor applies the schema's transforms afterwards). Writes only non-zero columns: the
+ * caller zeroes the row first. No addresses go in (they do not
  * generalise across networks), and no port numbers as magnitudes (only service and class).
  */
-export function writePacketFeatures(p: DecodedPacket, out: Float32Array, o: number): void {
-  out[o + I.frame_len] = log1pToF32(nonNeg(p.origLen));
+export function writePacketFeatures(p: DecodedPacket, out: Float64Array, o: number): void {
+  out[o + I.frame_len] = nonNeg(p.origLen);
   const isIp = p.l3 === 'ipv4' || p.l3 === 'ipv6';
   const payload = p.payloadLen > 0 ? p.payloadLen : 0;
   if (isIp) {
     const ipLen = nonNeg(p.ipTotalLen);
-    out[o + I.ip_len] = log1pToF32(ipLen);
-    out[o + I.payload_len] = log1pToF32(payload);
+    out[o + I.ip_len] = ipLen;
+    out[o + I.payload_len] = payload;
     const header = p.payloadLen >= 0 ? ipLen - payload : nonNeg(p.ipHeaderLen);
-    out[o + I.header_len] = log1pToF32(header > 0 ? header : 0);
+    out[o + I.header_len] = header > 0 ? header : 0;
     out[o + I.ttl] = nonNeg(p.ttl);
     if (p.l3 === 'ipv6') out[o + I.is_ipv6] = 1;
     if (p.ipDf) out[o + I.ip_df] = 1;
@@ -52,7 +37,7 @@ export function writePacketFeatures(p: DecodedPacket, out: Float32Array, o: numb
     const f = p.tcpFlags;
     // tcp_fin..tcp_cwr are consecutive columns in bit order (FIN=1 ... CWR=128).
     for (let b = 0; b < 8; b++) if (f & (1 << b)) out[o + I.tcp_fin + b] = 1;
-    out[o + I.tcp_window] = log1pToF32(nonNeg(p.tcpWindow));
+    out[o + I.tcp_window] = nonNeg(p.tcpWindow);
     out[o + I.tcp_options_len] = nonNeg(p.tcpOptionsLen);
   }
 
@@ -75,7 +60,7 @@ export function writePacketFeatures(p: DecodedPacket, out: Float32Array, o: numb
 
   const dns = p.dns;
   if (dns !== null && dns.valid && dns.qname.length > 0) {
-    out[o + I.dns_qname_len] = log1pToF32(dns.qname.length);
+    out[o + I.dns_qname_len] = dns.qname.length;
     out[o + I.dns_qname_labels] = dnsLabelCount(dns.qname);
     out[o + I.dns_qname_entropy] = charEntropy(dns.qname);
   }
