@@ -9,9 +9,10 @@ import { FEATURE_COUNT, FEATURE_INDEX as I, FEATURE_SCHEMA } from './schema';
 
 /** Per column, the schema's transform: 0 as is, 1 log1p, 2 signed log1p. */
 const AS_IS = 0;
+const LOG1P = 1;
 const SIGNED_LOG1P = 2;
 const TRANSFORM = Uint8Array.from(FEATURE_SCHEMA.features, (f) =>
-  f.transform === 'log1p' ? 1 : f.transform === 'signed_log1p' ? SIGNED_LOG1P : AS_IS);
+  f.transform === 'log1p' ? LOG1P : f.transform === 'signed_log1p' ? SIGNED_LOG1P : AS_IS);
 
 export interface ExtractorStats {
   hosts: number;

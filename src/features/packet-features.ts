@@ -6,8 +6,8 @@ import { SERVICE_BASE, SERVICE_BY_PORT, isDnsPort } from './service-ports';
 /**
  * The stateless part of the vector: what one packet's headers say on their own, as raw values
  * (the extractor applies the schema's transforms afterwards). Writes only non-zero columns: the
- * caller zeroes the row first. No addresses go in (they do not
- * generalise across networks), and no port numbers as magnitudes (only service and class).
+ * caller zeroes the row first. No addresses go in (they do not generalise across networks), and
+ * no port numbers as magnitudes (only service and class).
  */
 export function writePacketFeatures(p: DecodedPacket, out: Float64Array, o: number): void {
   out[o + I.frame_len] = nonNeg(p.origLen);
