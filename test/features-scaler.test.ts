@@ -97,22 +97,34 @@ test('scaler: 0/1 features pass through unscaled; a rare flag still ranks high i
   const scaled = Float32Array.from(x);
   s.transform(scaled, 0);
   assert.equal(scaled[i], 1);
-  const top = s.deviations(x, 0)[0];
+  const top = s.deviations(scaled, 0)[0];
   assert.equal(top.name, FEATURE_SCHEMA.features[i].name);
   assert.ok(top.z > 5, `z ${top.z}`);
 });
 
-test('scaler: deviations are sorted by |z| and named', () => {
-  const s = fitted();
+test('scaler: deviations (of a scaled row) are sorted by |z| and named', () => {
+  // Trained as real rows are: flags 0/1 (set in 10% of rows), other features spread.
+  const binary = FEATURE_SCHEMA.features.map((f) => f.transform === 'flag' || f.transform === 'onehot');
+  const fit = new ScalerFitter();
+  const row = new Float32Array(F);
+  for (let r = 0; r < 100; r++) {
+    for (let i = 0; i < F; i++) row[i] = binary[i] ? (r % 10 === 0 ? 1 : 0) : (r % 10) * (i + 1) * 0.5;
+    fit.add(row, 0);
+  }
+  const s = fit.finish();
   const v = new Float32Array(F);
-  for (let i = 0; i < F; i++) v[i] = s.mean[i];
-  v[10] = s.mean[10] - 3 * s.std[10];
-  v[20] = s.mean[20] + 1 * s.std[20];
+  for (let i = 0; i < F; i++) v[i] = binary[i] ? 0 : s.mean[i]; // flags unset: |z| = 1/3 each
+  v[1] = s.mean[1] - 3 * s.std[1]; // continuous features (ip_len, ttl): their z is the scaled value
+  v[4] = s.mean[4] + 1 * s.std[4];
+  s.transform(v, 0);
   const d = s.deviations(v, 0);
   assert.equal(d.length, F);
-  assert.equal(d[0].name, FEATURE_SCHEMA.features[10].name);
+  assert.equal(d[0].name, FEATURE_SCHEMA.features[1].name);
   assert.ok(Math.abs(d[0].z + 3) < 1e-4);
-  assert.equal(d[1].name, FEATURE_SCHEMA.features[20].name);
+  assert.equal(d[1].name, FEATURE_SCHEMA.features[4].name);
+  assert.ok(Math.abs(d[1].z - 1) < 1e-4);
+  const flag = d.find((x) => x.name === 'proto_tcp');
+  assert.ok(flag !== undefined && Math.abs(flag.z + 1 / 3) < 1e-4, `an unset 10% flag is z = -1/3 (${flag?.z})`);
   for (let i = 1; i < d.length; i++) assert.ok(Math.abs(d[i - 1].z) >= Math.abs(d[i].z));
 });
 

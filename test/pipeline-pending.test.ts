@@ -11,24 +11,20 @@ function raw(frame: number): RawPacket {
   return { frame, tsSec: frame, tsNsec: 0, tsDigits: 6, capLen: data.length, origLen: data.length, linkType: 1, interfaceId: 0, data, source: 't' };
 }
 
-/** Push frames [from, to) with feature value = frame; returns their sequence numbers. */
+/** Push frames [from, to); returns their sequence numbers. */
 function fill(pend: PendingPackets, from: number, to: number): number[] {
   const seqs: number[] = [];
-  for (let f = from; f < to; f++) {
-    const s = pend.push(raw(f), f);
-    pend.rows[pend.rowOffset(s)] = f;
-    seqs.push(s);
-  }
+  for (let f = from; f < to; f++) seqs.push(pend.push(raw(f), f));
   return seqs;
 }
 
-interface Taken { frame: number; ts: number; score: number; att: number; feature: number; sport: number }
+interface Taken { frame: number; ts: number; score: number; att: number; feature: number | null; sport: number }
 
 function collect(pend: PendingPackets, before: number, decode = false): Taken[] {
   const out: Taken[] = [];
   pend.takeFinal(before, (f: FinalPackets) => {
     for (let i = 0; i < f.length; i++) {
-      out.push({ frame: f.frame(i), ts: f.ts(i), score: f.score(i), att: f.attentionFrame(i), feature: f.features(i)[0], sport: decode ? f.decoded(i).srcPort : -1 });
+      out.push({ frame: f.frame(i), ts: f.ts(i), score: f.score(i), att: f.attentionFrame(i), feature: f.scaledRow(i)?.[0] ?? null, sport: decode ? f.decoded(i).srcPort : -1 });
     }
   });
   return out;
@@ -85,13 +81,13 @@ test('takeFinal releases packets in order, only before the given sequence, acros
   const s = fill(pend, 10, 20010);
   const a = collect(pend, s[14990]);
   assert.equal(a.length, 14990);
-  assert.deepEqual([a[0].frame, a[0].ts, a[0].feature], [10, 10, 10]);
+  assert.deepEqual([a[0].frame, a[0].ts, a[0].feature], [10, 10, null]);
   assert.equal(a[a.length - 1].frame, 14999);
   fill(pend, 20010, 40010); // wraps the ring over released slots and grows again
   pend.applyWindow(s[15991], s[15994], 0.75, new Float32Array(4), 0, 4);
   const b = collect(pend, Infinity);
   assert.equal(b.length, 40010 - 15000);
-  assert.ok(b.every((p, i) => p.frame === 15000 + i && p.feature === p.frame), 'frames and feature rows stay with their packets');
+  assert.ok(b.every((p, i) => p.frame === 15000 + i), 'frames stay with their packets');
   assert.equal(b.find((p) => p.frame === 16001)?.score, 0.75);
   assert.equal(b.find((p) => p.frame === 15999)?.score, -1);
   assert.equal(pend.size, 0);
@@ -105,4 +101,43 @@ test('ScoreTrace keeps a bounded number of points and never loses the highest sp
   assert.ok(pts.length <= 101, `${pts.length} points`);
   assert.equal(Math.max(...pts.map((p) => p.score)), 0.99);
   assert.ok(pts.some((p) => p.ts === 77_777));
+});
+
+test('scaled rows are kept only from windows at or above the keep threshold, and stay with their packets', () => {
+  const F = 2;
+  const W = 4;
+  const pend = new PendingPackets(F, 64); // small ring: grows below, and so does the row store
+  const window = (first: number): Float32Array => {
+    const w = new Float32Array(W * F);
+    for (let r = 0; r < W; r++) w.set([first + r, -(first + r)], r * F); // row of frame f = [f, -f]
+    return w;
+  };
+  const att = new Float32Array(W).fill(0.25);
+  const seq: number[] = [];
+  const rows = new Map<number, number[] | null>();
+  for (let start = 1; start + W - 1 <= 4000; start += 2) {
+    while (seq.length < start + W - 1) seq.push(pend.push(raw(seq.length + 1), seq.length + 1));
+    // Windows of stride 2; every third one scores above the keep threshold 0.5.
+    const score = ((start - 1) / 2) % 3 === 0 ? 0.9 : 0.1;
+    pend.applyWindow(seq[start - 1], seq[start + W - 2], score, att, 0, W, window(start), 0, 0.5);
+    pend.takeFinal(seq[start - 1], (f) => {
+      for (let i = 0; i < f.length; i++) rows.set(f.frame(i), f.scaledRow(i) === null ? null : Array.from(f.scaledRow(i)!));
+    });
+  }
+  pend.takeFinal(Infinity, (f) => {
+    for (let i = 0; i < f.length; i++) rows.set(f.frame(i), f.scaledRow(i) === null ? null : Array.from(f.scaledRow(i)!));
+  });
+  let kept = 0;
+  for (const [frame, row] of rows) {
+    // Frame f is in the windows starting at f-3..f (odd starts); kept when one of them scored 0.9.
+    const inKeptWindow = [frame - 3, frame - 2, frame - 1, frame].some((s) => s >= 1 && s % 2 === 1 && ((s - 1) / 2) % 3 === 0 && s + W - 1 <= 4000);
+    if (inKeptWindow) {
+      assert.deepEqual(row, [frame, -frame], `frame ${frame}`);
+      kept++;
+    } else {
+      assert.equal(row, null, `frame ${frame} was only in windows below the threshold`);
+    }
+  }
+  assert.ok(kept > 1000 && kept < rows.size, `${kept} of ${rows.size} rows kept`);
+  assert.equal(pend.size, 0);
 });

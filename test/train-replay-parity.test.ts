@@ -22,12 +22,11 @@ test('train and replay compute bit-identical vectors and windows for the same ca
     // training path: whole-capture matrix, scaled in place
     const { packets } = await readAllPackets(files);
     const m = extractMatrix(packets, new Uint8Array(packets.length));
-    const raw = Float32Array.from(m.rows);
     scaleMatrix(m, model.scaler);
 
     // replay path: the streaming pipeline, with the real model; record what it scores
     const seen: Array<{ end: number; data: Float32Array }> = [];
-    const rawSeen = new Map<number, Float32Array>();
+    const rowSeen = new Map<number, Float32Array>();
     const scorer = {
       window: W,
       features: F,
@@ -39,17 +38,17 @@ test('train and replay compute bit-identical vectors and windows for the same ca
     };
     const ends: number[] = [];
     const pipeline = new ScoringPipeline({
-      scaler: model.scaler, scorer, window: W, stride: 7, features: F, batchWindows: 16,
-      onFinal: (final) => { for (let i = 0; i < final.length; i++) rawSeen.set(final.frame(i), final.features(i).slice()); },
+      scaler: model.scaler, scorer, window: W, stride: 7, features: F, batchWindows: 16, keepRowsAtOrAbove: 0, // keep every row
+      onFinal: (final) => { for (let i = 0; i < final.length; i++) rowSeen.set(final.frame(i), final.scaledRow(i)!.slice()); },
     });
     for await (const batch of openCaptureFiles(files)) await pipeline.push(batch);
     await pipeline.finish();
     for (let t = W; t <= packets.length; t++) if (t === W || (t - W) % 7 === 0) ends.push(t);
     if (ends[ends.length - 1] !== packets.length) ends.push(packets.length);
 
-    assert.equal(rawSeen.size, packets.length);
+    assert.equal(rowSeen.size, packets.length);
     for (let i = 0; i < packets.length; i++) {
-      assert.deepEqual(rawSeen.get(i + 1), raw.subarray(i * F, (i + 1) * F), `raw vector of frame ${i + 1}`);
+      assert.deepEqual(rowSeen.get(i + 1), m.rows.subarray(i * F, (i + 1) * F), `scaled vector of frame ${i + 1}`);
     }
     assert.equal(seen.length, ends.length);
     const expect = new Float32Array(W * F);

@@ -129,7 +129,8 @@ class Daemon {
     this.pipeline = new ScoringPipeline({
       scaler: model.scaler, scorer: this.timed(model.scorer), window: model.window, stride, features: FEATURE_COUNT,
       // 8 batches in flight (2k windows, ~19 MB) ride out the worker's hiccups at 70k pps before any window is dropped.
-      batchWindows: 256, maxInFlight: 8, whenBusy: 'drop', counters: this.counters, onFinal: (final) => this.onFinal(final),
+      batchWindows: 256, maxInFlight: 8, whenBusy: 'drop', counters: this.counters, keepRowsAtOrAbove: this.threshold,
+      onFinal: (final) => this.onFinal(final),
     });
 
     this.intakes = cfg.interfaces.map((ifc, i) => new LiveIntake(ifc, i, this.metrics));
@@ -278,7 +279,7 @@ class Daemon {
         // Batches in flight finish on the old model; every window dispatched from here uses the new one.
         this.cfg = { ...this.cfg, model: cfg.model, alerts: cfg.alerts, logging: cfg.logging };
         this.model = model;
-        this.pipeline!.setScorer(this.timed(model.scorer), model.scaler);
+        this.pipeline!.setScorer(this.timed(model.scorer), model.scaler, this.threshold);
         this.stage = this.makeStage();
       });
       next = null;

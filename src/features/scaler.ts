@@ -81,6 +81,8 @@ export class Scaler {
   private readonly invStd: Float64Array;
   /** Explanations rate a binary feature against its training frequency (its own std, floored). */
   private readonly invStdExplain: Float64Array;
+  /** 1 for a binary (flag / one-hot) feature. */
+  private readonly binary: Uint8Array;
   /** Non-finite inputs seen by transform(), written as 0. */
   nonFinite = 0;
   /** transform()'s copy of the row it scales in place. */
@@ -105,12 +107,14 @@ export class Scaler {
     this.shift = new Float64Array(std.length);
     this.invStd = new Float64Array(std.length);
     this.invStdExplain = new Float64Array(std.length);
+    this.binary = new Uint8Array(std.length);
     for (let i = 0; i < std.length; i++) {
       const t = schema.features[i].transform;
       const binary = isBinary(t);
       this.shift[i] = binary ? 0 : mean[i];
       this.invStd[i] = binary ? 1 : 1 / featureFloor(t, mean[i], Math.max(std[i], stdFloor));
       this.invStdExplain[i] = binary ? 1 / Math.max(std[i], 0.05) : this.invStd[i];
+      this.binary[i] = binary ? 1 : 0;
     }
   }
 
@@ -172,14 +176,17 @@ export class Scaler {
   }
 
   /**
-   * Each feature's z-score of a RAW vector against the training mean, largest |z| first (for
-   * explanations; a binary feature counts against how often it was set in training).
+   * Each feature's z-score, largest |z| first, from a SCALED row (what transform wrote: the
+   * pipeline keeps those, not the raw rows). For explanations: a continuous feature's z is its
+   * scaled value; a binary feature passed through unscaled, so its z counts it against how often
+   * it was set in training.
    */
-  deviations(vec: Float32Array, offset: number): Array<{ name: string; z: number }> {
+  deviations(scaled: Float32Array, offset: number): Array<{ name: string; z: number }> {
     const out: Array<{ name: string; z: number }> = [];
     const names = this.schema.features;
     for (let i = 0; i < this.mean.length; i++) {
-      let z = (vec[offset + i] - this.mean[i]) * this.invStdExplain[i];
+      const x = scaled[offset + i];
+      let z = this.binary[i] === 1 ? (x - this.mean[i]) * this.invStdExplain[i] : x;
       if (z - z !== 0) z = 0;
       out.push({ name: names[i].name, z: Math.max(-this.clip, Math.min(this.clip, z)) });
     }

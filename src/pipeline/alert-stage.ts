@@ -44,7 +44,7 @@ export class AlertStage {
         const placed = this.o.tracker.add(anomalyKey(p, run.id, score, attentionFrame));
         // A flood is mostly rate-limited rows: explain and format only what gets written or leads its incident.
         if (placed.write || placed.newMax) {
-          const why = this.explain(final.features(i));
+          const why = this.explain(final.scaledRow(i));
           if (placed.newMax) this.o.tracker.explainIncident(placed.incidentId, why);
           if (placed.write) {
             const row = anomalyFromPacket(p, { runId: run.id, score, threshold, attentionFrame, incidentId: placed.incidentId, topFeatures: why });
@@ -79,8 +79,12 @@ export class AlertStage {
     this.o.onIncidents?.(rows);
   }
 
-  /** "feature=+6.2σ, other=-3.1σ": the packet's most deviating scaled features. */
-  private explain(vec: Float32Array): string {
+  /**
+   * "feature=+6.2σ, other=-3.1σ": the packet's most deviating features. The pipeline keeps the
+   * scaled row of every packet in a window at or above the threshold, so an anomaly has one.
+   */
+  private explain(vec: Float32Array | null): string {
+    if (vec === null) return '';
     return this.o.scaler
       .deviations(vec, 0)
       .slice(0, this.o.topFeatures ?? 3)

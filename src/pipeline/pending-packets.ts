@@ -1,6 +1,7 @@
 import { decode } from '../capture/decode';
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import type { RawPacket } from '../capture/raw-packet';
+import { KeptRows } from './kept-rows';
 
 /**
  * Packets whose score is final, in order: a view into PendingPackets, valid only during the
@@ -17,8 +18,11 @@ export interface FinalPackets {
   attentionFrame(i: number): number;
   /** The packet decoded again from its captured bytes (for the few rows that get written: it allocates). */
   decoded(i: number): DecodedPacket;
-  /** Its raw (unscaled) feature vector: a view, valid during the call. */
-  features(i: number): Float32Array;
+  /**
+   * Its scaled feature row (what the model saw), kept only for packets in a window that scored
+   * at or above the keep threshold (see applyWindow); null otherwise. A view, valid during the call.
+   */
+  scaledRow(i: number): Float32Array | null;
 }
 
 /**
@@ -27,8 +31,11 @@ export interface FinalPackets {
  *
  * Per packet the ring keeps the captured record's fields and where its bytes are (its bytes are
  * needed again only for an anomaly row: decoding is ~0.2 µs, so the few anomalous packets are
- * decoded a second time), its time, score and attention frame, and its raw feature row in one
- * shared slab. No object per packet survives here: keeping the decoded packets made each
+ * decoded a second time), its time, score, attention frame and deviation from normal. The
+ * scaled feature row is kept (in a KeptRows store) only for packets in a window scoring at or
+ * above the keep threshold, the ones an explanation may be asked for: storing every packet's
+ * row put ~9.5 MB of writes per 24k packets in flight on the hot path, and the pipeline ran
+ * ~20% faster (median, busy machine) without them. No object per packet survives here: keeping the decoded packets made each
  * pending packet a ~0.5 KB survivor of every young-generation GC (a quarter of replay time
  * went to copying them), and keeping the RawPacket objects still cost ~0.2 KB each.
  *
@@ -46,31 +53,25 @@ export class PendingPackets implements FinalPackets {
   private viewFrom = 0;
   length = 0;
 
+  private readonly kept: KeptRows;
+
   constructor(private readonly F: number, initialCapacity = 1 << 15) {
     const cap = 1 << Math.ceil(Math.log2(Math.max(2, initialCapacity)));
-    this.slots = new PacketSlots(cap, F);
+    this.slots = new PacketSlots(cap);
     this.mask = cap - 1;
+    this.kept = new KeptRows(F);
   }
 
   get size(): number {
     return this.tail - this.head;
   }
 
-  /** Raw feature rows, F floats per slot. Replaced when the ring grows: read it after push(). */
-  get rows(): Float32Array {
-    return this.slots.rows;
-  }
-
-  /** Add a packet; returns its sequence number. Its feature row starts at rowOffset(seq) in `rows`. */
+  /** Add a packet; returns its sequence number. */
   push(raw: RawPacket, ts: number): number {
     if (this.tail - this.head === this.slots.cap) this.grow();
     const seq = this.tail++;
     this.slots.put(seq & this.mask, raw, ts);
     return seq;
-  }
-
-  rowOffset(seq: number): number {
-    return (seq & this.mask) * this.F;
   }
 
   /**
@@ -86,9 +87,11 @@ export class PendingPackets implements FinalPackets {
    * padding rows first). The attention frame is the packet the attention weighted most; the
    * model pools several packets per attention step, which then share one weight, and among
    * those the packet with the largest deviation (setDeviation) is the one named; on a tie, the
-   * first.
+   * first. When score >= keepAtOrAbove, each packet's scaled row is kept from `scaled` (the
+   * window's W*F model input, at scaledOffset) for scaledRow().
    */
-  applyWindow(startSeq: number, endSeq: number, score: number, attention: Float32Array, attOffset: number, W: number): void {
+  applyWindow(startSeq: number, endSeq: number, score: number, attention: Float32Array, attOffset: number, W: number,
+    scaled: Float32Array | null = null, scaledOffset = 0, keepAtOrAbove = Infinity): void {
     const { scores, attFrames, frames, deviations } = this.slots;
     const len = endSeq - startSeq + 1;
     const pad = W - len;
@@ -107,12 +110,16 @@ export class PendingPackets implements FinalPackets {
     if (peakRow < 0) peakRow = pad; // NaN weights: no row compares equal
     const peakFrame = frames[(startSeq + (peakRow - pad)) & this.mask];
     const from = startSeq > this.head ? startSeq : this.head;
+    const keep = scaled !== null && score >= keepAtOrAbove;
+    const { rowIds } = this.slots;
     for (let s = from; s <= endSeq && s < this.tail; s++) {
       const k = s & this.mask;
       if (score > scores[k]) {
         scores[k] = score;
         attFrames[k] = peakFrame;
       }
+      // Windows come in order and their starts increase, so rows are kept in sequence order.
+      if (keep && rowIds[k] < 0) rowIds[k] = this.kept.add(scaled, scaledOffset + (pad + s - startSeq) * this.F);
     }
   }
 
@@ -129,8 +136,13 @@ export class PendingPackets implements FinalPackets {
     try {
       visit(this);
     } finally {
-      // Let go of the capture buffers (a read chunk is freed once none of its packets is pending).
-      for (let s = this.head; s < end; s++) this.slots.buffers[s & this.mask] = undefined;
+      // Let go of the capture buffers (a read chunk is freed once none of its packets is pending)
+      // and of the kept rows.
+      for (let s = this.head; s < end; s++) {
+        const k = s & this.mask;
+        this.slots.buffers[k] = undefined;
+        if (this.slots.rowIds[k] >= 0) this.kept.dropThrough(this.slots.rowIds[k]);
+      }
       this.head = end;
       this.length = 0;
     }
@@ -157,15 +169,15 @@ export class PendingPackets implements FinalPackets {
     return decode(this.slots.raw((this.viewFrom + i) & this.mask));
   }
 
-  features(i: number): Float32Array {
-    const o = ((this.viewFrom + i) & this.mask) * this.F;
-    return this.slots.rows.subarray(o, o + this.F);
+  scaledRow(i: number): Float32Array | null {
+    const id = this.slots.rowIds[(this.viewFrom + i) & this.mask];
+    return id < 0 ? null : this.kept.row(id);
   }
 
   private grow(): void {
     const old = this.slots;
     const oldMask = this.mask;
-    this.slots = new PacketSlots(old.cap * 2, this.F);
+    this.slots = new PacketSlots(old.cap * 2);
     this.mask = this.slots.cap - 1;
     for (let s = this.head; s < this.tail; s++) this.slots.copySlot(old, s & oldMask, s & this.mask);
   }
@@ -186,14 +198,14 @@ class PacketSlots {
   readonly linkTypes: Int32Array;
   readonly interfaceIds: Int32Array;
   readonly frames: Float64Array;
-  /** What the pipeline adds: time as epoch seconds, max score, attention peak frame, deviation, raw feature row. */
+  /** What the pipeline adds: time as epoch seconds, max score, attention peak frame, deviation, kept row id (-1 none). */
   readonly times: Float64Array;
   readonly scores: Float32Array;
   readonly attFrames: Float64Array;
   readonly deviations: Float32Array;
-  readonly rows: Float32Array;
+  readonly rowIds: Float64Array;
 
-  constructor(readonly cap: number, private readonly F: number) {
+  constructor(readonly cap: number) {
     this.buffers = new Array<ArrayBufferLike | undefined>(cap).fill(undefined);
     this.sources = new Array<string>(cap).fill('');
     this.byteOffsets = new Float64Array(cap);
@@ -210,7 +222,7 @@ class PacketSlots {
     this.scores = new Float32Array(cap);
     this.attFrames = new Float64Array(cap);
     this.deviations = new Float32Array(cap);
-    this.rows = new Float32Array(cap * F);
+    this.rowIds = new Float64Array(cap);
   }
 
   put(k: number, raw: RawPacket, ts: number): void {
@@ -230,6 +242,7 @@ class PacketSlots {
     this.scores[k] = -1;
     this.attFrames[k] = -1;
     this.deviations[k] = 0;
+    this.rowIds[k] = -1;
   }
 
   raw(k: number): RawPacket {
@@ -257,6 +270,6 @@ class PacketSlots {
     this.scores[to] = o.scores[from];
     this.attFrames[to] = o.attFrames[from];
     this.deviations[to] = o.deviations[from];
-    this.rows.set(o.rows.subarray(from * this.F, (from + 1) * this.F), to * this.F);
+    this.rowIds[to] = o.rowIds[from];
   }
 }

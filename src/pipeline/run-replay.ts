@@ -97,7 +97,7 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   const stage = new AlertStage({ sink, tracker: new IncidentTracker(o.alerts), run, threshold, scaler: model.scaler, scoresCsv, trace, onIncidents: (rows) => top.note(rows) });
   const pipeline = new ScoringPipeline({
     scaler: model.scaler, scorer: model.scorer, window: model.window, stride, features: FEATURE_COUNT,
-    batchWindows: o.batch ?? autoBatch(stride), counters, onFinal: (final) => stage.handle(final),
+    batchWindows: o.batch ?? autoBatch(stride), counters, keepRowsAtOrAbove: threshold, onFinal: (final) => stage.handle(final),
   });
   if (model.features !== FEATURE_COUNT) throw new LlnError('LLN_E_SCHEMA_MISMATCH', `model expects ${model.features} features, this program computes ${FEATURE_COUNT}`);
 

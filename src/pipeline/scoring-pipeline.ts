@@ -24,6 +24,11 @@ export interface ScoringPipelineOptions {
    * stalls and memory stays bounded).
    */
   whenBusy?: 'wait' | 'drop';
+  /**
+   * Packets in a window scoring at or above this keep their scaled feature row, for
+   * FinalPackets.scaledRow (explanations): the alert threshold. Default: none kept.
+   */
+  keepRowsAtOrAbove?: number;
   /** Decode problems are counted here (the pipeline decodes every packet it is given). */
   counters?: DecodeCounters;
   /** Called with packets whose score is final, in frame order; the view is valid during the call only. */
@@ -40,14 +45,16 @@ interface InFlight {
  * The same FeatureExtractor/Scaler/WindowBuilder chain as training: no train/serve skew.
  *
  * The per-packet path allocates nothing that outlives the packet's own decode: the raw feature
- * row goes straight into the pending ring, the scaled one straight into the window ring, and a
- * due window straight into a pooled batch buffer.
+ * row goes into one scratch row, the scaled one straight into the window ring, and a due window
+ * straight into a pooled batch buffer.
  */
 export class ScoringPipeline {
   readonly extractor = new FeatureExtractor();
   private readonly builder: WindowBuilder;
   private readonly pending: PendingPackets;
   private readonly pool: WindowBatchPool;
+  /** The current packet's raw features (only its scaled row outlives it). */
+  private readonly raw: Float32Array;
   private batch: WindowBatch | null = null;
   private inFlight: InFlight[] = [];
   private draining: Promise<void> | null = null;
@@ -58,21 +65,21 @@ export class ScoringPipeline {
   constructor(private o: ScoringPipelineOptions) {
     this.builder = new WindowBuilder(o.window, o.stride, o.features);
     this.pending = new PendingPackets(o.features);
+    this.raw = new Float32Array(o.features);
     this.pool = new WindowBatchPool(o.batchWindows, o.window * o.features, (o.maxInFlight ?? 2) + 1); // in flight + the one filling
   }
 
   /** Feed captured packets (frame numbers set). Resolves once back-pressure allows more input. */
   async push(raws: RawPacket[]): Promise<void> {
-    const { extractor, builder, pending } = this;
+    const { extractor, builder, pending, raw: row } = this;
     const counters = this.o.counters;
     for (let i = 0; i < raws.length; i++) {
       const raw = raws[i];
       const p = decode(raw);
       counters?.add(p);
       const seq = pending.push(raw, p.ts);
-      const row = pending.rowOffset(seq);
-      extractor.extract(p, pending.rows, row);
-      pending.setDeviation(seq, this.o.scaler.transformInto(pending.rows, row, builder.ring, builder.nextRow()));
+      extractor.extract(p, row, 0);
+      pending.setDeviation(seq, this.o.scaler.transformInto(row, 0, builder.ring, builder.nextRow()));
       this.packets++;
       if (builder.commit(seq) && this.addWindow()) await this.dispatch();
     }
@@ -114,9 +121,10 @@ export class ScoringPipeline {
   }
 
   /** Swap the model (SIGHUP reload); batches in flight finish on the old one. */
-  setScorer(scorer: WindowScorer, scaler: Scaler): void {
+  setScorer(scorer: WindowScorer, scaler: Scaler, keepRowsAtOrAbove?: number): void {
     this.o.scorer = scorer;
     this.o.scaler = scaler;
+    this.o.keepRowsAtOrAbove = keepRowsAtOrAbove;
   }
 
   private async dispatch(): Promise<void> {
@@ -163,8 +171,13 @@ export class ScoringPipeline {
     const { batch } = job;
     const r = await job.result;
     const W = this.o.window;
+    const WF = W * this.o.features;
+    // The scaled windows, for the rows kept for explanations: a worker scorer hands them back,
+    // an in-thread one never took them.
+    const scaled = r.windows ?? (batch.data.byteLength > 0 ? batch.data : null);
+    const keepAt = this.o.keepRowsAtOrAbove ?? Infinity;
     for (let i = 0; i < batch.count; i++) {
-      this.pending.applyWindow(batch.startSeq[i], batch.endSeq[i], r.scores[i], r.attention, i * W, W);
+      this.pending.applyWindow(batch.startSeq[i], batch.endSeq[i], r.scores[i], r.attention, i * W, W, scaled, i * WF, keepAt);
     }
     this.windowsScored += batch.count;
     const lastStart = batch.startSeq[batch.count - 1];
