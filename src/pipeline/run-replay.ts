@@ -25,7 +25,8 @@ import { TopIncidents } from './top-incidents';
 
 /**
  * Packets per scoring batch when --batch is not given. Every packet of a batch waits (with its
- * feature row and capture bytes) until the batch is scored, so memory follows batch × stride:
+ * capture bytes, and its scaled row if a window flagged it) until the batch is scored, so memory
+ * follows batch × stride:
  * 8192 packets keeps replay near 250-290 MB RSS while batches stay big enough (256-512 windows
  * at stride 16-32) for the worker to keep up.
  */
