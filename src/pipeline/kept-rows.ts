@@ -16,10 +16,6 @@ export class KeptRows {
     this.mask = cap - 1;
   }
 
-  get size(): number {
-    return this.tail - this.head;
-  }
-
   /** Copy src[off .. off+F) in; returns the row's id. */
   add(src: Float32Array, off: number): number {
     if (this.tail - this.head > this.mask) this.grow();

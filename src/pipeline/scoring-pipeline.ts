@@ -54,7 +54,7 @@ export class ScoringPipeline {
   private readonly pending: PendingPackets;
   private readonly pool: WindowBatchPool;
   /** The current packet's raw features (only its scaled row outlives it). */
-  private readonly raw: Float32Array;
+  private readonly featureRow: Float32Array;
   private batch: WindowBatch | null = null;
   private inFlight: InFlight[] = [];
   private draining: Promise<void> | null = null;
@@ -65,21 +65,21 @@ export class ScoringPipeline {
   constructor(private o: ScoringPipelineOptions) {
     this.builder = new WindowBuilder(o.window, o.stride, o.features);
     this.pending = new PendingPackets(o.features);
-    this.raw = new Float32Array(o.features);
+    this.featureRow = new Float32Array(o.features);
     this.pool = new WindowBatchPool(o.batchWindows, o.window * o.features, (o.maxInFlight ?? 2) + 1); // in flight + the one filling
   }
 
   /** Feed captured packets (frame numbers set). Resolves once back-pressure allows more input. */
   async push(raws: RawPacket[]): Promise<void> {
-    const { extractor, builder, pending, raw: row } = this;
+    const { extractor, builder, pending, featureRow } = this;
     const counters = this.o.counters;
     for (let i = 0; i < raws.length; i++) {
       const raw = raws[i];
       const p = decode(raw);
       counters?.add(p);
       const seq = pending.push(raw, p.ts);
-      extractor.extract(p, row, 0);
-      pending.setDeviation(seq, this.o.scaler.transformInto(row, 0, builder.ring, builder.nextRow()));
+      extractor.extract(p, featureRow, 0);
+      pending.setDeviation(seq, this.o.scaler.transformInto(featureRow, 0, builder.ring, builder.nextRow()));
       this.packets++;
       if (builder.commit(seq) && this.addWindow()) await this.dispatch();
     }
