@@ -90,14 +90,14 @@ test('Scorer leaks no tensors over 1,000 calls and batches give the same scores'
   const scorer = new Scorer(m, 16);
   const x = windows(37, 1);
   const first = await scorer.score(x, 37);
-  assert.equal(first.scores.length, 37);
+  assert.equal(first.scores.length, 37 * CFG.window, 'one probability per packet of each window');
   assert.equal(first.attention.length, 37 * CFG.window);
   const before = tf.memory().numTensors;
   for (let i = 0; i < 1000; i++) await scorer.score(x, 3);
   assert.equal(tf.memory().numTensors, before);
   // Batch boundaries must not change results: one big batch vs batches of 16.
   const whole = await new Scorer(m, 64).score(x, 37);
-  for (let i = 0; i < 37; i++) assert.ok(Math.abs(whole.scores[i] - first.scores[i]) < 1e-6);
+  for (let i = 0; i < 37 * CFG.window; i++) assert.ok(Math.abs(whole.scores[i] - first.scores[i]) < 1e-6);
   disposeLoaded(m);
 });
 
@@ -113,7 +113,7 @@ test('WorkerScorer loads the model in a worker and matches the in-thread Scorer'
     const [r1, r2] = await Promise.all([ws.score(x.slice(), 50), ws.score(x.subarray(0, 10 * CFG.window * CFG.features), 10)]);
     assert.deepEqual(Array.from(r1.scores), Array.from(local.scores));
     assert.deepEqual(Array.from(r1.attention), Array.from(local.attention));
-    assert.deepEqual(Array.from(r2.scores), Array.from(local.scores.subarray(0, 10)));
+    assert.deepEqual(Array.from(r2.scores), Array.from(local.scores.subarray(0, 10 * CFG.window)));
     assert.equal(x.length, 50 * CFG.window * CFG.features, 'a subarray view is copied, not detached');
   } finally {
     await ws.dispose();

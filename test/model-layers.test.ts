@@ -57,12 +57,13 @@ test('Im2colConv1D trains on wasm (gradient exists, loss falls)', async () => {
   model.dispose();
 });
 
-test('inference model returns [score, per-packet attention] with attention summing to 1', () => {
+test('inference model returns [per-packet score, per-packet attention] with attention summing to 1', () => {
   const model = buildModel(TINY);
   const inf = buildInferenceModel(model);
   const x = tf.randomNormal([5, TINY.window, TINY.features], 0, 1, 'float32', 9);
   const [p, a] = inf.predict(x) as tf.Tensor[];
-  assert.deepEqual(p.shape, [5, 1]);
+  assert.deepEqual(p.shape, [5, TINY.window], 'one probability per packet');
+  for (const v of p.dataSync()) assert.ok(v >= 0 && v <= 1);
   assert.deepEqual(a.shape, [5, TINY.window]);
   const att = a.arraySync() as number[][];
   for (const row of att) {

@@ -30,13 +30,31 @@ function collect(pend: PendingPackets, before: number, decode = false): Taken[] 
   return out;
 }
 
-test('a packet score is the max over the windows containing it, with that window attention peak', () => {
+/** One probability for every row of a window. */
+const same = (w: number, score: number): Float32Array => new Float32Array(w).fill(score);
+
+test('a packet score is the max of its OWN probability over the windows containing it', () => {
+  const W = 4;
+  const pend = new PendingPackets(1);
+  const s = fill(pend, 1, 7);
+  const att = Float32Array.from([0.25, 0.25, 0.25, 0.25]);
+  // Window 1..4 scores frame 3 high, the others low; window 3..6 scores frame 3 low and 6 high.
+  pend.applyWindow(s[0], s[3], Float32Array.from([0.1, 0.2, 0.9, 0.3]), att, 0, W);
+  pend.applyWindow(s[2], s[5], Float32Array.from([0.4, 0.5, 0.1, 0.8]), att, 0, W);
+  const out = collect(pend, Infinity);
+  assert.deepEqual(out.map((p) => Number(p.score.toFixed(3))), [0.1, 0.2, 0.9, 0.5, 0.1, 0.8]);
+  // Equal attention everywhere: the packet the model scored highest is named.
+  assert.deepEqual(out.map((p) => p.att), [3, 3, 3, 6, 6, 6]);
+});
+
+test('a packet score is the max over the windows containing it, with that window attention peak'
+, () => {
   const W = 4;
   const pend = new PendingPackets(1);
   const s = fill(pend, 1, 7);
   // window 1..4 peaks on its 2nd row (frame 2); window 3..6 peaks on its last row (frame 6)
-  pend.applyWindow(s[0], s[3], 0.2, Float32Array.from([0.1, 0.6, 0.2, 0.1]), 0, W);
-  pend.applyWindow(s[2], s[5], 0.9, Float32Array.from([0.1, 0.1, 0.1, 0.7]), 0, W);
+  pend.applyWindow(s[0], s[3], same(4, 0.2), Float32Array.from([0.1, 0.6, 0.2, 0.1]), 0, W);
+  pend.applyWindow(s[2], s[5], same(4, 0.9), Float32Array.from([0.1, 0.1, 0.1, 0.7]), 0, W);
   const out = collect(pend, Infinity, true);
   assert.deepEqual(out.map((p) => Number(p.score.toFixed(3))), [0.2, 0.2, 0.9, 0.9, 0.9, 0.9]);
   assert.deepEqual(out.map((p) => p.att), [2, 2, 6, 6, 6, 6]);
@@ -47,7 +65,7 @@ test('a padded window maps attention rows past the padding to frames', () => {
   const pend = new PendingPackets(1);
   const s = fill(pend, 1, 3);
   // W=4 but only 2 real packets: rows 0,1 are padding (their weights must be ignored)
-  pend.applyWindow(s[0], s[1], 0.5, Float32Array.from([0.9, 0.9, 0.3, 0.4]), 0, 4);
+  pend.applyWindow(s[0], s[1], same(4, 0.5), Float32Array.from([0.9, 0.9, 0.3, 0.4]), 0, 4);
   assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [2, 2]);
 });
 
@@ -62,17 +80,17 @@ test('within an attention step shared by several packets, the most deviating pac
   }
   // Pool 2: rows (0,1) and (2,3) share their weights; step 2 weighs most.
   const attention = Float32Array.from([0.1, 0.1, 0.4, 0.4]);
-  pend.applyWindow(s[0], s[3], 0.9, attention, 0, 4);
+  pend.applyWindow(s[0], s[3], same(4, 0.9), attention, 0, 4);
   assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [4, 4, 4, 4], 'row 3 (deviation 5) beats row 2 (1)');
   // Without deviations (all 0), or with NaN weights, the first row of the step is named.
   for (let f = 5; f <= 8; f++) s.push(pend.push(raw(f), f));
-  pend.applyWindow(s[4], s[7], 0.9, attention, 0, 4);
+  pend.applyWindow(s[4], s[7], same(4, 0.9), attention, 0, 4);
   assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [7, 7, 7, 7]);
   for (let f = 9; f <= 12; f++) {
     s.push(pend.push(raw(f), f));
     pend.setDeviation(s[f - 1], f);
   }
-  pend.applyWindow(s[8], s[11], 0.9, new Float32Array(4).fill(NaN), 0, 4);
+  pend.applyWindow(s[8], s[11], same(4, 0.9), new Float32Array(4).fill(NaN), 0, 4);
   assert.deepEqual(collect(pend, Infinity).map((p) => p.att), [9, 9, 9, 9]);
 });
 
@@ -84,7 +102,7 @@ test('takeFinal releases packets in order, only before the given sequence, acros
   assert.deepEqual([a[0].frame, a[0].ts, a[0].feature], [10, 10, null]);
   assert.equal(a[a.length - 1].frame, 14999);
   fill(pend, 20010, 40010); // wraps the ring over released slots and grows again
-  pend.applyWindow(s[15991], s[15994], 0.75, new Float32Array(4), 0, 4);
+  pend.applyWindow(s[15991], s[15994], same(4, 0.75), new Float32Array(4), 0, 4);
   const b = collect(pend, Infinity);
   assert.equal(b.length, 40010 - 15000);
   assert.ok(b.every((p, i) => p.frame === 15000 + i), 'frames stay with their packets');
@@ -119,7 +137,7 @@ test('scaled rows are kept only from windows at or above the keep threshold, and
     while (seq.length < start + W - 1) seq.push(pend.push(raw(seq.length + 1), seq.length + 1));
     // Windows of stride 2; every third one scores above the keep threshold 0.5.
     const score = ((start - 1) / 2) % 3 === 0 ? 0.9 : 0.1;
-    pend.applyWindow(seq[start - 1], seq[start + W - 2], score, att, 0, W, window(start), 0, 0.5);
+    pend.applyWindow(seq[start - 1], seq[start + W - 2], same(4, score), att, 0, W, window(start), 0, 0.5);
     pend.takeFinal(seq[start - 1], (f) => {
       for (let i = 0; i < f.length; i++) rows.set(f.frame(i), f.scaledRow(i) === null ? null : Array.from(f.scaledRow(i)!));
     });

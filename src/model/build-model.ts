@@ -1,6 +1,6 @@
 import { tf } from './tf';
 import { Im2colConv1D } from './conv1d-im2col';
-import { AdditiveSelfAttention, AttentionToPackets } from './self-attention';
+import { AdditiveSelfAttention, AttentionToPackets, PooledToPackets } from './self-attention';
 import { SeededDropout } from './seeded-dropout';
 
 export interface ModelConfig {
@@ -55,7 +55,17 @@ export function validateModelConfig(cfg: ModelConfig): void {
 
 /**
  * [W, F] → im2col Conv1D → BatchNorm → MaxPool → BiLSTM (sequences) → additive
- * self-attention (pooling) → Dense → Dropout → Dense(1, sigmoid).
+ * self-attention (pooling) → per packet: [its own features, its conv features, its BiLSTM step,
+ * the window's attention context] → Dense → Dropout → Dense(1, sigmoid): one probability
+ * per PACKET of the window (output B×W).
+ *
+ * Why a score per packet and not per window: with one score per window every packet of the
+ * window shares it, so a benign DNS query sharing a window with a remote shell gets the shell's
+ * score, a few attack packets among W can never lift a window's score, and the first packets of
+ * a capture inherit whatever the window says. The packet's own features go straight into the
+ * head (a skip connection) so that a packet unlike anything seen in training can raise its own
+ * score; the BiLSTM and attention context say what surrounds it.
+ *
  * Every initializer is seeded (cfg.seed + a per-layer offset) so the same config builds
  * the same starting weights.
  */
@@ -63,13 +73,13 @@ export function buildModel(cfg: ModelConfig): tf.LayersModel {
   validateModelConfig(cfg);
   const s = cfg.seed;
   const input = tf.input({ shape: [cfg.window, cfg.features], name: 'window' });
-  let x = new Im2colConv1D({ filters: cfg.convFilters, kernelSize: cfg.kernelSize, activation: 'relu', seed: s, name: 'conv' })
+  let conv = new Im2colConv1D({ filters: cfg.convFilters, kernelSize: cfg.kernelSize, activation: 'relu', seed: s, name: 'conv' })
     .apply(input) as tf.SymbolicTensor;
   // momentum 0.9 (tfjs default 0.99): the moving statistics used at inference must settle
   // within the few hundred batches a small capture gives, or val/serve scores drift.
-  x = tf.layers.batchNormalization({ momentum: 0.9, name: 'bn' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.maxPooling1d({ poolSize: cfg.poolSize, strides: cfg.poolSize, padding: 'same', name: LAYER.pool })
-    .apply(x) as tf.SymbolicTensor;
+  conv = tf.layers.batchNormalization({ momentum: 0.9, name: 'bn' }).apply(conv) as tf.SymbolicTensor;
+  let x = tf.layers.maxPooling1d({ poolSize: cfg.poolSize, strides: cfg.poolSize, padding: 'same', name: LAYER.pool })
+    .apply(conv) as tf.SymbolicTensor;
   // A hand-fused BiLSTM (both directions in one loop on a block-diagonal recurrence) was
   // measured: ~15% faster training at batch 32 but ~30% slower inference at batch 512 than
   // tfjs's own, so tfjs's LSTM stays.
@@ -86,21 +96,25 @@ export function buildModel(cfg: ModelConfig): tf.LayersModel {
     .apply(x) as tf.SymbolicTensor;
   const [context] = new AdditiveSelfAttention({ units: cfg.attentionDim, returnAttention: true, seed: s + 20, name: LAYER.attention })
     .apply(x) as tf.SymbolicTensor[];
-  let h = tf.layers.dense({
+  const steps = new PooledToPackets({ poolSize: cfg.poolSize, window: cfg.window, name: 'bilstm_packets' }).apply(x) as tf.SymbolicTensor;
+  const around = tf.layers.repeatVector({ n: cfg.window, name: 'context_packets' }).apply(context) as tf.SymbolicTensor;
+  let h = tf.layers.concatenate({ axis: -1, name: 'per_packet' }).apply([input, conv, steps, around]) as tf.SymbolicTensor;
+  h = tf.layers.dense({
     units: cfg.denseUnits, activation: 'relu', name: 'dense',
     kernelInitializer: tf.initializers.glorotUniform({ seed: s + 30 }),
-  }).apply(context) as tf.SymbolicTensor;
+  }).apply(h) as tf.SymbolicTensor;
   h = new SeededDropout({ rate: cfg.dropout, seed: s + 40, name: 'dropout' }).apply(h) as tf.SymbolicTensor;
-  const out = tf.layers.dense({
-    units: 1, activation: 'sigmoid', name: 'score',
+  h = tf.layers.dense({
+    units: 1, activation: 'sigmoid', name: 'packet_score',
     kernelInitializer: tf.initializers.glorotUniform({ seed: s + 50 }),
   }).apply(h) as tf.SymbolicTensor;
+  const out = tf.layers.reshape({ targetShape: [cfg.window], name: 'score' }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: 'lln_detector' });
 }
 
 /**
  * A model sharing the trained model's layers (and weights) that outputs
- * [score (B×1), attention per packet (B×W)]. Window and pool size are read from the
+ * [score per packet (B×W), attention per packet (B×W)]. Window and pool size are read from the
  * trained model itself so a loaded model needs nothing else.
  */
 export function buildInferenceModel(trained: tf.LayersModel): tf.LayersModel {
@@ -108,6 +122,11 @@ export function buildInferenceModel(trained: tf.LayersModel): tf.LayersModel {
   const poolLayer = trained.getLayer(LAYER.pool);
   const poolCfg = poolLayer.getConfig() as { poolSize: number | number[] };
   const poolSize = Array.isArray(poolCfg.poolSize) ? poolCfg.poolSize[0] : poolCfg.poolSize;
+  const scoreShape = trained.outputs[0].shape;
+  if (scoreShape.length !== 2 || scoreShape[1] !== window) {
+    // Models before per-packet scoring output one score per window (B×1).
+    throw new Error(`model outputs ${JSON.stringify(scoreShape)}, not one score per packet of its ${window}-packet window (a model from an older lln-detect)`);
+  }
   const attentionOut = trained.getLayer(LAYER.attention).output as tf.SymbolicTensor[];
   if (!Array.isArray(attentionOut) || attentionOut.length !== 2) {
     throw new Error('model has no attention-weights output (attention layer built without returnAttention)');

@@ -3,7 +3,7 @@
  * inference runs in a worker thread (replay, daemon) keeps only one tfjs instance, the worker's.
  */
 export interface ScoreResult {
-  /** One probability per window. */
+  /** n*W probabilities: one per packet of each window (padding rows first, as the input). */
   scores: Float32Array;
   /** n*W attention weights, per packet of each window (each window's W weights sum to 1). */
   attention: Float32Array;

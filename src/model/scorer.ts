@@ -26,7 +26,7 @@ export class Scorer implements WindowScorer {
   async score(windows: Float32Array, n: number): Promise<ScoreResult> {
     const per = this.window * this.features;
     if (windows.length < n * per) throw new Error(`Scorer.score: ${windows.length} values for ${n} windows of ${this.window}x${this.features}`);
-    const scores = new Float32Array(n);
+    const scores = new Float32Array(n * this.window);
     const attention = new Float32Array(n * this.window);
     for (let start = 0; start < n; start += this.batchSize) {
       const m = Math.min(this.batchSize, n - start);
@@ -35,7 +35,7 @@ export class Scorer implements WindowScorer {
         return this.inference.predict(x, { batchSize: m }) as tf.Tensor[];
       });
       try {
-        scores.set(await p.data() as Float32Array, start);
+        scores.set(await p.data() as Float32Array, start * this.window);
         attention.set(await a.data() as Float32Array, start * this.window);
       } finally {
         p.dispose();

@@ -118,5 +118,40 @@ export class AttentionToPackets extends tf.layers.Layer {
   }
 }
 
+/**
+ * Maps a pooled sequence [B, T, C] back to the W packets of the window [B, W, C]: pooled step i
+ * covers packets i*pool .. i*pool+pool-1, and each of them gets that step's vector.
+ */
+export class PooledToPackets extends tf.layers.Layer {
+  static className = 'PooledToPackets';
+  readonly poolSize: number;
+  readonly window: number;
+
+  constructor(args: AttentionToPacketsArgs) {
+    super(args);
+    this.poolSize = args.poolSize;
+    this.window = args.window;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    return [shape[0], this.window, shape[2]];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const h = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+      const [batch, steps, dim] = h.shape;
+      const repeated = tf.reshape(tf.tile(tf.expandDims(h, 2), [1, 1, this.poolSize, 1]), [batch, steps * this.poolSize, dim]);
+      return steps * this.poolSize === this.window ? repeated : tf.slice(repeated, [0, 0, 0], [batch, this.window, dim]);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), poolSize: this.poolSize, window: this.window };
+  }
+}
+
 tf.serialization.registerClass(AdditiveSelfAttention);
+tf.serialization.registerClass(PooledToPackets);
 tf.serialization.registerClass(AttentionToPackets);

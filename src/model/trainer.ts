@@ -2,7 +2,7 @@ import { tf } from './tf';
 import { buildModel, type ModelConfig } from './build-model';
 import { SeededRandom } from '../train/seeded-random';
 
-/** Windows held in memory: x is n*W*F row-major, y is n labels (0 normal, 1 anomalous). */
+/** Windows held in memory: x is n*W*F row-major, y is n*W per-packet labels (0 normal, 1 anomalous). */
 export interface WindowSet { x: Float32Array; y: Float32Array; n: number }
 /** A batch stream for captures larger than memory: each call starts a fresh pass. */
 export type WindowBatchStream = () => Iterator<WindowSet> | AsyncIterator<WindowSet>;
@@ -19,7 +19,18 @@ export interface EpochRecord {
   accuracy: number | null;
   valLoss: number | null;
   valAccuracy: number | null;
+  /** The held-out check of this epoch (TrainOptions.check), null without one. */
+  check: EpochCheck | null;
   seconds: number;
+}
+
+/**
+ * What an epoch's model does on held-out data, as the caller measures it (run-training: per
+ * packet at the threshold calibration would pick). `monitor` is what early stopping maximises.
+ */
+export interface EpochCheck {
+  monitor: number;
+  figures: Record<string, number | null>;
 }
 
 export interface TrainOptions {
@@ -37,6 +48,11 @@ export interface TrainOptions {
   /** Polled after every batch (Ctrl-C): training stops, best weights are kept. */
   shouldStop?: () => boolean;
   classWeight?: { 0: number; 1: number };
+  /**
+   * Held-out check after every epoch; when given, early stopping keeps the epoch with the highest
+   * check.monitor instead of the lowest validation loss.
+   */
+  check?: (model: tf.LayersModel) => Promise<EpochCheck>;
 }
 
 export interface TrainResult {
@@ -53,7 +69,7 @@ type Batch = { xs: tf.Tensor3D; ys: tf.Tensor2D };
 function toTensors(b: WindowSet, window: number, features: number): Batch {
   return {
     xs: tf.tensor3d(b.x.subarray(0, b.n * window * features), [b.n, window, features]),
-    ys: tf.tensor2d(b.y.subarray(0, b.n), [b.n, 1]),
+    ys: tf.tensor2d(b.y.subarray(0, b.n * window), [b.n, window]),
   };
 }
 
@@ -74,11 +90,11 @@ function inMemoryBatches(set: WindowSet, batchSize: number, window: number, feat
     for (let s = 0; s < set.n; s += batchSize) {
       const m = Math.min(batchSize, set.n - s);
       const x = new Float32Array(m * per);
-      const y = new Float32Array(m);
+      const y = new Float32Array(m * window);
       for (let k = 0; k < m; k++) {
         const r = order[s + k];
         x.set(set.x.subarray(r * per, (r + 1) * per), k * per);
-        y[k] = set.y[r];
+        y.set(set.y.subarray(r * window, (r + 1) * window), k * window);
       }
       yield toTensors({ x, y, n: m }, window, features);
     }
@@ -138,16 +154,19 @@ export async function trainModel(data: TrainData, opts: TrainOptions): Promise<T
       onEpochBegin: async () => { epochStart = Date.now(); },
       onBatchEnd: async (batch, logs) => { opts.onBatchEnd?.(batch, logs); checkStop(); },
       onEpochEnd: async (epoch, logs) => {
+        const seconds = (Date.now() - epochStart) / 1000;
+        const check = opts.check && !interrupted ? await opts.check(model) : null;
         const rec: EpochRecord = {
           epoch, loss: num(logs?.loss) ?? NaN, accuracy: num(logs?.acc),
-          valLoss: num(logs?.val_loss), valAccuracy: num(logs?.val_acc), seconds: (Date.now() - epochStart) / 1000,
+          valLoss: num(logs?.val_loss), valAccuracy: num(logs?.val_acc), check, seconds,
         };
         history.push(rec);
         opts.onEpochEnd?.(rec);
         // An interrupted epoch is partial: its loss is not comparable, keep the last best.
         if (interrupted) return;
-        const monitored = valDs ? rec.valLoss : rec.loss;
-        if (monitored !== null && monitored < best) {
+        // Lower is better: a loss, or the negated check.
+        const monitored = check ? -check.monitor : valDs ? rec.valLoss : rec.loss;
+        if (monitored !== null && Number.isFinite(monitored) && monitored < best) {
           best = monitored; bestEpoch = epoch; waited = 0;
           bestWeights?.forEach((t) => t.dispose());
           bestWeights = model.getWeights().map((w) => w.clone());

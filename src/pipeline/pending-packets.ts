@@ -83,26 +83,35 @@ export class PendingPackets implements FinalPackets {
   }
 
   /**
-   * Apply one scored window: packets [startSeq, endSeq], attention per window row (length W,
-   * padding rows first). The attention frame is the packet the attention weighted most; the
-   * model pools several packets per attention step, which then share one weight, and among
-   * those the packet with the largest deviation (setDeviation) is the one named; on a tie, the
-   * first. When score >= keepAtOrAbove, each packet's scaled row is kept from `scaled` (the
-   * window's W*F model input, at scaledOffset) for scaledRow().
+   * Apply one scored window: packets [startSeq, endSeq]; per window row (length W, padding rows
+   * first, at rowOffset) the packet's probability and its attention weight. A packet's score is
+   * the max of its own probability over the windows holding it. The attention frame is the
+   * packet the attention weighted most; the model pools several packets per attention step,
+   * which then share one weight, and among those the packet the model scored highest is the one
+   * named (then the larger deviation, see setDeviation; then the first). When the window's top
+   * packet score >= keepAtOrAbove, each packet's scaled row is kept from `scaled` (the window's
+   * W*F model input, at scaledOffset) for scaledRow().
    */
-  applyWindow(startSeq: number, endSeq: number, score: number, attention: Float32Array, attOffset: number, W: number,
+  applyWindow(startSeq: number, endSeq: number, packetScores: Float32Array, attention: Float32Array, rowOffset: number, W: number,
     scaled: Float32Array | null = null, scaledOffset = 0, keepAtOrAbove = Infinity): void {
     const { scores, attFrames, frames, deviations } = this.slots;
     const len = endSeq - startSeq + 1;
     const pad = W - len;
-    let top = attention[attOffset + pad];
-    for (let r = pad + 1; r < W; r++) if (attention[attOffset + r] > top) top = attention[attOffset + r];
+    let top = attention[rowOffset + pad];
+    let windowMax = -1;
+    for (let r = pad; r < W; r++) {
+      if (attention[rowOffset + r] > top) top = attention[rowOffset + r];
+      if (packetScores[rowOffset + r] > windowMax) windowMax = packetScores[rowOffset + r];
+    }
     let peakRow = -1;
+    let peakScore = -1;
     let peakDeviation = -1;
     for (let r = pad; r < W; r++) {
-      if (attention[attOffset + r] !== top) continue;
+      if (attention[rowOffset + r] !== top) continue;
+      const sc = packetScores[rowOffset + r];
       const d = deviations[(startSeq + (r - pad)) & this.mask];
-      if (d > peakDeviation) {
+      if (sc > peakScore || (sc === peakScore && d > peakDeviation)) {
+        peakScore = sc;
         peakDeviation = d;
         peakRow = r;
       }
@@ -110,10 +119,11 @@ export class PendingPackets implements FinalPackets {
     if (peakRow < 0) peakRow = pad; // NaN weights: no row compares equal
     const peakFrame = frames[(startSeq + (peakRow - pad)) & this.mask];
     const from = startSeq > this.head ? startSeq : this.head;
-    const keep = scaled !== null && score >= keepAtOrAbove;
+    const keep = scaled !== null && windowMax >= keepAtOrAbove;
     const { rowIds } = this.slots;
     for (let s = from; s <= endSeq && s < this.tail; s++) {
       const k = s & this.mask;
+      const score = packetScores[rowOffset + pad + s - startSeq];
       if (score > scores[k]) {
         scores[k] = score;
         attFrames[k] = peakFrame;

@@ -149,6 +149,10 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
     }
     if (o.plot && trace) writeScorePlot(o.plot, trace.result(), threshold, top.top(), { title: `lln-detect replay: ${files.join(', ')}` });
     reportSourceProblems(source, counters);
+    if (pipeline.packets > 0 && pipeline.packets < model.window) {
+      // Context statistics and the BiLSTM have little to go on; the threshold was calibrated on full windows.
+      logger.warn(`only ${pipeline.packets} packets, fewer than the model's window of ${model.window}: their scores are less reliable than a longer capture's`);
+    }
     if (failure) throw failure;
     const t = source.stats().truncated;
     return {

@@ -177,7 +177,7 @@ export class ScoringPipeline {
     const scaled = r.windows ?? (batch.data.byteLength > 0 ? batch.data : null);
     const keepAt = this.o.keepRowsAtOrAbove ?? Infinity;
     for (let i = 0; i < batch.count; i++) {
-      this.pending.applyWindow(batch.startSeq[i], batch.endSeq[i], r.scores[i], r.attention, i * W, W, scaled, i * WF, keepAt);
+      this.pending.applyWindow(batch.startSeq[i], batch.endSeq[i], r.scores, r.attention, i * W, W, scaled, i * WF, keepAt);
     }
     this.windowsScored += batch.count;
     const lastStart = batch.startSeq[batch.count - 1];

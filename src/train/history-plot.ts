@@ -4,11 +4,17 @@ export interface HistoryPoint {
   epoch: number;
   loss: number;
   valLoss: number;
-  acc: number;
-  valAcc: number;
+  /** Held-out packets at the threshold calibration would choose after this epoch (NaN: none). */
+  recall: number;
+  benignFpr: number;
+  rocAuc: number;
 }
 
-/** training-history.svg: loss (left) and accuracy (right) per epoch, train vs validation. */
+/**
+ * training-history.svg: loss per epoch on the training and held-out windows (left); per held-out
+ * packet at the threshold calibration would choose: anomalies caught, ROC-AUC and the real
+ * benign packets' FPR in percent (right).
+ */
 export function writeHistoryPlot(path: string, history: HistoryPoint[]): void {
   const panel = (x0: number, title: string, series: Array<{ name: string; color: string; values: number[] }>, yMax: number) => {
     const w = 420, h = 260, left = x0 + 50, top = 40, pw = w - 70, ph = h - 80;
@@ -36,12 +42,13 @@ export function writeHistoryPlot(path: string, history: HistoryPoint[]): void {
     `<svg xmlns="http://www.w3.org/2000/svg" width="860" height="280" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     panel(0, 'loss', [
-      { name: 'train', color: '#1f77b4', values: history.map((h) => finite(h.loss)) },
-      { name: 'validation', color: '#d62728', values: history.map((h) => finite(h.valLoss)) },
+      { name: 'training windows', color: '#1f77b4', values: history.map((h) => finite(h.loss)) },
+      { name: 'held-out windows', color: '#d62728', values: history.map((h) => finite(h.valLoss)) },
     ], lossMax),
-    panel(430, 'accuracy', [
-      { name: 'train', color: '#1f77b4', values: history.map((h) => finite(h.acc)) },
-      { name: 'validation', color: '#d62728', values: history.map((h) => finite(h.valAcc)) },
+    panel(430, 'held-out packets at the threshold', [
+      { name: 'anomalies caught', color: '#2ca02c', values: history.map((h) => finite(h.recall)) },
+      { name: 'ROC-AUC', color: '#9467bd', values: history.map((h) => finite(h.rocAuc)) },
+      { name: 'benign FPR (%)', color: '#d62728', values: history.map((h) => finite(100 * h.benignFpr)) },
     ], 1),
     `</svg>`,
   ].join('\n');

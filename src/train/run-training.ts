@@ -4,7 +4,6 @@ import path from 'node:path';
 import { FEATURE_COUNT, FEATURE_SCHEMA } from '../features/schema';
 import { initBackend, type BackendPreference } from '../model/backend';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../model/build-model';
-import { thresholdAtFpr, thresholdBestF1 } from '../model/calibrate';
 import { fullReport } from '../model/metrics';
 import { saveModelDir } from '../model/model-dir';
 import { trainModel, type EpochRecord } from '../model/trainer';
@@ -13,7 +12,9 @@ import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { VERSION } from '../version';
 import { cutWindows } from './window-refs';
+import { HeldOut } from './held-out';
 import { buildTrainingSet } from './training-set';
+import type { InjectionKind } from './anomaly-injector';
 import { windowStream } from './window-stream';
 import { writeHistoryPlot } from './history-plot';
 import { TrainingProgress } from './training-progress';
@@ -36,13 +37,25 @@ export interface TrainingOptions {
   trainStride: number;
   patience: number;
   targetFpr: number;
+  /** Lowest threshold a calibration without labels may choose (default MIN_UNLABELLED_THRESHOLD). */
+  thresholdFloor?: number;
   /** Add synthetic anomalies (always on without labels). */
   synthetic: boolean;
+  /** Benign novelty variants (docs/training.md); default on. */
+  benignVariants?: boolean;
+  /** Synthetic anomaly kinds (default: all of INJECTION_KINDS). */
+  syntheticKinds?: InjectionKind[];
   seed: number;
   out: string;
   backend: BackendPreference;
   /** Std of Gaussian noise added to training inputs (scaled units; 0 = none). */
   inputNoise?: number;
+  /**
+   * Start from this model's weights (fine-tuning) instead of fresh ones; its architecture is kept.
+   * The scaler is fitted anew on these captures: it describes this network, the weights what
+   * anomalous looks like.
+   */
+  initModel?: string;
   /** Model size overrides (tests use tiny models). */
   model?: Partial<ModelConfig>;
   progress?: boolean;
@@ -68,14 +81,17 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   const W = o.window;
   if (o.trainStride > W || o.stride > W) throw new LlnError('LLN_E_USAGE', `--stride and --train-stride must be at most --window (${W}), or some packets would never be scored`);
   const synthetic = o.synthetic || !o.labels;
-  const ts = await buildTrainingSet({ files: o.files, labels: o.labels, window: W, trainStride: o.trainStride, validationSplit: o.validationSplit, synthetic, seed: o.seed });
+  const ts = await buildTrainingSet({ files: o.files, labels: o.labels, window: W, trainStride: o.trainStride, validationSplit: o.validationSplit, synthetic, benignVariants: o.benignVariants, kinds: o.syntheticKinds, seed: o.seed });
   const { matrices, train, val, scaler } = ts;
   const pos = train.filter((r) => r.label > 0).length;
   const neg = train.length - pos;
   if (pos === 0 || neg === 0) throw new LlnError('LLN_E_LABELS', `the training windows are all of one class (${pos} anomalous, ${neg} normal): give normal traffic, and labels that mark some of it anomalous`);
   logger.info(`training on ${train.length} windows (${pos} anomalous), validating on ${val.length}; backend ${backend}`);
 
-  const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...o.model, window: W, features: FEATURE_COUNT, seed: o.seed };
+  const init = o.initModel ? await loadInitModel(o.initModel, W) : null;
+  const config: ModelConfig = init ? { ...init.config, seed: o.seed } : { ...DEFAULT_MODEL_CONFIG, ...o.model, window: W, features: FEATURE_COUNT, seed: o.seed };
+  const heldOut = new HeldOut(matrices, val, ts.real, W);
+  const calibration = { labelled: Boolean(o.labels), targetFpr: o.targetFpr, floor: o.thresholdFloor ?? MIN_UNLABELLED_THRESHOLD };
   const progress = o.progress === false ? null : new TrainingProgress(o.epochs, Math.ceil(train.length / o.batchSize));
   let stop = false;
   const onSigint = () => {
@@ -89,12 +105,14 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
       { train: windowStream(matrices, train, W, o.batchSize, o.seed, o.inputNoise ?? DEFAULT_INPUT_NOISE), validation: val.length ? cutWindows(matrices, val, W) : undefined },
       {
         config,
+        model: init?.model,
         epochs: o.epochs,
         batchSize: o.batchSize,
         learningRate: o.learningRate,
         patience: o.patience,
         seed: o.seed,
         shouldStop: () => stop,
+        check: heldOut.windows > 0 ? (model) => heldOut.check(model, calibration) : undefined,
         onBatchEnd: (_b, logs) => progress?.batch(logs),
         onEpochEnd: (rec) => progress?.epoch(rec),
       },
@@ -104,23 +122,10 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     progress?.stop();
   }
 
-  // Threshold: held-out windows of REAL traffic (labelled → best F1; else target FPR on benign).
-  const valSet = cutWindows(matrices, val, W);
-  const valScores = await scoreWindows(result.model, valSet.x, valSet.n, W);
-  const realVal = val.map((r, i) => ({ r, s: valScores[i] })).filter((e) => ts.real.has(e.r.m));
-  const benign = realVal.filter((e) => e.r.label === 0).map((e) => e.s);
-  let threshold;
-  if (o.labels && realVal.some((e) => e.r.label >= 0.5)) {
-    const best = thresholdBestF1(realVal.map((e) => e.s), realVal.map((e) => (e.r.label >= 0.5 ? 1 : 0)));
-    threshold = { value: best.value, method: 'best-f1', f1: best.f1 };
-  } else {
-    // Never below the head's own decision boundary: held-out benign windows of one network
-    // can score near 0, and a threshold of 0.01 turns any unfamiliar traffic into alerts.
-    const atFpr = thresholdAtFpr(benign.length ? benign : Array.from(valScores), o.targetFpr);
-    threshold = { value: Math.max(atFpr, MIN_UNLABELLED_THRESHOLD), method: 'target-fpr', targetFpr: o.targetFpr, thresholdAtTargetFpr: atFpr, floor: MIN_UNLABELLED_THRESHOLD, benignWindows: benign.length };
-  }
-  // Metrics count a window as anomalous when most of its packets are (soft target ≥ 0.5).
-  const validation = fullReport(valScores, valSet.y.map((y) => (y >= 0.5 ? 1 : 0)), threshold.value);
+  const held = await heldOut.score(result.model);
+  const threshold = heldOut.calibrate(held, calibration);
+  // Per packet, real and synthetic held-out packets alike.
+  const validation = fullReport(held.map((e) => e.score), held.map((e) => e.label), threshold.value);
   if (val.length === 0) logger.warn('no validation windows: the captures are too short for --validation-split; the threshold is uncalibrated');
   const out = o.out;
   mkdirSync(out, { recursive: true });
@@ -131,7 +136,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     synthetic,
     packets: ts.packets,
     windows: { train: train.length, trainAnomalous: pos, validation: val.length },
-    hyperParameters: { inputNoise: o.inputNoise ?? DEFAULT_INPUT_NOISE, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, seed: o.seed, targetFpr: o.targetFpr },
+    hyperParameters: { inputNoise: o.inputNoise ?? DEFAULT_INPUT_NOISE, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? 'all' },
     model: config,
     history: result.history,
     bestEpoch: result.bestEpoch,
@@ -148,20 +153,20 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   return { out, threshold: threshold.value, packets: ts.packets, trainWindows: train.length, valWindows: val.length, epochs: result.history.length, validation };
 }
 
-async function scoreWindows(model: tf.LayersModel, x: Float32Array, n: number, W: number): Promise<Float32Array> {
-  const out = new Float32Array(n);
-  const per = W * FEATURE_COUNT;
-  for (let s = 0; s < n; s += 512) {
-    const m = Math.min(512, n - s);
-    const res = tf.tidy(() => model.predict(tf.tensor3d(x.subarray(s * per, (s + m) * per), [m, W, FEATURE_COUNT])) as tf.Tensor);
-    out.set(await res.data(), s);
-    res.dispose();
+async function loadInitModel(dir: string, W: number) {
+  const { loadModelDir } = await import('../model/model-dir');
+  const loaded = await loadModelDir(dir, FEATURE_SCHEMA);
+  if (loaded.config.window !== W) {
+    loaded.model.dispose();
+    throw new LlnError('LLN_E_USAGE', `--init-model ${dir} has a window of ${loaded.config.window} packets but --window is ${W}; use --window ${loaded.config.window}`);
   }
-  return out;
+  logger.info(`fine-tuning ${loaded.id} on these captures`);
+  return loaded;
 }
 
 function toPoint(r: EpochRecord) {
-  return { epoch: r.epoch, loss: r.loss, valLoss: r.valLoss ?? NaN, acc: r.accuracy ?? NaN, valAcc: r.valAccuracy ?? NaN };
+  const c = r.check?.figures;
+  return { epoch: r.epoch, loss: r.loss, valLoss: r.valLoss ?? NaN, recall: c?.recall ?? NaN, benignFpr: c?.benignFpr ?? NaN, rocAuc: c?.rocAuc ?? NaN };
 }
 
 function sha256File(file: string): Promise<string> {

@@ -4,7 +4,8 @@ import { ScalerFitter, type Scaler } from '../features/scaler';
 import { readAllPackets } from '../pipeline/read-packets';
 import { LlnError } from '../errors';
 import { logger } from '../logger';
-import { injectAnomalies } from './anomaly-injector';
+import { injectAnomalies, type InjectionKind } from './anomaly-injector';
+import { coldSlices, renumberedPeers } from './benign-variants';
 import { extractMatrix, scaleMatrix, type FeatureMatrix } from './feature-matrix';
 import { labelFor, parseLabelsFile, windowLabel } from './labels';
 import { windowRefs, type WindowRef } from './window-refs';
@@ -16,12 +17,20 @@ export interface TrainingSetOptions {
   trainStride: number;
   validationSplit: number;
   synthetic: boolean;
+  /** Add benign novelty variants of the training part (renumbered peers, cold slices). */
+  benignVariants?: boolean;
+  /** Independently seeded synthetic copies of the training part (default SYNTHETIC_COPIES). */
+  syntheticCopies?: number;
+  /** Synthetic anomaly kinds (default: DEFAULT_KINDS of the injector). */
+  kinds?: InjectionKind[];
   seed: number;
 }
 
+export const SYNTHETIC_COPIES = 3;
+
 export interface TrainingSet {
   matrices: FeatureMatrix[];
-  /** Indices of matrices holding real (not synthetic) traffic: calibration uses only these. */
+  /** Indices of matrices holding real traffic (as captured, or a benign variant of it), not synthetic anomalies: calibration uses only these. */
   real: Set<number>;
   train: WindowRef[];
   val: WindowRef[];
@@ -77,14 +86,36 @@ export async function buildTrainingSet(o: TrainingSetOptions): Promise<TrainingS
     const m = realMatrices[k];
     set.train.push(...windowRefs(m, id, W - 1, p.split, o.trainStride, windowLabel, W));
     set.val.push(...windowRefs(m, id, p.split + W - 1, m.n, o.trainStride, windowLabel, W));
+    if (o.benignVariants !== false) {
+      // Training learns from them; the held-out part's variants join calibration, so the
+      // threshold allows for benign novelty (a new peer, a cold start) as a new day brings it.
+      const parts2 = [{ from: 0, to: p.split, refs: set.train, seed: o.seed + 31 * k }, { from: p.split, to: m.n, refs: set.val, seed: o.seed + 31 * k + 15 }];
+      for (const h of parts2) {
+        if (h.to - h.from < W) continue;
+        const packets = p.packets.slice(h.from, h.to);
+        const labels = p.labels.subarray(h.from, h.to);
+        const variants = [{ packets: renumberedPeers(packets, h.seed + 1), labels: labels.slice() }];
+        for (const [a, b] of coldSlices(packets.length, h.seed + 2, Math.max(4, Math.round(packets.length / 1000)))) {
+          variants.push({ packets: packets.slice(a, b), labels: labels.slice(a, b) });
+        }
+        for (const v of variants) {
+          const vm = extractMatrix(v.packets, v.labels);
+          const vid = add(vm, true);
+          h.refs.push(...windowRefs(vm, vid, Math.min(W - 1, vm.n - 1), vm.n, o.trainStride * 2, windowLabel, W));
+        }
+      }
+    }
     if (!o.synthetic) return;
+    // Several independently seeded injections of the training part: with one, the model learns
+    // those few hundred instances by heart (validation loss rose from the first epoch on).
+    const copies = o.syntheticCopies ?? SYNTHETIC_COPIES;
     const halves = [
-      { packets: p.packets.slice(0, p.split), refs: set.train, seed: o.seed + 2 * k },
+      ...Array.from({ length: copies }, (_, c) => ({ packets: p.packets.slice(0, p.split), refs: set.train, seed: o.seed + 2 * k + 104729 * c })),
       { packets: p.packets.slice(p.split), refs: set.val, seed: o.seed + 2 * k + 7919 },
     ];
     for (const h of halves) {
       if (h.packets.length < W) continue;
-      const inj = injectAnomalies(h.packets, { seed: h.seed });
+      const inj = injectAnomalies(h.packets, { seed: h.seed, kinds: o.kinds });
       const im = extractMatrix(inj.packets, inj.labels);
       const iid = add(im, false);
       h.refs.push(...windowRefs(im, iid, W - 1, im.n, o.trainStride, windowLabel, W, true));

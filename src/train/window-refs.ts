@@ -1,7 +1,11 @@
 import { FEATURE_COUNT } from '../features/schema';
 import type { FeatureMatrix } from './feature-matrix';
 
-/** A training window: the W rows of matrix `m` ending at row `end`, with its target (fraction of anomalous packets). */
+/**
+ * A training window: the W rows of matrix `m` ending at row `end`. `label` is the fraction of its
+ * packets that are anomalous (to count and pick windows); the training targets are the packets'
+ * own labels (cutLabels).
+ */
 export interface WindowRef {
   m: number;
   end: number;
@@ -21,6 +25,12 @@ export function cutWindow(m: FeatureMatrix, end: number, W: number, out: Float32
   }
   out.fill(0, offset, offset - first * F);
   out.set(m.rows.subarray(0, (end + 1) * F), offset - first * F);
+}
+
+/** The per-packet targets of the window ending at row `end` (padding rows in front are 0). */
+export function cutLabels(m: FeatureMatrix, end: number, W: number, out: Float32Array, offset: number): void {
+  const first = end - W + 1;
+  for (let r = 0; r < W; r++) out[offset + r] = first + r >= 0 ? m.labels[first + r] : 0;
 }
 
 /** Materialise windows (for scoring a held-out set, or a dataset that fits in memory). */

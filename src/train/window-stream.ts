@@ -1,7 +1,7 @@
 import { FEATURE_COUNT } from '../features/schema';
 import type { WindowBatchStream, WindowSet } from '../model/trainer';
 import type { FeatureMatrix } from './feature-matrix';
-import { cutWindow, type WindowRef } from './window-refs';
+import { cutLabels, cutWindow, type WindowRef } from './window-refs';
 import { SeededRandom } from './seeded-random';
 
 /**
@@ -17,11 +17,11 @@ export function windowStream(matrices: FeatureMatrix[], refs: WindowRef[], W: nu
     for (let s = 0; s < order.length; s += batchSize) {
       const n = Math.min(batchSize, order.length - s);
       const x = new Float32Array(n * size);
-      const y = new Float32Array(n);
+      const y = new Float32Array(n * W);
       for (let k = 0; k < n; k++) {
         const r = refs[order[s + k]];
         cutWindow(matrices[r.m], r.end, W, x, k * size);
-        y[k] = r.label;
+        cutLabels(matrices[r.m], r.end, W, y, k * W);
       }
       // Gaussian input noise (in scaled units): one network's exact feature values must not be
       // what the model keys on, or every other network looks anomalous to it.
