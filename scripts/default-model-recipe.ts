@@ -6,12 +6,22 @@ import type { ScenarioSpec } from '../src/generator/attack-scenarios';
  * seeded generator writes, so `npm run train:default` reproduces it from the repository alone.
  */
 export const TRAINING_CAPTURES = [
-  // Networks of very different sizes and rates, so no one traffic volume is "normal".
-  { name: 'train-lan-a.pcap', seed: 101, durationSec: 600, hosts: 24 },
-  { name: 'train-lan-b.pcap', seed: 202, durationSec: 900, hosts: 3 },
-  { name: 'train-lan-c.pcap', seed: 303, durationSec: 240, hosts: 40 },
-  { name: 'train-lan-d.pcap', seed: 404, durationSec: 1200, hosts: 2 },
-  { name: 'train-lan-e.pcap', seed: 505, durationSec: 600, hosts: 8 },
+  // Networks of very different sizes and rates, so no one traffic volume is "normal". Durations
+  // keep the generated part (~100k packets) near four times the real benign part below.
+  { name: 'train-lan-a.pcap', seed: 101, durationSec: 150, hosts: 24 },
+  { name: 'train-lan-b.pcap', seed: 202, durationSec: 300, hosts: 3 },
+  { name: 'train-lan-c.pcap', seed: 303, durationSec: 90, hosts: 40 },
+  { name: 'train-lan-d.pcap', seed: 404, durationSec: 400, hosts: 2 },
+  { name: 'train-lan-e.pcap', seed: 505, durationSec: 200, hosts: 8 },
+];
+
+/**
+ * Real benign traffic beside the project (../shared), used when present: a real IoT LAN's
+ * training day (never the realdata mixes: those measure the model) and the benign public samples.
+ */
+export const REAL_BENIGN_CAPTURES = [
+  'realdata/train-benign.pcap',
+  'samples/http.cap', 'samples/dns.cap', 'samples/telnet-raw.pcap', 'samples/nb6-startup.pcap', 'samples/200722_tcp_anon.pcapng',
 ];
 
 /** Held-out evaluation: other seeds, one capture per attack scenario. */

@@ -1,13 +1,16 @@
 /**
- * `npm run train:default`: regenerate models/default from the project's own generated
- * benign captures (no labels: synthetic anomalies are injected, as for a user's traffic).
+ * `npm run train:default`: regenerate models/default from the project's own generated benign
+ * LANs plus, when ../shared is beside the project, real benign traffic (REAL_BENIGN_CAPTURES).
+ * No labels: synthetic anomalies are injected, as for a user's traffic; the recipe is the
+ * default one (src/train/recipe.ts) but for the training stride, 8 (4 times the packets).
  */
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { generateCapture } from '../src/generator/generate-capture';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/paths';
 import { runTraining } from '../src/train/run-training';
-import { TRAINING_CAPTURES, generatedDir } from './default-model-recipe';
+import { REAL_BENIGN_CAPTURES, TRAINING_CAPTURES, generatedDir } from './default-model-recipe';
+import { TRAINING_DEFAULTS } from '../src/train/recipe';
 
 async function main(): Promise<void> {
   const dir = generatedDir(PACKAGE_ROOT);
@@ -20,12 +23,17 @@ async function main(): Promise<void> {
     process.stderr.write(`generated ${out}: ${r.packets} packets\n`);
     files.push(out);
   }
-  const epochs = Number(process.env.LLN_DEFAULT_EPOCHS ?? 8);
+  const shared = path.join(PACKAGE_ROOT, '..', 'shared');
+  for (const f of REAL_BENIGN_CAPTURES) {
+    const p = path.join(shared, f);
+    if (existsSync(p)) files.push(p);
+    else process.stderr.write(`not found, trained without it: ${p}\n`);
+  }
+  const epochs = Number(process.env.LLN_DEFAULT_EPOCHS ?? 10);
   const tmp = DEFAULT_MODEL_DIR + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
-    files, epochs, batchSize: 64, validationSplit: 0.2, learningRate: 0.001, window: 32, stride: 16, trainStride: 8,
-    patience: 2, targetFpr: 0.005, synthetic: true, seed: 1, out: tmp, backend: 'auto',
+    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, synthetic: true, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.
   rmSync(DEFAULT_MODEL_DIR, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { isLlnError, ExitCode } from '../errors';
 import { setLogLevel } from '../logger';
 import { VERSION } from '../version';
+import { TRAINING_DEFAULTS } from '../train/recipe';
 
 /** Subcommand modules are loaded lazily: `features` must not pay for loading TensorFlow. */
 const program = new Command();
@@ -83,21 +84,21 @@ program
   .description('train a model on your own captures (normal traffic; labels optional)')
   .requiredOption('--pcap-file <file>', 'training capture (repeatable)', collect)
   .option('--labels <file>', 'labels CSV: frame,label | start,end,label | host,label')
-  .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 50)
-  .option('--batch-size <n>', 'windows per training batch', positiveInt('--batch-size'), 32)
-  .option('--validation-split <f>', 'last fraction of the traffic held out for validation', fraction('--validation-split'), 0.2)
-  .option('--learning-rate <lr>', 'Adam learning rate', positiveNumber('--learning-rate'), 0.001)
-  .option('--window <w>', 'packets per window', positiveInt('--window'), 32)
-  .option('--stride <s>', 'packets between scored windows at replay time', positiveInt('--stride'), 16)
-  .option('--train-stride <s>', 'packets between training windows', positiveInt('--train-stride'), 2)
-  .option('--patience <n>', 'early-stopping patience in epochs', positiveInt('--patience'), 5)
-  .option('--target-fpr <f>', 'false-positive rate the threshold is calibrated to', fraction('--target-fpr'), 0.005)
+  .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), TRAINING_DEFAULTS.epochs)
+  .option('--batch-size <n>', 'windows per training batch', positiveInt('--batch-size'), TRAINING_DEFAULTS.batchSize)
+  .option('--validation-split <f>', 'last fraction of the traffic held out for validation', fraction('--validation-split'), TRAINING_DEFAULTS.validationSplit)
+  .option('--learning-rate <lr>', 'Adam learning rate', positiveNumber('--learning-rate'), TRAINING_DEFAULTS.learningRate)
+  .option('--window <w>', 'packets per window', positiveInt('--window'), TRAINING_DEFAULTS.window)
+  .option('--stride <s>', 'packets between scored windows at replay time', positiveInt('--stride'), TRAINING_DEFAULTS.stride)
+  .option('--train-stride <s>', 'packets between training windows', positiveInt('--train-stride'), TRAINING_DEFAULTS.trainStride)
+  .option('--patience <n>', 'early-stopping patience in epochs', positiveInt('--patience'), TRAINING_DEFAULTS.patience)
+  .option('--target-fpr <f>', 'false-positive rate the threshold is calibrated to', fraction('--target-fpr'), TRAINING_DEFAULTS.targetFpr)
   .option('--no-synthetic', 'with --labels: do not add synthetic anomalies')
   .option('--synthetic-kinds <list>', 'comma-separated synthetic anomaly kinds (default: all; docs/training.md lists them)', (v: string) => v.split(',').map((k) => k.trim()).filter(Boolean))
-  .option('--input-noise <std>', 'std of Gaussian noise added to scaled training inputs', (v: string) => Number(v), 0.1)
+  .option('--input-noise <std>', 'std of Gaussian noise added to scaled training inputs', (v: string) => Number(v), TRAINING_DEFAULTS.inputNoise)
   .option('--init-model [dir]', 'fine-tune this model (default: the shipped one) instead of starting from fresh weights')
   .option('--no-benign-variants', 'do not add benign novelty variants (renumbered peers, cold slices) of the training traffic')
-  .option('--seed <n>', 'random seed', positiveInt('--seed'), 1)
+  .option('--seed <n>', 'random seed', positiveInt('--seed'), TRAINING_DEFAULTS.seed)
   .option('--out <dir>', 'output model directory (default: models/<timestamp>)')
   .addOption(backendOption())
   .action(async (opts) => {

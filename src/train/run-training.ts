@@ -20,7 +20,7 @@ import { writeHistoryPlot } from './history-plot';
 import { TrainingProgress } from './training-progress';
 
 /** Lowest threshold a calibration without labels may choose (see README, "Scoring semantics"). */
-export const MIN_UNLABELLED_THRESHOLD = 0.5;
+export const MIN_UNLABELLED_THRESHOLD = 0.9;
 export const DEFAULT_INPUT_NOISE = 0.1;
 
 export interface TrainingOptions {

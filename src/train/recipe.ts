@@ -1,0 +1,18 @@
+/**
+ * The default training recipe: what `lln-detect train` does without options, what
+ * `npm run quality` measures on ../shared/realdata, and what the daemon's learning will use.
+ * One place, so the three cannot drift apart. Why each value: docs/training.md, "The recipe".
+ */
+export const TRAINING_DEFAULTS = {
+  epochs: 50,
+  batchSize: 32,
+  validationSplit: 0.2,
+  learningRate: 0.001,
+  window: 32,
+  stride: 16,
+  trainStride: 4,
+  patience: 5,
+  targetFpr: 0.005,
+  inputNoise: 0.1,
+  seed: 1,
+} as const;
