@@ -212,12 +212,24 @@ test('sqlite: a writer blocked by another lock fails with LLN_E_DB, then recover
   db.close();
 });
 
-/** A reader thread polling the row count until told to stop; returns every count it saw. */
-function startReader(p: string, stop: Int32Array, useCli: boolean): Promise<number[]> {
+/** Poll `cond` (yielding to the event loop) until it holds; fail after 30 s rather than hang. */
+async function until(cond: () => boolean): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail('condition not reached within 30 s');
+    await tick();
+  }
+}
+
+/**
+ * A reader thread polling the row count until it sees `final`; returns every count it saw.
+ * state[0] = queries made, state[1] = the last count seen (for the writer to wait on).
+ */
+function startReader(p: string, state: Int32Array, useCli: boolean, final: number): Promise<number[]> {
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
     const { execFileSync } = require('node:child_process');
-    const stop = new Int32Array(workerData.stop);
+    const state = new Int32Array(workerData.state);
     const seen = [];
     let query;
     if (workerData.useCli) {
@@ -228,10 +240,15 @@ function startReader(p: string, stop: Int32Array, useCli: boolean): Promise<numb
       const st = db.prepare('SELECT count(*) AS n FROM anomalies');
       query = () => st.get().n;
     }
-    while (Atomics.load(stop, 0) === 0) seen.push(query());
+    for (let n = -1; n !== workerData.final; ) {
+      n = query();
+      seen.push(n);
+      Atomics.store(state, 1, n);
+      Atomics.add(state, 0, 1);
+    }
     parentPort.postMessage(seen);
   `;
-  const w = new Worker(code, { eval: true, workerData: { path: p, stop: stop.buffer, useCli, mod: require.resolve('better-sqlite3') } });
+  const w = new Worker(code, { eval: true, workerData: { path: p, state: state.buffer, useCli, final, mod: require.resolve('better-sqlite3') } });
   return new Promise((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
@@ -242,17 +259,18 @@ test('sqlite: concurrent readers (better-sqlite3 and the sqlite3 CLI) only ever 
   const p = dbPath();
   const sink = new SqliteSink(p);
   const id = sink.startRun(run());
-  const stop = new Int32Array(new SharedArrayBuffer(4));
-  const readers = [startReader(p, stop, false), startReader(p, stop, true)];
   const BATCH = 200;
   const BATCHES = 60;
-  await new Promise((r) => setTimeout(r, 100));
+  const libState = new Int32Array(new SharedArrayBuffer(8));
+  const cliState = new Int32Array(new SharedArrayBuffer(8));
+  const readers = [startReader(p, libState, false, BATCH * BATCHES), startReader(p, cliState, true, BATCH * BATCHES)];
+  // Conditions, not pauses: both readers have queried once before the first write, and the
+  // library reader has seen every batch before the next one is written.
+  await until(() => Atomics.load(libState, 0) > 0 && Atomics.load(cliState, 0) > 0);
   for (let b = 0; b < BATCHES; b++) {
     sink.writeAnomalies(Array.from({ length: BATCH }, (_, i) => row(b * BATCH + i + 1, { runId: id })));
-    await tick();
+    await until(() => Atomics.load(libState, 1) === (b + 1) * BATCH);
   }
-  await new Promise((r) => setTimeout(r, 50));
-  Atomics.store(stop, 0, 1);
   const [lib, cli] = await Promise.all(readers);
   sink.close();
   for (const [name, seen] of [['better-sqlite3', lib], ['sqlite3 CLI', cli]] as const) {
