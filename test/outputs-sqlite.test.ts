@@ -37,7 +37,8 @@ function row(i: number, over: Partial<AnomalyRecord> = {}): AnomalyRecord {
 function incident(id: number, over: Partial<IncidentRecord> = {}): IncidentRecord {
   return {
     id, runId: 1, firstFrame: 1, lastFrame: 5, startTs: 1714557600.5, endTs: 1714557601.25, hosts: ['10.0.0.1', '10.0.0.2'],
-    ports: [53, 1001], packets: 7, anomalies: 5, suppressed: 2, maxScore: 0.97, attentionFrame: 3, topFeatures: 'x=+1σ', ...over,
+    ports: [53, 1001], mainSource: '10.0.0.1', mainTarget: '10.0.0.2', sources: 1, targets: 1,
+    packets: 7, anomalies: 5, suppressed: 2, maxScore: 0.97, attentionFrame: 3, topFeatures: 'x=+1σ', ...over,
   };
 }
 
@@ -137,9 +138,9 @@ test('sqlite: a v1 database is upgraded in place, old rows kept, new rows writte
     { run_id: 1, frame: 42, top_features: '', community_id: null, interface_id: 0 },
     { run_id: 2, frame: 1, top_features: 'dns_port_not_dns=+6.2σ', community_id: '1:abc=', interface_id: 0 },
   ]);
-  assert.deepEqual(db.prepare('SELECT run_id, id, suppressed FROM incidents ORDER BY run_id').all(), [
-    { run_id: 1, id: 1, suppressed: 0 },
-    { run_id: 2, id: 1, suppressed: 2 },
+  assert.deepEqual(db.prepare('SELECT run_id, id, suppressed, main_source, main_target, sources, targets FROM incidents ORDER BY run_id').all(), [
+    { run_id: 1, id: 1, suppressed: 0, main_source: null, main_target: null, sources: 0, targets: 0 },
+    { run_id: 2, id: 1, suppressed: 2, main_source: '10.0.0.1', main_target: '10.0.0.2', sources: 1, targets: 1 },
   ]);
   db.close();
 });
