@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-query="SELECT frame, src_ip, src_port, dst_ip, dst_port, protocol, ROUND(score,3) AS score, top_features FROM anomalies WHERE frame >= 120 ORDER BY frame LIMIT 3"
+query="SELECT id, first_frame, last_frame, packets, main_source, main_target, sources, targets, ROUND(max_score, 3) AS max_score FROM incidents ORDER BY packets DESC LIMIT 3"
 echo '$ lln-detect replay samples/lan-portscan.pcap'
 node "$root/dist/src/cli/main.js" replay "$root/samples/lan-portscan.pcap" 2>/dev/null
 echo

@@ -57,7 +57,7 @@ test('the snaplen cut leaves every feature as it is in the uncut capture', async
 test('README main sample: replay flags the port scan (most attack frames, few others)', () => {
   const dir = tempDir('samples-main');
   const scores = path.join(dir, 'scores.csv');
-  const r = runCli(['replay', path.join(SAMPLES, MAIN_SAMPLE), '--db', path.join(dir, 'a.db'), '--csv', path.join(dir, 'a.csv'), '--scores-csv', scores, '--quiet']);
+  const r = runCli(['replay', path.join(SAMPLES, MAIN_SAMPLE), '--db', path.join(dir, 'a.db'), '--csv', path.join(dir, 'a.csv'), '--scores-csv', scores]);
   assert.equal(r.code, 0, r.stderr);
   const labels = new Map<number, number>();
   for (const line of readFileSync(path.join(SAMPLES, MAIN_SAMPLE.replace(/\.pcap$/, '.labels.csv')), 'utf8').trim().split('\n').slice(1)) {
@@ -66,6 +66,10 @@ test('README main sample: replay flags the port scan (most attack frames, few ot
   }
   // Anomaly rows are the frames at or above the model's own threshold, whatever the model.
   const db = new Database(path.join(dir, 'a.db'), { readonly: true });
+  // The incident holding the scan names the scanner and the scanned host.
+  const scanIncident = db.prepare('SELECT main_source, main_target FROM incidents WHERE first_frame <= 200 AND last_frame >= 200').get();
+  assert.deepEqual(scanIncident, { main_source: '192.168.1.12', main_target: '192.168.1.10' });
+  assert.match(r.stdout, /192\.168\.1\.12\s+\d+\s+192\.168\.1\.10\s/);
   const flaggedFrames = new Set((db.prepare('SELECT frame FROM anomalies').all() as Array<{ frame: number }>).map((x) => x.frame));
   db.close();
   let tp = 0, fp = 0, pos = 0, neg = 0;
