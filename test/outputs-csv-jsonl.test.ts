@@ -151,3 +151,17 @@ test('jsonl: one object per anomaly and incident update, CSV column names', () =
   assert.deepEqual([lines[2].main_source, lines[2].main_target, lines[2].sources, lines[2].targets], ['10.0.0.1', null, 1, 0]);
   assert.ok(!existsSync(p + '.1'));
 });
+
+test('jsonl: U+0085, U+2028 and U+2029 are escaped, so every reader sees one record per line', () => {
+  const p = file('.jsonl');
+  const sink = new JsonlSink(p);
+  const hostile = 'evil\u2028name\u2029x\u0085y.example';
+  sink.writeAnomalies([row(1, { source: hostile, topFeatures: hostile })]);
+  sink.close();
+  const text = readFileSync(p, 'utf8');
+  assert.doesNotMatch(text, /[\u0085\u2028\u2029]/);
+  // What Python's splitlines() or a Unicode-aware shipper would split on.
+  const lines = text.split(/\r\n|[\n\r\u000b\u000c\u001c\u001d\u001e\u0085\u2028\u2029]/).filter(Boolean);
+  assert.equal(lines.length, 1);
+  assert.equal(JSON.parse(lines[0]).source, hostile, 'the same string once parsed');
+});
