@@ -1,6 +1,6 @@
 /**
  * Seeded fuzzing of the capture readers (and of `decode` when it is built): mutated copies of
- * the sample captures and of built fixtures (bit flips, truncation, length-field edits, byte
+ * the committed samples, of ../shared/samples when present, and of built fixtures (bit flips, truncation, length-field edits, byte
  * smears, splices, gzip), fed in random chunk sizes. Any failure other than an LlnError, a
  * broken invariant, or an input taking too long is reported with the seed to reproduce it.
  *
@@ -14,6 +14,7 @@ import { readCaptureStream } from '../src/capture/capture-stream';
 import type { RawPacket, SourceStats } from '../src/capture/raw-packet';
 import type { ReadContext } from '../src/capture/read-context';
 import { LlnError } from '../src/errors';
+import { PACKAGE_ROOT } from '../src/paths';
 import { PcapngBuilder, buildPcap, randomBytes, seededRandom } from '../test/helpers/pcapng-builder';
 import { HAVE_SAMPLES, SAMPLES_DIR } from '../test/helpers/samples';
 
@@ -50,7 +51,14 @@ export interface FuzzReport {
   slowestMs: number;
 }
 
-export function defaultCorpus(): Buffer[] {
+/** Captures committed in samples/: present in every clone, so the fuzz test needs nothing else. */
+export const COMMITTED_SAMPLES_DIR = path.join(PACKAGE_ROOT, 'samples');
+
+/**
+ * Built fixtures, the committed samples and a pcapng copy of each (so pcapng blocks are
+ * mutated as often as pcap records): the same inputs on every machine.
+ */
+export function builtCorpus(): Buffer[] {
   const rand = seededRandom(7);
   const pkt = (n: number) => randomBytes(rand, n);
   const corpus = [
@@ -70,12 +78,35 @@ export function defaultCorpus(): Buffer[] {
       .epb(0, 99n, pkt(44))
       .build(),
   ];
+  for (const f of readdirSync(COMMITTED_SAMPLES_DIR).sort()) {
+    if (!f.endsWith('.pcap')) continue;
+    const pcap = readFileSync(path.join(COMMITTED_SAMPLES_DIR, f));
+    corpus.push(pcap, pcapAsPcapng(pcap));
+  }
+  return corpus;
+}
+
+/** builtCorpus plus every capture of ../shared/samples when it is there (`npm run fuzz`). */
+export function defaultCorpus(): Buffer[] {
+  const corpus = builtCorpus();
   if (HAVE_SAMPLES) {
     for (const f of readdirSync(SAMPLES_DIR).sort()) {
       if (!f.endsWith('.md')) corpus.push(readFileSync(path.join(SAMPLES_DIR, f)));
     }
   }
   return corpus;
+}
+
+/** A little-endian µs classic pcap (what the generator writes) re-encoded as pcapng EPBs. */
+function pcapAsPcapng(pcap: Buffer): Buffer {
+  const b = new PcapngBuilder({ littleEndian: true }).idb(pcap.readUInt32LE(20), pcap.readUInt32LE(16));
+  for (let p = 24; p + 16 <= pcap.length; ) {
+    const cap = pcap.readUInt32LE(p + 8);
+    const us = BigInt(pcap.readUInt32LE(p)) * 1_000_000n + BigInt(pcap.readUInt32LE(p + 4));
+    b.epb(0, us, pcap.subarray(p + 16, p + 16 + cap), pcap.readUInt32LE(p + 12));
+    p += 16 + cap;
+  }
+  return b.build();
 }
 
 /** Offsets of record/block length fields, found by walking the original (valid) file. */

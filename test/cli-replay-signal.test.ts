@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { generateCapture } from '../src/generator/generate-capture';
@@ -13,14 +13,16 @@ test('SIGTERM mid-replay commits what was scored and marks the run interrupted',
   const child = spawnCli(['replay', pcap, '--db', 'a.db', '--csv', 'a.csv', '--scores-csv', 's.csv', '--threshold', '0.05', '--quiet'], { cwd: dir });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  // Wait until the run is under way (its row exists and packets are flowing), then signal.
+  // Wait until the run is under way: scored packets are in the scores CSV (its header line
+  // plus at least one row). A condition, not a guess of how long loading takes.
   const dbPath = path.join(dir, 'a.db');
+  const scoresPath = path.join(dir, 's.csv');
   const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    if (existsSync(path.join(dir, 's.csv')) && existsSync(dbPath)) break;
+  const scoredRows = () => (existsSync(scoresPath) ? readFileSync(scoresPath, 'utf8').split('\n').length - 2 : 0);
+  while (scoredRows() < 1) {
+    assert.ok(Date.now() < deadline && child.exitCode === null, `replay never started scoring:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
-  await new Promise((r) => setTimeout(r, 1500));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.kill('SIGTERM');
   const code = await exited;
@@ -32,7 +34,6 @@ test('SIGTERM mid-replay commits what was scored and marks the run interrupted',
   const rows = (db.prepare('SELECT COUNT(*) AS c FROM anomalies').get() as { c: number }).c;
   assert.equal(rows, run.anomalies);
   // every packet counted in the run has a score row: nothing read was dropped
-  const { readFileSync } = await import('node:fs');
   const scored = readFileSync(path.join(dir, 's.csv'), 'utf8').trim().split('\n').length - 1;
   assert.equal(scored, run.packets);
   db.close();

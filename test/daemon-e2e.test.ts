@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { generateCapture } from '../src/generator/generate-capture';
-import { HAVE_SAMPLES, SKIP_NO_SAMPLES, sample } from './helpers/samples';
+import { SKIP_NO_SAMPLES, committedSample, sample } from './helpers/samples';
 import { CLI, children, DaemonProcess, VethNamespace, freePort, must, run, sentCount, sleep, writeConfig } from './helpers/daemon-harness';
 
 /**
@@ -44,7 +44,6 @@ function runs(db: string): RunRow[] {
 }
 
 before(async () => {
-  if (!HAVE_SAMPLES) return;
   modelDir = await testModel();
 });
 
@@ -163,30 +162,35 @@ describe('daemon: SIGTERM under load', { skip: SKIP_LIVE, timeout: 60_000 }, () 
   });
 });
 
-describe('daemon: spool folder', { skip: SKIP_NO_SAMPLES, timeout: 60_000 }, () => {
+describe('daemon: spool folder', { timeout: 60_000 }, () => {
   test('a capture copied in slowly is scored exactly once, only when complete', async () => {
     const dir = mkdtempSync(path.join(tmp, 'spool-'));
     const spool = path.join(dir, 'spool');
     const db = path.join(dir, 'anomalies.db');
     const port = await freePort();
     must('mkdir', ['-p', spool]);
-    const daemon = new DaemonProcess(writeConfig(path.join(dir, 'config.yaml'), { model: modelDir, port, db, spool }), port);
+    // settleSeconds 3 against pauses of 0.2 s: the file must not be read between two chunks,
+    // even on a machine slowed fifteenfold.
+    const daemon = new DaemonProcess(writeConfig(path.join(dir, 'config.yaml'), { model: modelDir, port, db, spool, settleSeconds: 3 }), port);
     try {
       await daemon.waitReady();
-      const src = readFileSync(sample('nb6-startup.pcap'));
-      const expected = Number(/Number of packets:\s+(\d+)/.exec(must('capinfos', ['-c', '-M', sample('nb6-startup.pcap')]))![1]);
+      const src = readFileSync(committedSample('lan-portscan.pcap'));
+      const expected = Number(/Number of packets:\s+(\d+)/.exec(must('capinfos', ['-c', '-M', committedSample('lan-portscan.pcap')]))![1]);
       const dest = path.join(spool, 'incoming.pcap');
       const chunks = 5;
       for (let i = 0; i < chunks; i++) {
         appendFileSync(dest, src.subarray(Math.floor((i * src.length) / chunks), Math.floor(((i + 1) * src.length) / chunks)));
-        await sleep(300); // shorter than settleSeconds: the file must not be read in between
+        await sleep(200);
       }
       await daemon.waitLog(/spool: .*incoming\.pcap: run \d+, (\d+) packets/, 20_000);
-      await sleep(2500); // two more polls: a second pass would show up now
+      // Files are taken oldest first, one poll after another: once a newer file is done, any
+      // second pass over incoming.pcap would have happened before it.
+      cpSync(committedSample('lan-benign.pcap'), path.join(spool, 'later.pcap'));
+      await daemon.waitLog(/spool: .*later\.pcap: run \d+, (\d+) packets/, 20_000);
       const { code } = await daemon.stop();
       assert.equal(code, 0, daemon.log);
       const replays = runs(db).filter((r) => r.mode === 'replay');
-      assert.equal(replays.length, 1, `exactly one replay run: ${JSON.stringify(replays)}`);
+      assert.equal(replays.length, 2, `one replay run per file: ${JSON.stringify(replays)}`);
       assert.deepEqual(JSON.parse(replays[0].sources), [dest]);
       assert.equal(replays[0].packets, expected);
       assert.equal(replays[0].status, 'finished');
@@ -202,7 +206,8 @@ describe('daemon: spool file interrupted by shutdown', { timeout: 120_000 }, () 
     const spool = path.join(dir, 'spool');
     const db = path.join(dir, 'anomalies.db');
     must('mkdir', ['-p', spool]);
-    // Big enough to take a few seconds to score, so SIGTERM lands in the middle of it.
+    // Many scoring batches long, so a SIGTERM sent once the first batch is scored lands mid-file
+    // however fast or slow the machine is.
     const big = path.join(dir, 'big.pcap');
     await generateCapture({ out: big, seed: 13, durationSec: 600, hosts: 40, packetsTarget: 300_000 });
     const expected = Number(/Number of packets:\s+(\d+)/.exec(must('capinfos', ['-c', '-M', big]))![1]);
@@ -212,8 +217,9 @@ describe('daemon: spool file interrupted by shutdown', { timeout: 120_000 }, () 
     try {
       await first.waitReady();
       cpSync(big, path.join(spool, 'big.pcap'));
-      await first.waitLog(/spool: scoring .*big\.pcap/, 20_000);
-      await sleep(700);
+      // Wait for the condition, not for a guess of how long it takes: the file's first packets scored.
+      const scored = await first.metricReaches('lln_packets_scored_total', 'interface="spool"', 1, 60_000);
+      assert.ok(scored >= 1 && scored < expected, `scoring of the spool file under way: ${scored} of ${expected}`);
       const { code } = await first.stop();
       assert.equal(code, 0, first.log);
     } finally {

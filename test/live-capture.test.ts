@@ -136,7 +136,9 @@ test('a full queue drops and counts instead of growing', { skip: SKIP_NOT_ROOT }
   const sock = dgram.createSocket('udp4');
   // Nobody iterates while we send: the queue must stop at 5 and count the rest.
   for (let i = 0; i < 20; i++) await new Promise<void>((r) => sock.send(Buffer.from(`x${i}`), port, '127.0.0.1', () => r()));
-  await new Promise((r) => setTimeout(r, 200));
+  // Wait until all 20 have reached the source (queued or counted as dropped), however slow.
+  const end = Date.now() + 10_000;
+  while (src.queueDepth() + (src.stats().queueDrops ?? 0) < 20 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
   sock.close();
   assert.equal(src.queueDepth(), 5);
   assert.equal(src.stats().queueDrops, 15);

@@ -17,7 +17,7 @@ const have = (cmd: string, args: string[]): boolean => spawnSync(cmd, args, { st
 const SKIP = !IS_ROOT
   ? 'needs root for network namespaces: skipping'
   : !HAVE_SAMPLES
-    ? 'samples not found: skipping'
+    ? '../shared/samples not found (set LLN_SAMPLES_DIR): skipping'
     : !have('ip', ['-V']) || !have('tcpreplay', ['-V'])
       ? 'iproute2 or tcpreplay missing: skipping'
       : false;

@@ -138,7 +138,7 @@ test('jsonl: one object per anomaly and incident update, CSV column names', () =
   const sink = new JsonlSink(p);
   sink.writeAnomalies([row(1), row(2, { incidentId: 0 })]);
   sink.upsertIncidents([
-    { id: 2, runId: 3, firstFrame: 1, lastFrame: 2, startTs: 1714557600.5, endTs: 1714557601, hosts: ['10.0.0.1'], ports: [53], packets: 3, anomalies: 2, suppressed: 1, maxScore: 0.97, attentionFrame: 0, topFeatures: 'x' },
+    { id: 2, runId: 3, firstFrame: 1, lastFrame: 2, startTs: 1714557600.5, endTs: 1714557601, hosts: ['10.0.0.1'], ports: [53], mainSource: '10.0.0.1', mainTarget: null, sources: 1, targets: 0, packets: 3, anomalies: 2, suppressed: 1, maxScore: 0.97, attentionFrame: 0, topFeatures: 'x' },
   ]);
   sink.close();
   const lines = readFileSync(p, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
@@ -148,5 +148,20 @@ test('jsonl: one object per anomaly and incident update, CSV column names', () =
   assert.equal(lines[0].dst_port, null);
   assert.equal(lines[1].incident_id, null);
   assert.deepEqual([lines[2].id, lines[2].hosts, lines[2].suppressed, lines[2].start_iso], [2, ['10.0.0.1'], 1, '2024-05-01T10:00:00.500000Z']);
+  assert.deepEqual([lines[2].main_source, lines[2].main_target, lines[2].sources, lines[2].targets], ['10.0.0.1', null, 1, 0]);
   assert.ok(!existsSync(p + '.1'));
+});
+
+test('jsonl: U+0085, U+2028 and U+2029 are escaped, so every reader sees one record per line', () => {
+  const p = file('.jsonl');
+  const sink = new JsonlSink(p);
+  const hostile = 'evil\u2028name\u2029x\u0085y.example';
+  sink.writeAnomalies([row(1, { source: hostile, topFeatures: hostile })]);
+  sink.close();
+  const text = readFileSync(p, 'utf8');
+  assert.doesNotMatch(text, /[\u0085\u2028\u2029]/);
+  // What Python's splitlines() or a Unicode-aware shipper would split on.
+  const lines = text.split(/\r\n|[\n\r\u000b\u000c\u001c\u001d\u001e\u0085\u2028\u2029]/).filter(Boolean);
+  assert.equal(lines.length, 1);
+  assert.equal(JSON.parse(lines[0]).source, hostile, 'the same string once parsed');
 });

@@ -104,3 +104,37 @@ test('docs/sqlite.md example queries run in the sqlite3 CLI and return the expec
   assert.deepEqual(latest.map((r) => r.packets), [...lastRunIncidents.values()].sort((a, b) => b - a));
   assert.deepEqual(runIds, [1, 2]);
 });
+
+test('README and docs queries print readable rows, even for a scan of a whole /24', () => {
+  const dbPath = path.join(dir, 'scan.db');
+  const sink = new SqliteSink(dbPath);
+  const now = Math.floor(Date.now() / 1000);
+  const run: RunRecord = {
+    id: 0, startedAt: new Date(now * 1000).toISOString(), finishedAt: null, mode: 'replay', sources: ['scan.pcap'], modelId: 'm',
+    modelSha256: '', threshold: 0.9, packets: 0, windows: 0, anomalies: 0, incidents: 0, suppressed: 0, status: 'running',
+  };
+  const runId = sink.startRun(run);
+  const tracker = new IncidentTracker({ maxRowsPerIncident: Infinity, maxRowsPerSourcePerMinute: Infinity });
+  const rows: AnomalyRecord[] = [];
+  for (let h = 1; h <= 254; h++) {
+    const ts = now - 60 + h * 0.01;
+    const w = placeRow(tracker, {
+      runId, frame: h, ts, tsIso: isoFromEpoch(ts), source: 'scan.pcap', interfaceId: 0, srcMac: null, dstMac: null,
+      srcIp: '192.168.1.71', dstIp: `192.168.1.${h}`, srcPort: 40000, dstPort: 53, protocol: 'TCP', length: 60,
+      score: 0.95, threshold: 0.9, attentionFrame: h, topFeatures: 'tcp_syn=+6.0σ', communityId: null,
+    });
+    if (w) rows.push(w);
+  }
+  sink.writeAnomalies(rows);
+  sink.upsertIncidents(tracker.closeAll());
+  sink.finishRun({ ...run, id: runId, status: 'finished', anomalies: rows.length });
+  sink.close();
+  const readme = readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
+  const queries = [...readme.matchAll(/```sql\n([\s\S]*?)```/g), ...docQueries().values()].map((q) => (typeof q === 'string' ? q : q[1]));
+  for (const q of queries) {
+    const out = execFileSync('sqlite3', ['-header', '-column', dbPath, q], { encoding: 'utf8' });
+    for (const line of out.split('\n')) assert.ok(line.length <= 220, `a ${line.length}-character row from:\n${q}`);
+  }
+  const [inc] = sqlite3Json(dbPath, 'SELECT main_source, main_target, sources, targets FROM incidents');
+  assert.deepEqual(inc, { main_source: '192.168.1.71', main_target: '192.168.1.1', sources: 1, targets: 254 });
+});

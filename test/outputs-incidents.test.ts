@@ -130,3 +130,36 @@ test('compareHosts: IPv4 numerically, then IPv6, then MACs', () => {
   const hosts = ['fe80::1', 'aa:bb:cc:dd:ee:ff', '10.0.0.10', '10.0.0.9', '::1', '9.255.255.255'];
   assert.deepEqual([...hosts].sort(compareHosts), ['9.255.255.255', '10.0.0.9', '10.0.0.10', '::1', 'fe80::1', 'aa:bb:cc:dd:ee:ff']);
 });
+
+test('incidents: a scan of a /24 names its scanner and busiest target, with source and target counts', () => {
+  const tr = new IncidentTracker({ maxRowsPerIncident: Infinity, maxRowsPerSourcePerMinute: Infinity });
+  let f = 1;
+  // 192.168.1.71 probes 254 hosts; 192.168.1.5 answers three times (open ports), others once.
+  for (let h = 1; h <= 254; h++) {
+    if (h === 71) continue;
+    placeRow(tr, anomaly(f++, '192.168.1.71', `192.168.1.${h}`));
+    placeRow(tr, anomaly(f++, `192.168.1.${h}`, '192.168.1.71'));
+  }
+  for (let k = 0; k < 3; k++) placeRow(tr, anomaly(f++, '192.168.1.71', '192.168.1.5'));
+  const [inc] = tr.closeAll();
+  assert.equal(inc.mainSource, '192.168.1.71', 'the scanner, though sorted it would be cut from the hosts list');
+  assert.equal(inc.mainTarget, '192.168.1.5');
+  assert.equal(inc.sources, 254);
+  assert.equal(inc.targets, 254);
+});
+
+test('incidents: main source / target ties go to the first host; counts stop at the host cap', () => {
+  const tr = new IncidentTracker({ maxRowsPerIncident: Infinity, maxRowsPerSourcePerMinute: Infinity, maxHostsPerIncident: 3 });
+  placeRow(tr, anomaly(1, '10.0.0.1', '10.0.0.9'));
+  placeRow(tr, anomaly(2, '10.0.0.2', '10.0.0.9'));
+  for (let i = 3; i <= 6; i++) placeRow(tr, anomaly(i, `10.0.1.${i}`, '10.0.0.9'));
+  const [inc] = tr.closeAll();
+  assert.equal(inc.mainSource, '10.0.0.1');
+  assert.equal(inc.mainTarget, '10.0.0.9');
+  assert.equal(inc.sources, 3);
+  assert.equal(inc.targets, 1);
+  const empty = new IncidentTracker();
+  placeRow(empty, anomaly(1, null, null));
+  const [none] = empty.closeAll();
+  assert.deepEqual([none.mainSource, none.mainTarget, none.sources, none.targets], [null, null, 0, 0]);
+});

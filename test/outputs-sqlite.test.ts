@@ -37,7 +37,8 @@ function row(i: number, over: Partial<AnomalyRecord> = {}): AnomalyRecord {
 function incident(id: number, over: Partial<IncidentRecord> = {}): IncidentRecord {
   return {
     id, runId: 1, firstFrame: 1, lastFrame: 5, startTs: 1714557600.5, endTs: 1714557601.25, hosts: ['10.0.0.1', '10.0.0.2'],
-    ports: [53, 1001], packets: 7, anomalies: 5, suppressed: 2, maxScore: 0.97, attentionFrame: 3, topFeatures: 'x=+1σ', ...over,
+    ports: [53, 1001], mainSource: '10.0.0.1', mainTarget: '10.0.0.2', sources: 1, targets: 1,
+    packets: 7, anomalies: 5, suppressed: 2, maxScore: 0.97, attentionFrame: 3, topFeatures: 'x=+1σ', ...over,
   };
 }
 
@@ -137,9 +138,9 @@ test('sqlite: a v1 database is upgraded in place, old rows kept, new rows writte
     { run_id: 1, frame: 42, top_features: '', community_id: null, interface_id: 0 },
     { run_id: 2, frame: 1, top_features: 'dns_port_not_dns=+6.2σ', community_id: '1:abc=', interface_id: 0 },
   ]);
-  assert.deepEqual(db.prepare('SELECT run_id, id, suppressed FROM incidents ORDER BY run_id').all(), [
-    { run_id: 1, id: 1, suppressed: 0 },
-    { run_id: 2, id: 1, suppressed: 2 },
+  assert.deepEqual(db.prepare('SELECT run_id, id, suppressed, main_source, main_target, sources, targets FROM incidents ORDER BY run_id').all(), [
+    { run_id: 1, id: 1, suppressed: 0, main_source: null, main_target: null, sources: 0, targets: 0 },
+    { run_id: 2, id: 1, suppressed: 2, main_source: '10.0.0.1', main_target: '10.0.0.2', sources: 1, targets: 1 },
   ]);
   db.close();
 });
@@ -212,12 +213,24 @@ test('sqlite: a writer blocked by another lock fails with LLN_E_DB, then recover
   db.close();
 });
 
-/** A reader thread polling the row count until told to stop; returns every count it saw. */
-function startReader(p: string, stop: Int32Array, useCli: boolean): Promise<number[]> {
+/** Poll `cond` (yielding to the event loop) until it holds; fail after 30 s rather than hang. */
+async function until(cond: () => boolean): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail('condition not reached within 30 s');
+    await tick();
+  }
+}
+
+/**
+ * A reader thread polling the row count until it sees `final`; returns every count it saw.
+ * state[0] = queries made, state[1] = the last count seen (for the writer to wait on).
+ */
+function startReader(p: string, state: Int32Array, useCli: boolean, final: number): Promise<number[]> {
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
     const { execFileSync } = require('node:child_process');
-    const stop = new Int32Array(workerData.stop);
+    const state = new Int32Array(workerData.state);
     const seen = [];
     let query;
     if (workerData.useCli) {
@@ -228,10 +241,15 @@ function startReader(p: string, stop: Int32Array, useCli: boolean): Promise<numb
       const st = db.prepare('SELECT count(*) AS n FROM anomalies');
       query = () => st.get().n;
     }
-    while (Atomics.load(stop, 0) === 0) seen.push(query());
+    for (let n = -1; n !== workerData.final; ) {
+      n = query();
+      seen.push(n);
+      Atomics.store(state, 1, n);
+      Atomics.add(state, 0, 1);
+    }
     parentPort.postMessage(seen);
   `;
-  const w = new Worker(code, { eval: true, workerData: { path: p, stop: stop.buffer, useCli, mod: require.resolve('better-sqlite3') } });
+  const w = new Worker(code, { eval: true, workerData: { path: p, state: state.buffer, useCli, final, mod: require.resolve('better-sqlite3') } });
   return new Promise((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
@@ -242,17 +260,18 @@ test('sqlite: concurrent readers (better-sqlite3 and the sqlite3 CLI) only ever 
   const p = dbPath();
   const sink = new SqliteSink(p);
   const id = sink.startRun(run());
-  const stop = new Int32Array(new SharedArrayBuffer(4));
-  const readers = [startReader(p, stop, false), startReader(p, stop, true)];
   const BATCH = 200;
   const BATCHES = 60;
-  await new Promise((r) => setTimeout(r, 100));
+  const libState = new Int32Array(new SharedArrayBuffer(8));
+  const cliState = new Int32Array(new SharedArrayBuffer(8));
+  const readers = [startReader(p, libState, false, BATCH * BATCHES), startReader(p, cliState, true, BATCH * BATCHES)];
+  // Conditions, not pauses: both readers have queried once before the first write, and the
+  // library reader has seen every batch before the next one is written.
+  await until(() => Atomics.load(libState, 0) > 0 && Atomics.load(cliState, 0) > 0);
   for (let b = 0; b < BATCHES; b++) {
     sink.writeAnomalies(Array.from({ length: BATCH }, (_, i) => row(b * BATCH + i + 1, { runId: id })));
-    await tick();
+    await until(() => Atomics.load(libState, 1) === (b + 1) * BATCH);
   }
-  await new Promise((r) => setTimeout(r, 50));
-  Atomics.store(stop, 0, 1);
   const [lib, cli] = await Promise.all(readers);
   sink.close();
   for (const [name, seen] of [['better-sqlite3', lib], ['sqlite3 CLI', cli]] as const) {

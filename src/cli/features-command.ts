@@ -13,6 +13,7 @@ import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { DEFAULT_MODEL_DIR } from '../paths';
 import { reportSourceProblems } from '../pipeline/source-report';
+import { jsonLine } from '../outputs/json-line';
 
 export interface FeaturesOptions {
   format: 'csv' | 'jsonl';
@@ -61,9 +62,12 @@ export async function runFeatures(files: string[], opts: FeaturesOptions): Promi
         if (opts.format === 'csv') {
           await out.line([...Object.values(cols), ...Array.from(vec, roundFeature)].map(csvCell).join(','));
         } else {
-          const rec: Record<string, unknown> = { ...cols };
+          const { frame, timestamp, ...rest } = cols;
+          const rec: Record<string, unknown> = rest;
           for (let i = 0; i < names.length; i++) rec[names[i]] = roundFeature(vec[i]);
-          await out.line(JSON.stringify(rec));
+          // The timestamp is a JSON number, written from its exact decimal text (not through a
+          // double, which cannot hold nanoseconds at today's epoch).
+          await out.line(`{"frame":${frame},"timestamp":${timestamp},${jsonLine(rec).slice(1)}`);
         }
         rows++;
       }

@@ -32,8 +32,10 @@ function positiveNumber(name: string) {
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const backendOption = () => new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'node', 'wasm', 'cpu']).default('auto');
 
-// Before any .command(): subcommands copy this setting, so their usage errors reach main() too.
+// Before any .command(): subcommands copy these settings, so their usage errors reach main() too,
+// and print in the documented one-line form (commander's own is two lines and has no code).
 program.exitOverride();
+program.configureOutput({ outputError: (str, write) => write(usageLine(str)) });
 
 program
   .name('lln-detect')
@@ -163,6 +165,12 @@ config
     const { exampleConfig } = await import('../daemon/config-load');
     process.stdout.write(exampleConfig());
   });
+
+/** commander's "error: unknown option '--x'\n(Did you mean --y?)\n" → one LLN_E_USAGE line, suggestion kept. */
+export function usageLine(commanderText: string): string {
+  const text = commanderText.replace(/^error:\s*/i, '').split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  return `lln-detect: LLN_E_USAGE: ${text}\n`;
+}
 
 async function main(): Promise<void> {
   try {

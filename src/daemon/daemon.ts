@@ -214,7 +214,13 @@ class Daemon {
           model: model.dir, threshold: model.threshold, stride: window.stride, db: o.sqlite, csv: o.csv?.path ?? false,
           jsonl: o.jsonl ? (o.jsonl.path === 'stdout' ? '-' : o.jsonl.path) : undefined, worker: true, quiet: true, backend: 'auto',
           alerts: { maxRowsPerIncident: alerts.maxRowsPerIncident, maxRowsPerSourcePerMinute: alerts.maxRowsPerSourcePerMinute, gapSeconds: alerts.incidentGapSeconds },
+          // The daemon's counters cover everything it scores, live or from the spool folder.
+          onScored: (packets, anomalies) => {
+            this.metrics.packetsScored.inc({ interface: 'spool' }, packets);
+            this.metrics.anomalies.inc(anomalies);
+          },
         });
+        this.metrics.incidents.inc(s.run.incidents);
         if (s.run.status === 'interrupted') return 'interrupted';
         this.metrics.spoolFiles.inc({ result: 'ok' });
         logger.info(`spool: ${file}: run ${s.run.id}, ${s.run.packets} packets, ${s.run.anomalies} anomalies`);

@@ -20,6 +20,8 @@ export interface SpoolWatcherOptions {
   stateFile: string;
   /** Poll interval (default 1000 ms, never more than the settle time). */
   pollMs?: number;
+  /** Milliseconds now (default Date.now): tests drive the settle time with their own clock. */
+  clock?: () => number;
 }
 
 const CAPTURE_FILE = /\.(pcap|pcapng|cap)(\.gz)?$/i;
@@ -56,7 +58,7 @@ export class SpoolWatcher {
     this.stopped = false;
     if (this.opts.processedDir) mkdirSync(this.opts.processedDir, { recursive: true });
     const tick = (): void => {
-      this.running = this.poll(onFile)
+      this.running = this.poll(onFile, () => this.stopped)
         .catch((e: Error) => {
           logger.warn(`spool ${this.opts.dir}: ${e.message}`);
         })
@@ -76,8 +78,13 @@ export class SpoolWatcher {
     await this.running;
   }
 
-  private async poll(onFile: SpoolHandler): Promise<void> {
-    const now = Date.now();
+  /**
+   * One look at the folder: hand every settled file to `onFile`. start() calls it on a timer;
+   * tests call it directly, with their own clock, instead of sleeping against the settle time.
+   * `shouldStop` is asked before each file.
+   */
+  async poll(onFile: SpoolHandler, shouldStop: () => boolean = () => false): Promise<void> {
+    const now = (this.opts.clock ?? Date.now)();
     const ready: Array<{ name: string; size: number; mtimeMs: number }> = [];
     const present = new Set<string>();
     for (const name of readdirSync(this.opts.dir)) {
@@ -113,7 +120,7 @@ export class SpoolWatcher {
 
     ready.sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name));
     for (const f of ready) {
-      if (this.stopped) break;
+      if (shouldStop()) break;
       const full = path.join(this.opts.dir, f.name);
       let outcome: SpoolOutcome = 'done';
       try {

@@ -22,6 +22,11 @@ export interface GenerateOptions {
   scenarios?: ScenarioSpec[];
   /** CSV `frame,label,scenario` (label 1 = attack packet). */
   labelsOut?: string;
+  /**
+   * Cut every frame to this many bytes, as `tcpdump -s N` does (the original length is kept).
+   * Small committed samples use it: headers and DNS messages fit, encrypted payloads are cut.
+   */
+  snaplen?: number;
   /** Capture start, epoch seconds (default 2024-03-04 09:00:00 UTC, fixed so output depends only on the seed). */
   startEpochSec?: number;
 }
@@ -43,7 +48,7 @@ export async function generateCapture(opts: GenerateOptions): Promise<GenerateRe
   const hostCount = opts.hosts ?? 20;
   const net = buildNetwork(rng, hostCount, WEB_NAMES);
   const baseSec = opts.startEpochSec ?? DEFAULT_START;
-  const writer = new PcapWriter(opts.out, { linkType: LinkType.ETHERNET, snaplen: 262144 });
+  const writer = new PcapWriter(opts.out, { linkType: LinkType.ETHERNET, snaplen: opts.snaplen ?? 262144 });
   const ctx = new CaptureContext(rng, net, writer, baseSec, opts.labelsOut);
   const target = opts.packetsTarget;
   // Scale session arrivals so the requested packet count fits the duration.
@@ -78,6 +83,7 @@ function validate(o: GenerateOptions): void {
   if (!(o.durationSec > 0)) bad('generator: --duration must be a positive number of seconds');
   if (o.hosts !== undefined && !(Number.isInteger(o.hosts) && o.hosts >= 2 && o.hosts <= 200)) bad('generator: --hosts must be an integer from 2 to 200');
   if (o.packetsTarget !== undefined && !(Number.isInteger(o.packetsTarget) && o.packetsTarget > 0)) bad('generator: --packets must be a positive integer');
+  if (o.snaplen !== undefined && !(Number.isInteger(o.snaplen) && o.snaplen >= 64 && o.snaplen <= 262144)) bad('generator: --snaplen must be an integer from 64 to 262144');
   for (const s of o.scenarios ?? []) {
     if (!SCENARIO_KINDS.includes(s.kind)) bad(`generator: unknown scenario '${s.kind}'; use one of ${SCENARIO_KINDS.join(', ')}`);
     if (!(s.startSec >= 0 && s.durationSec > 0)) bad(`generator: scenario ${s.kind} needs start ≥ 0 and duration > 0`);

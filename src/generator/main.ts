@@ -3,7 +3,7 @@ import { ScenarioKind, ScenarioSpec, SCENARIO_KINDS } from './attack-scenarios';
 import { generateCapture } from './generate-capture';
 
 const USAGE = `usage: node dist/src/generator/main.js --out x.pcap --seed 1 --duration 600
-  [--hosts 20] [--packets N] [--labels x.labels.csv]
+  [--hosts 20] [--packets N] [--snaplen N] [--labels x.labels.csv]
   [--scenario kind@start+duration[*intensity]] ...   kinds: ${SCENARIO_KINDS.join(', ')}`;
 
 /** "portscan@300+60*2" → { kind, startSec: 300, durationSec: 60, intensity: 2 }. */
@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<void> {
     if (!a.startsWith('--') || v === undefined) throw new LlnError('LLN_E_USAGE', `unexpected argument '${a}'\n${USAGE}`);
     i++;
     if (a === '--scenario') scenarios.push(parseScenarioArg(v));
-    else if (['--out', '--seed', '--duration', '--hosts', '--packets', '--labels'].includes(a)) opts[a.slice(2)] = v;
+    else if (['--out', '--seed', '--duration', '--hosts', '--packets', '--snaplen', '--labels'].includes(a)) opts[a.slice(2)] = v;
     else throw new LlnError('LLN_E_USAGE', `unknown option ${a}\n${USAGE}`);
   }
   const num = (k: string): number | undefined => (opts[k] === undefined ? undefined : Number(opts[k]));
@@ -38,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
     durationSec: num('duration') ?? 600,
     hosts: num('hosts'),
     packetsTarget: num('packets'),
+    snaplen: num('snaplen'),
     labelsOut: opts.labels,
     scenarios,
   });

@@ -42,7 +42,43 @@ interface OpenIncident {
   rec: IncidentRecord;
   hostSet: Set<string>;
   portSet: Set<number>;
+  /** Packets per source / destination host, for mainSource / mainTarget. */
+  fromCounts: HostCounter;
+  toCounts: HostCounter;
   open: boolean;
+}
+
+/**
+ * Packets per host. Capped like the host list: a spoofed-source flood has millions of sources,
+ * and its first 1000 tell enough.
+ */
+class HostCounter {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly cap: number) {}
+
+  add(host: string): void {
+    const n = this.counts.get(host);
+    if (n === undefined && this.counts.size >= this.cap) return;
+    this.counts.set(host, (n ?? 0) + 1);
+  }
+
+  /** The host with the most packets, other than `except`; ties go to the host seen first. */
+  top(except: string | null = null): string | null {
+    let best: string | null = null;
+    let bestCount = 0;
+    for (const [host, n] of this.counts) {
+      if (n > bestCount && host !== except) {
+        best = host;
+        bestCount = n;
+      }
+    }
+    return best;
+  }
+
+  get size(): number {
+    return this.counts.size;
+  }
 }
 
 /**
@@ -90,8 +126,14 @@ export class IncidentTracker {
     r.startTs = Math.min(r.startTs, row.ts);
     r.endTs = Math.max(r.endTs, row.ts);
     r.packets++;
-    if (a) this.addHost(inc, a);
-    if (b) this.addHost(inc, b);
+    if (a) {
+      this.addHost(inc, a);
+      inc.fromCounts.add(a);
+    }
+    if (b) {
+      this.addHost(inc, b);
+      inc.toCounts.add(b);
+    }
     if (row.srcPort !== null && inc.portSet.size < this.maxPorts) inc.portSet.add(row.srcPort);
     if (row.dstPort !== null && inc.portSet.size < this.maxPorts) inc.portSet.add(row.dstPort);
     const newMax = row.score > r.maxScore;
@@ -133,10 +175,17 @@ export class IncidentTracker {
   drainUpdates(): IncidentRecord[] {
     const out: IncidentRecord[] = [];
     for (const inc of this.dirty) {
+      // The target is never the main source itself: a scanner receives every reply, and
+      // would otherwise be its own scan's main target.
+      const mainSource = inc.fromCounts.top();
       out.push({
         ...inc.rec,
         hosts: [...inc.hostSet].sort(compareHosts),
         ports: [...inc.portSet].sort((x, y) => x - y),
+        mainSource,
+        mainTarget: inc.toCounts.top(mainSource),
+        sources: inc.fromCounts.size,
+        targets: inc.toCounts.size,
       });
     }
     this.dirty.clear();
@@ -177,11 +226,13 @@ export class IncidentTracker {
     return {
       rec: {
         id, runId: row.runId, firstFrame: row.frame, lastFrame: row.frame, startTs: row.ts, endTs: row.ts,
-        hosts: [], ports: [], packets: 0, anomalies: 0, suppressed: 0, maxScore: -Infinity,
-        attentionFrame: row.attentionFrame, topFeatures: '',
+        hosts: [], ports: [], mainSource: null, mainTarget: null, sources: 0, targets: 0,
+        packets: 0, anomalies: 0, suppressed: 0, maxScore: -Infinity, attentionFrame: row.attentionFrame, topFeatures: '',
       },
       hostSet: new Set(),
       portSet: new Set(),
+      fromCounts: new HostCounter(this.maxHosts),
+      toCounts: new HostCounter(this.maxHosts),
       open: true,
     };
   }

@@ -2,6 +2,7 @@ import { isoFromEpoch } from './anomaly-from-packet';
 import type { AnomalyRecord, AnomalySink, IncidentRecord, RunRecord } from './records';
 import { ANOMALY_COLUMNS, INCIDENT_COLUMNS, RUN_COLUMNS, toExternal } from './record-columns';
 import { RotatingFile, type RotateOptions } from './rotating-file';
+import { jsonLine } from './json-line';
 
 export interface JsonlSinkOptions {
   rotate?: RotateOptions;
@@ -31,7 +32,7 @@ export class JsonlSink implements AnomalySink {
   }
 
   startRun(run: RunRecord): void {
-    this.emit(JSON.stringify(toExternal(run, RUN_COLUMNS, { type: 'run' })) + '\n');
+    this.emit(jsonLine(toExternal(run, RUN_COLUMNS, { type: 'run' })) + '\n');
   }
 
   writeAnomalies(rows: AnomalyRecord[]): void {
@@ -39,7 +40,7 @@ export class JsonlSink implements AnomalySink {
     for (const row of rows) {
       const o = toExternal(row, ANOMALY_COLUMNS, { type: 'anomaly' });
       if (row.incidentId === 0) o.incident_id = null;
-      text += JSON.stringify(o) + '\n';
+      text += jsonLine(o) + '\n';
     }
     this.emit(text);
   }
@@ -50,7 +51,7 @@ export class JsonlSink implements AnomalySink {
       const o = toExternal(row, INCIDENT_COLUMNS, { type: 'incident' });
       o.start_iso = isoFromEpoch(row.startTs);
       o.end_iso = isoFromEpoch(row.endTs);
-      text += JSON.stringify(o) + '\n';
+      text += jsonLine(o) + '\n';
     }
     this.emit(text);
   }

@@ -54,6 +54,19 @@ export interface IncidentRecord {
   hosts: string[];
   /** Sorted unique ports (source and destination); capped, see IncidentTracker. */
   ports: number[];
+  /**
+   * The source (IP, or MAC for non-IP) of most of the incident's packets: the scanner, the
+   * brute-forcer. null when no packet had one. Ties go to the host that got there first.
+   */
+  mainSource: string | null;
+  /**
+   * The destination of most of the incident's packets other than mainSource (whom every reply
+   * goes to): the scanned, flooded or brute-forced host.
+   */
+  mainTarget: string | null;
+  /** Distinct source / destination hosts (counted up to the tracker's host cap, 1000 by default). */
+  sources: number;
+  targets: number;
   /** Anomalous packets merged into the incident. */
   packets: number;
   /** Rows written to the outputs. */

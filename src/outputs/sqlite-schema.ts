@@ -78,6 +78,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX anomalies_incident ON anomalies(incident_id, run_id);
   CREATE INDEX anomalies_dst_port ON anomalies(dst_port);
   `,
+  // v3: who an incident is about, as plain columns (the hosts list of a scan is hundreds long).
+  // Incidents written before v3 keep NULL / 0 here: their packets are in anomalies.
+  `
+  ALTER TABLE incidents ADD COLUMN main_source TEXT;
+  ALTER TABLE incidents ADD COLUMN main_target TEXT;
+  ALTER TABLE incidents ADD COLUMN sources INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE incidents ADD COLUMN targets INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

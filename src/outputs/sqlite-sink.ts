@@ -50,14 +50,15 @@ export class SqliteSink implements AnomalySink {
     );
     this.upsertIncident = this.db.prepare(
       `INSERT INTO incidents (run_id, id, first_frame, last_frame, start_ts, start_iso, end_ts, end_iso, hosts, ports,
-         packets, anomalies, suppressed, max_score, attention_frame, top_features)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         packets, anomalies, suppressed, max_score, attention_frame, top_features, main_source, main_target, sources, targets)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, id) DO UPDATE SET
          first_frame = excluded.first_frame, last_frame = excluded.last_frame,
          start_ts = excluded.start_ts, start_iso = excluded.start_iso, end_ts = excluded.end_ts, end_iso = excluded.end_iso,
          hosts = excluded.hosts, ports = excluded.ports, packets = excluded.packets, anomalies = excluded.anomalies,
          suppressed = excluded.suppressed, max_score = excluded.max_score,
-         attention_frame = excluded.attention_frame, top_features = excluded.top_features`,
+         attention_frame = excluded.attention_frame, top_features = excluded.top_features,
+         main_source = excluded.main_source, main_target = excluded.main_target, sources = excluded.sources, targets = excluded.targets`,
     );
     this.insertRun = this.db.prepare(
       `INSERT INTO runs (started_at, finished_at, mode, sources, model_id, model_sha256, threshold,
@@ -139,7 +140,7 @@ export class SqliteSink implements AnomalySink {
           this.upsertIncident.run(
             i.runId, i.id, i.firstFrame, i.lastFrame, i.startTs, isoFromEpoch(i.startTs), i.endTs, isoFromEpoch(i.endTs),
             JSON.stringify(i.hosts), JSON.stringify(i.ports), i.packets, i.anomalies, i.suppressed, i.maxScore,
-            i.attentionFrame, i.topFeatures,
+            i.attentionFrame, i.topFeatures, i.mainSource, i.mainTarget, i.sources, i.targets,
           );
         }
       })(),

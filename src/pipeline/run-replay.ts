@@ -53,6 +53,8 @@ export interface ReplayOptions {
   quiet?: boolean;
   backend: BackendPreference;
   alerts?: IncidentTrackerOptions;
+  /** Per scored batch: packets given a score, anomaly rows written (the daemon's metrics for spool files). */
+  onScored?: (packets: number, anomalies: number) => void;
 }
 
 /**
@@ -98,7 +100,15 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   const stage = new AlertStage({ sink, tracker: new IncidentTracker(o.alerts), run, threshold, scaler: model.scaler, scoresCsv, trace, onIncidents: (rows) => top.note(rows) });
   const pipeline = new ScoringPipeline({
     scaler: model.scaler, scorer: model.scorer, window: model.window, stride, features: FEATURE_COUNT,
-    batchWindows: o.batch ?? autoBatch(stride), counters, keepRowsAtOrAbove: threshold, onFinal: (final) => stage.handle(final),
+    batchWindows: o.batch ?? autoBatch(stride), counters, keepRowsAtOrAbove: threshold, onFinal: (final) => {
+      const anomaliesBefore = run.anomalies;
+      stage.handle(final);
+      if (o.onScored) {
+        let scored = 0;
+        for (let i = 0; i < final.length; i++) if (final.score(i) >= 0) scored++; // -1: no window scored it
+        o.onScored(scored, run.anomalies - anomaliesBefore);
+      }
+    },
   });
   if (model.features !== FEATURE_COUNT) throw new LlnError('LLN_E_SCHEMA_MISMATCH', `model expects ${model.features} features, this program computes ${FEATURE_COUNT}`);
 

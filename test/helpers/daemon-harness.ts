@@ -161,11 +161,11 @@ export class DaemonProcess {
   }
 }
 
-export interface DaemonConfigOpts { iface?: string; model: string; port: number; db: string; spool?: string }
+export interface DaemonConfigOpts { iface?: string; model: string; port: number; db: string; spool?: string; settleSeconds?: number }
 export function writeConfig(file: string, o: DaemonConfigOpts): string {
   const lines = [
     o.iface ? `interfaces:\n  - name: ${o.iface}` : 'interfaces: []',
-    o.spool ? `spool:\n  dir: ${o.spool}\n  settleSeconds: 1` : '',
+    o.spool ? `spool:\n  dir: ${o.spool}\n  settleSeconds: ${o.settleSeconds ?? 1}` : '',
     `model:\n  dir: ${o.model}`,
     `outputs:\n  sqlite: ${o.db}`,
     'logging:\n  level: info\n  format: text',

@@ -8,6 +8,11 @@ export const HAVE_SAMPLES = existsSync(path.join(SAMPLES_DIR, 'dns-remoteshell.p
 /** Pass as node:test's `skip` option. */
 export const SKIP_NO_SAMPLES = HAVE_SAMPLES ? false : `../shared/samples not found (set LLN_SAMPLES_DIR): skipping`;
 
+/** A capture committed in samples/ (scripts/sample-recipe.ts): present in every clone. */
+export function committedSample(name: string): string {
+  return path.join(PACKAGE_ROOT, 'samples', name);
+}
+
 export function sample(name: string): string {
   return path.join(SAMPLES_DIR, name);
 }
