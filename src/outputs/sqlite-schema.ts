@@ -78,6 +78,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX anomalies_incident ON anomalies(incident_id, run_id);
   CREATE INDEX anomalies_dst_port ON anomalies(dst_port);
   `,
+  // v3: live capture's loss per run (NULL for replays, and for libpcap's counters when unknown).
+  `
+  ALTER TABLE runs ADD COLUMN pcap_received INTEGER;
+  ALTER TABLE runs ADD COLUMN pcap_dropped INTEGER;
+  ALTER TABLE runs ADD COLUMN pcap_ifdropped INTEGER;
+  ALTER TABLE runs ADD COLUMN queue_dropped INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
