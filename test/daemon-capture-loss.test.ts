@@ -7,7 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { generateCapture } from '../src/generator/generate-capture';
 import { DEFAULT_MODEL_DIR } from '../src/paths';
-import { children, DaemonProcess, VethNamespace, freePort, run, sentCount, sleep, writeConfig } from './helpers/daemon-harness';
+import { children, DaemonProcess, VethNamespace, freePort, must, run, sentCount, sleep, writeConfig } from './helpers/daemon-harness';
 
 /**
  * The daemon knows when it is blind: a real libpcap capture on a veth pair (peer in a network
@@ -15,7 +15,7 @@ import { children, DaemonProcess, VethNamespace, freePort, run, sentCount, sleep
  * daemon is SIGSTOPped cannot be read, so all but a ring's worth is dropped by the kernel, every
  * time, whatever the machine's load: no timing is involved. libpcap's counters must then show
  * the drops on /metrics, in the log, in the stop line and in the run row, and account for every
- * packet sent: captured + lost = sent.
+ * packet sent: captured + lost = sent, also across a reopen of the capture (link down and up).
  */
 const IS_ROOT = process.getuid?.() === 0;
 const have = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
@@ -84,6 +84,16 @@ test('libpcap drop counters: /metrics, the warning, the stop line and the run ro
   assert.ok(m('lln_capture_pcap_dropped_total') > 1000, `the 64 KiB ring dropped most of 2000 packets (dropped ${m('lln_capture_pcap_dropped_total')})`);
   assert.equal(m('lln_packets_captured_total') + lost(m), sent, 'captured + lost = sent');
   await daemon.waitLog(/capture on \S+ is losing packets: [\d,]+ lost \(libpcap ring [\d,]+, interface \d+, intake queue \d+\)/);
+
+  // The interface goes down and comes back: the new capture handle's counters start at 0, the totals go on.
+  must('ip', ['link', 'set', iface, 'down']);
+  await metricsUntil(daemon, iface, (x) => x('lln_capture_up') === 0, 'lln_capture_up 0 after link down');
+  must('ip', ['link', 'set', iface, 'up']);
+  await metricsUntil(daemon, iface, (x) => x('lln_capture_up') === 1, 'lln_capture_up 1 after link up');
+  const beforeReopen = received(m);
+  sent += send(pcap, 100, 1000);
+  m = await metricsUntil(daemon, iface, (x) => received(x) >= sent, `lln_capture_pcap_received_total ≥ ${sent} after the reopen`);
+  assert.equal(received(m), beforeReopen + 100, 'received counts on across the reopen');
 
   const { code } = await daemon.stop(60_000);
   assert.equal(code, 0, daemon.log);
