@@ -1,19 +1,77 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateCapture } from '../src/generator/generate-capture';
 import { readInterfaceCounters } from '../src/capture/interface-counters';
 import { DEFAULT_MODEL_DIR } from '../src/paths';
-import { DaemonProcess, VethNamespace, children, freePort, run, sentCount, writeConfig } from '../test/helpers/daemon-harness';
+import { DaemonProcess, VethNamespace, children, freePort, run, sentCount, sleep, writeConfig } from '../test/helpers/daemon-harness';
 
 const SECONDS = Number(process.env.LLN_BENCH_DAEMON_SECONDS ?? 60);
 const RATES = (process.env.LLN_BENCH_DAEMON_PPS ?? '20000,40000,50000,60000,70000,80000').split(',').map(Number);
+/** After the ramp, one run well above the drop-free rate: the daemon's drop count must explain sent − captured. */
+const OVERRUN_PPS = Number(process.env.LLN_BENCH_DAEMON_OVERRUN_PPS ?? 150_000);
+const OVERRUN_SECONDS = Number(process.env.LLN_BENCH_DAEMON_OVERRUN_SECONDS ?? 15);
+
+/** Sum of the per-CPU "dropped" column of /proc/net/softnet_stat: the kernel's input backlog (a veth's receive path). */
+function backlogDrops(): number {
+  try {
+    return readFileSync('/proc/net/softnet_stat', 'utf8').trim().split('\n').reduce((n, l) => n + parseInt(l.split(/\s+/)[1] ?? '0', 16), 0);
+  } catch {
+    return 0;
+  }
+}
+
+interface RateResult {
+  sent: number; captured: number; droppedWindows: number; kernelRxDropped: number; peakRssMb: number;
+  /** From the daemon's stop line: libpcap's counters and the intake queue. */
+  pcapReceived: number; pcapDropped: number; pcapIfDropped: number; queueDropped: number;
+  /** Below the sensor, for the record: the sending veth's tx_dropped and the kernel's backlog drops. */
+  peerTxDropped: number; backlogDropped: number;
+}
+
+async function measure(veth: VethNamespace, dir: string, pcap: string, pps: number, seconds: number): Promise<RateResult> {
+  const port = await freePort();
+  const db = path.join(dir, `r${pps}.db`);
+  const config = writeConfig(path.join(dir, `c${pps}.yaml`), { iface: veth.host, model: DEFAULT_MODEL_DIR, port, db });
+  const daemon = new DaemonProcess(config, port);
+  await daemon.waitReady(60_000);
+  const peerTx = () => Number(run('ip', ['netns', 'exec', veth.ns, 'cat', `/sys/class/net/${veth.peer}/statistics/tx_dropped`]).stdout.trim() || 0);
+  const before = readInterfaceCounters(veth.host);
+  const peerBefore = peerTx();
+  const backlogBefore = backlogDrops();
+  // Sleep-timed bursts, one per millisecond: tcpreplay's default busy-wait timing burns a whole
+  // core (measured: 5 CPU-s per 5 s at 40k pps), which on a 2-core machine is half the box.
+  const perMs = String(Math.max(1, Math.round(pps / 1000)));
+  const r = run('ip', ['netns', 'exec', veth.ns, 'tcpreplay', '-T', 'nano', '--pps-multi', perMs, '-i', veth.peer, '--pps', String(pps),
+    '--loop', '0', '--duration', String(seconds), pcap], (seconds + 30) * 1000);
+  const sent = sentCount(r.stdout);
+  // Until everything sent is either captured or counted lost, so the stop line is the whole account.
+  const end = Date.now() + 30_000;
+  const lbl = `interface="${veth.host}"`;
+  for (;;) {
+    const m = await daemon.metrics(lbl);
+    if (m('lln_capture_pcap_received_total') >= sent || Date.now() > end) break;
+    await sleep(200);
+  }
+  const after = readInterfaceCounters(veth.host);
+  const rss = daemon.peakRssMb();
+  const { final } = await daemon.stop(120_000);
+  const loss = /libpcap ring (\d+), interface (\d+), intake queue (\d+); libpcap received (\d+)/.exec(daemon.log);
+  if (!loss) throw new Error(`daemon bench: no capture-loss account in the stop line (cap not patched?):\n${daemon.log.slice(-2000)}`);
+  return {
+    sent, captured: Number(final[1]), droppedWindows: Number(final[5]), kernelRxDropped: (after?.rxDropped ?? 0) - (before?.rxDropped ?? 0), peakRssMb: rss,
+    pcapDropped: Number(loss[1]), pcapIfDropped: Number(loss[2]), queueDropped: Number(loss[3]), pcapReceived: Number(loss[4]),
+    peerTxDropped: peerTx() - peerBefore, backlogDropped: backlogDrops() - backlogBefore,
+  };
+}
 
 /**
  * The daemon on a veth pair (peer in a network namespace made here; traffic never leaves the
- * machine), fed by tcpreplay at increasing --pps for SECONDS each, in 1 ms bursts. Reports, per rate, packets
- * sent vs captured, kernel drops (rx_dropped delta) and dropped windows, and the highest rate
- * with no loss of either kind. Needs root, iproute2 and tcpreplay.
+ * machine), fed by tcpreplay at increasing --pps for SECONDS each, in 1 ms bursts. Reports, per
+ * rate, packets sent vs captured, the daemon's own loss counters (libpcap ring, interface,
+ * intake queue), kernel drops and dropped windows, and the highest rate with no loss of any
+ * kind; then one overrun (OVERRUN_PPS) where sent − captured must equal the daemon's drop count
+ * (agreement reported as a fraction of sent − captured). Needs root, iproute2 and tcpreplay.
  */
 export async function runDaemonBench(): Promise<Record<string, number>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lln-daemon-bench-'));
@@ -22,38 +80,43 @@ export async function runDaemonBench(): Promise<Record<string, number>> {
   const out: Record<string, number> = { seconds_per_rate: SECONDS };
   let best = 0;
   const veth = new VethNamespace();
+  const report = (key: string, x: RateResult): void => {
+    const daemonLost = x.pcapDropped + x.pcapIfDropped + x.queueDropped;
+    const missing = x.sent - x.captured;
+    out[`${key}_sent`] = x.sent;
+    out[`${key}_captured`] = x.captured;
+    out[`${key}_sent_minus_captured`] = missing;
+    out[`${key}_daemon_lost`] = daemonLost;
+    out[`${key}_pcap_received`] = x.pcapReceived;
+    out[`${key}_pcap_dropped`] = x.pcapDropped;
+    out[`${key}_pcap_ifdropped`] = x.pcapIfDropped;
+    out[`${key}_queue_dropped`] = x.queueDropped;
+    out[`${key}_dropped_windows`] = x.droppedWindows;
+    out[`${key}_kernel_rx_dropped`] = x.kernelRxDropped;
+    out[`${key}_peer_tx_dropped`] = x.peerTxDropped;
+    out[`${key}_backlog_dropped`] = x.backlogDropped;
+    out[`${key}_peak_rss_mb`] = x.peakRssMb;
+    // 0 when the daemon's count explains every missing packet; the target is at most 0.01.
+    if (missing > 0) out[`${key}_disagreement`] = Math.abs(missing - daemonLost) / missing;
+    process.stderr.write(`${key}: sent ${x.sent}, captured ${x.captured}, sent − captured ${missing}, daemon lost ${daemonLost} ` +
+      `(libpcap ring ${x.pcapDropped}, interface ${x.pcapIfDropped}, queue ${x.queueDropped}; libpcap received ${x.pcapReceived}), ` +
+      `dropped windows ${x.droppedWindows}, kernel rx_dropped ${x.kernelRxDropped}, peer tx_dropped ${x.peerTxDropped}, backlog drops ${x.backlogDropped}, ` +
+      `peak RSS ${x.peakRssMb.toFixed(0)} MB\n`);
+  };
   try {
     // A standard 1500-byte MTU, as on a LAN: libpcap's ring slots (TPACKET_V2 in immediate mode)
     // are sized by the MTU, so 128 MiB holds ~80k packets here instead of ~14k at MTU 9000.
     veth.create(1500);
     for (const pps of RATES) {
-      const port = await freePort();
-      const db = path.join(dir, `r${pps}.db`);
-      const config = writeConfig(path.join(dir, `c${pps}.yaml`), { iface: veth.host, model: DEFAULT_MODEL_DIR, port, db });
-      const daemon = new DaemonProcess(config, port);
-      await daemon.waitReady(60_000);
-      const before = readInterfaceCounters(veth.host);
-      // Sleep-timed bursts, one per millisecond: tcpreplay's default busy-wait timing burns a whole
-      // core (measured: 5 CPU-s per 5 s at 40k pps), which on a 2-core machine is half the box.
-      const perMs = String(Math.max(1, Math.round(pps / 1000)));
-      const r = run('ip', ['netns', 'exec', veth.ns, 'tcpreplay', '-T', 'nano', '--pps-multi', perMs, '-i', veth.peer, '--pps', String(pps),
-        '--loop', '0', '--duration', String(SECONDS), pcap], (SECONDS + 30) * 1000);
-      const sent = sentCount(r.stdout);
-      await new Promise((res) => setTimeout(res, 1500));
-      const after = readInterfaceCounters(veth.host);
-      const rss = daemon.peakRssMb();
-      const { final } = await daemon.stop(60_000);
-      const captured = Number(final[1]);
-      const dropped = Number(final[5]);
-      const kernel = (after?.rxDropped ?? 0) - (before?.rxDropped ?? 0);
-      out[`pps${pps}_sent`] = sent;
-      out[`pps${pps}_captured`] = captured;
-      out[`pps${pps}_dropped_windows`] = dropped;
-      out[`pps${pps}_kernel_rx_dropped`] = kernel;
-      out[`pps${pps}_peak_rss_mb`] = rss;
-      process.stderr.write(`pps ${pps}: sent ${sent}, captured ${captured}, dropped windows ${dropped}, kernel drops ${kernel}, peak RSS ${rss.toFixed(0)} MB\n`);
-      if (captured >= sent && dropped === 0 && kernel === 0) best = pps;
+      const x = await measure(veth, dir, pcap, pps, SECONDS);
+      report(`pps${pps}`, x);
+      const lossless = x.captured >= x.sent && x.droppedWindows === 0 && x.kernelRxDropped === 0 && x.pcapDropped + x.pcapIfDropped + x.queueDropped === 0;
+      if (lossless) best = pps;
       else break;
+    }
+    if (OVERRUN_PPS > 0) {
+      out.overrun_seconds = OVERRUN_SECONDS;
+      report(`overrun${OVERRUN_PPS}`, await measure(veth, dir, pcap, OVERRUN_PPS, OVERRUN_SECONDS));
     }
   } finally {
     for (const c of children) c.kill('SIGKILL');

@@ -283,3 +283,19 @@ test('sqlite: concurrent readers (better-sqlite3 and the sqlite3 CLI) only ever 
   const intermediate = new Set(lib.filter((c) => c > 0 && c < BATCH * BATCHES));
   assert.ok(intermediate.size >= 2, `the reader ran during the writes (saw ${intermediate.size} intermediate counts)`);
 });
+
+test('sqlite: a daemon run keeps its capture-loss counts; a replay run has NULL there', () => {
+  const p = dbPath();
+  const sink = new SqliteSink(p);
+  const replay = sink.startRun(run());
+  const live = run({ mode: 'daemon', sources: ['eth0'] });
+  live.id = sink.startRun(live);
+  Object.assign(live, { pcapReceived: 5000, pcapDropped: 1200, pcapIfDropped: 3, queueDropped: 7 });
+  sink.finishRun(live);
+  sink.close();
+  const db = new Database(p, { readonly: true });
+  const q = db.prepare('SELECT pcap_received, pcap_dropped, pcap_ifdropped, queue_dropped FROM runs WHERE id = ?');
+  assert.deepEqual(q.get(replay), { pcap_received: null, pcap_dropped: null, pcap_ifdropped: null, queue_dropped: null });
+  assert.deepEqual(q.get(live.id), { pcap_received: 5000, pcap_dropped: 1200, pcap_ifdropped: 3, queue_dropped: 7 });
+  db.close();
+});

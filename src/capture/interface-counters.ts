@@ -22,9 +22,9 @@ function readCounter(iface: string, name: string): number | undefined {
 }
 
 /**
- * Read /sys/class/net/IF/statistics. cap exposes no pcap_stats, so these kernel counters are
- * how the daemon sees drops below libpcap (NIC and driver level). Null when the interface does
- * not exist or the platform has no sysfs (e.g. 'any', macOS).
+ * Read /sys/class/net/IF/statistics: drops below libpcap (NIC and driver level). They never show
+ * packets lost in libpcap's own ring (the kernel did deliver those); pcap-stats.ts counts those.
+ * Null when the interface does not exist or the platform has no sysfs (e.g. 'any', macOS).
  */
 export function readInterfaceCounters(iface: string): InterfaceCounters | null {
   if (!SAFE_NAME.test(iface) || iface === '.' || iface === '..') return null;

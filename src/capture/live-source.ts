@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { LlnError } from '../errors';
 import { logger } from '../logger';
+import { PcapStatsAccumulator, type PcapStats, type RawPcapStat } from './pcap-stats';
 import { LinkType, type PacketSource, type RawPacket, type SourceStats } from './raw-packet';
 
 /**
@@ -10,8 +11,11 @@ import { LinkType, type PacketSource, type RawPacket, type SourceStats } from '.
  * What cap gives and does not give (cap 0.2.1, src/binding.cc):
  * - one 'packet' event per packet, all of one poll wake-up emitted synchronously in a loop, into
  *   ONE reused buffer: every packet must be copied out before the next event;
- * - no timestamp, no original length, no pcap_stats: we stamp arrival time ourselves (µs-level
- *   jitter from the event loop, nanosecond field), set origLen = capLen, and count our own drops;
+ * - no timestamp, no original length: we stamp arrival time ourselves (µs-level jitter from the
+ *   event loop, nanosecond field), set origLen = capLen, and count our own queue drops;
+ * - no pcap_stats as published: scripts/patch-cap.sh adds stats(), libpcap's counters of the
+ *   kernel ring (ps_recv, ps_drop, ps_ifdrop); they vanish with the handle, so close() reads
+ *   them one last time first. Without the patch pcapStats() is null;
  * - snaplen: the binding (as patched by scripts/patch-cap.sh) captures min(snaplen, 65535)
  *   bytes; every kernel ring slot is that big, so the default 9216 (a jumbo frame) keeps whole
  *   Ethernet frames while the ring holds ~7× more packets than at 65535; promiscuous is always
@@ -48,6 +52,12 @@ export interface LivePacketSource extends PacketSource {
   readonly linkType: number;
   /** Packets waiting for the consumer right now (for a queue-depth gauge). */
   queueDepth(): number;
+  /**
+   * libpcap's counters since open, read now (after close: as read at close). Null when the
+   * binding has no stats() (cap not patched). Call at least once an hour or so: the raw counters
+   * are 32-bit and only increases between readings less than one wrap apart are counted.
+   */
+  pcapStats(): PcapStats | null;
 }
 
 /** cap's open() returns a name for the five link types it knows and "Unknown linktype N" otherwise. */
@@ -177,6 +187,16 @@ export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
   let failure: LlnError | null = null;
   let waiter: (() => void) | null = null;
   let wakeScheduled = false;
+  let closedHandle = false;
+  const pcap = typeof cap.stats === 'function' ? new PcapStatsAccumulator() : null;
+  const readPcapStats = (): void => {
+    if (!pcap || closedHandle) return;
+    try {
+      pcap.update(cap.stats!());
+    } catch {
+      /* the handle failed (interface gone): keep the last reading */
+    }
+  };
 
   // Wake the consumer after the binding's dispatch loop has emitted everything of this poll
   // round (setImmediate runs after the poll phase), so batches are as large as the traffic allows.
@@ -224,6 +244,8 @@ export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
 
   const stopCapture = (): void => {
     clearInterval(linkTimer);
+    readPcapStats();
+    closedHandle = true;
     try {
       cap.close();
     } catch {
@@ -248,6 +270,10 @@ export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
     name: iface,
     linkType,
     queueDepth: () => queue.length,
+    pcapStats(): PcapStats | null {
+      readPcapStats();
+      return pcap ? pcap.totals : null;
+    },
     stats(): SourceStats {
       return { packets, bytes, unknownLinkType: 0, queueDrops };
     },
@@ -280,5 +306,7 @@ export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
 interface CapHandle {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
   close(): void;
+  /** Added by scripts/patch-cap.sh; throws once the handle is closed. */
+  stats?(): RawPcapStat;
   on(event: 'packet', fn: (nbytes: number, truncated: boolean) => void): void;
 }

@@ -23,7 +23,9 @@ export const InterfaceSchema = z.strictObject({
   filter: z.string({ error: 'a BPF filter string (pcap-filter(7))' }).optional(),
   snaplen: int(64, 262144).optional(),
   promiscuous: bool().optional(),
-}, { error: 'a mapping with name, filter?, snaplen?, promiscuous?' });
+  // libpcap's kernel ring (pcap_set_buffer_size). Up to 2 GiB - 1: cap passes it as a signed int.
+  bufferSize: int(4096, 2 ** 31 - 1).optional(),
+}, { error: 'a mapping with name, filter?, snaplen?, promiscuous?, bufferSize?' });
 
 export const SpoolSchema = z.strictObject({
   dir: text('a directory path'),
@@ -101,7 +103,7 @@ export const MetricsSchema = z
 
 export const DaemonConfigSchema = z
   .strictObject({
-    interfaces: z.array(InterfaceSchema, { error: 'a list of {name, filter?, snaplen?, promiscuous?}' }).default([]),
+    interfaces: z.array(InterfaceSchema, { error: 'a list of {name, filter?, snaplen?, promiscuous?, bufferSize?}' }).default([]),
     spool: SpoolSchema.optional(),
     model: ModelSchema.default({}),
     window: WindowSchema.default({}),

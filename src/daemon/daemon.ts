@@ -14,6 +14,7 @@ import { runReplay } from '../pipeline/run-replay';
 import { ScoringPipeline } from '../pipeline/scoring-pipeline';
 import { LlnError } from '../errors';
 import { configureLogger, logger } from '../logger';
+import { CaptureLossMonitor, describeCaptureLoss } from './capture-loss';
 import { loadConfig } from './config-load';
 import type { DaemonConfig } from './config-schema';
 import { openDaemonSinks } from './daemon-outputs';
@@ -63,6 +64,7 @@ export async function runDaemon(configPath: string): Promise<void> {
 class Daemon {
   private readonly metrics = new DaemonMetrics();
   private readonly counters = new DecodeCounters();
+  private readonly loss = new CaptureLossMonitor(this.metrics);
   private server: MetricsServer | null = null;
   private model: OpenedModel | null = null;
   private sink: FanoutSink | null = null;
@@ -246,6 +248,7 @@ class Daemon {
     }
     this.metrics.queueDepth.set({ queue: 'pending_packets' }, this.pipeline!.pendingPackets);
     this.syncCounts();
+    this.syncCaptureLoss();
     this.sink!.updateRun?.(this.run!);
   }
 
@@ -262,6 +265,11 @@ class Daemon {
     }
     Object.assign(s, { windows: p.windowsScored, dropped: p.windowsDropped, scored: this.scoredPackets, suppressed: run.suppressed });
     run.windows = p.windowsScored;
+  }
+
+  /** libpcap's and the intake's loss counters → /metrics, the warning log and the run row. */
+  private syncCaptureLoss(): void {
+    if (this.intakes.length > 0 && this.run) Object.assign(this.run, this.loss.poll(this.intakes));
   }
 
   /** SIGHUP: re-read the config and swap the model; on any problem keep running as before. Reloads never overlap. */
@@ -323,6 +331,7 @@ class Daemon {
     for (const i of this.intakes) i.stop();
     await this.spool?.stop();
     await Promise.all(this.loops); // each loop hands on its last captured batch before it ends
+    this.syncCaptureLoss(); // every capture is closed: libpcap's final counters, as read at close
     await this.lane;
     const run = this.run;
     if (run && this.pipeline && this.sink) {
@@ -345,7 +354,7 @@ class Daemon {
     // The line tests and operators check: every captured packet was committed (captured == packets).
     if (run) {
       logger.info(`daemon stopped: captured ${captured}, packets ${run.packets}, scored ${this.scoredPackets}, windows ${run.windows}, ` +
-        `dropped windows ${this.pipeline?.windowsDropped ?? 0}, anomalies ${run.anomalies}, incidents ${run.incidents}, status ${run.status}`);
+        `dropped windows ${this.pipeline?.windowsDropped ?? 0}, ${this.intakes.length > 0 ? `${describeCaptureLoss(run)}, ` : ''}anomalies ${run.anomalies}, incidents ${run.incidents}, status ${run.status}`);
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { RawPacket } from '../capture/raw-packet';
 import { openLiveCapture, type LivePacketSource } from '../capture/live-source';
+import { addPcapStats, ZERO_PCAP_STATS, type PcapStats } from '../capture/pcap-stats';
 import { isLlnError } from '../errors';
 import { logger } from '../logger';
 import type { InterfaceConfig } from './config-schema';
@@ -10,6 +11,14 @@ export interface IntakeHandlers {
   onPackets(iface: string, packets: RawPacket[]): Promise<void>;
   /** The first open succeeded (or failed: err). */
   onFirstOpen(iface: string, err?: unknown): void;
+}
+
+/** What one interface lost, over every reopen of its capture. */
+export interface IntakeLoss {
+  /** libpcap's counters; null while no capture handle has had stats() (cap not patched). */
+  pcap: PcapStats | null;
+  /** Packets the intake queue turned away (the pipeline fell far behind). */
+  queueDropped: number;
 }
 
 const MIN_BACKOFF_MS = 1000;
@@ -26,6 +35,9 @@ export class LiveIntake {
   private readonly frames = { n: 0, next: () => ++this.frames.n };
   /** Packets taken from the interface and handed on, over every reopen (the daemon's final count). */
   captured = 0;
+  /** Counters of the captures already closed (each reopen starts libpcap's counters at 0). */
+  private closedPcap: PcapStats | null = null;
+  private closedQueueDrops = 0;
 
   constructor(
     private readonly cfg: InterfaceConfig,
@@ -35,6 +47,11 @@ export class LiveIntake {
 
   get name(): string {
     return this.cfg.name;
+  }
+
+  /** True while a capture handle is open (not while backing off between reopens). */
+  get capturing(): boolean {
+    return this.source !== null;
   }
 
   queueDepth(): number {
@@ -49,23 +66,19 @@ export class LiveIntake {
     while (!this.stopped) {
       try {
         this.source = openLiveCapture({
-          iface: name, interfaceId: this.id, filter: this.cfg.filter, snaplen: this.cfg.snaplen,
+          iface: name, interfaceId: this.id, filter: this.cfg.filter, snaplen: this.cfg.snaplen, bufferSize: this.cfg.bufferSize,
           promiscuous: this.cfg.promiscuous, frameCounter: this.frames,
         });
         this.metrics.captureUp.set({ interface: name }, 1);
         if (first) h.onFirstOpen(name);
         first = false;
         backoff = MIN_BACKOFF_MS;
-        let drops = 0;
         for await (const batch of this.source) {
           let bytes = 0;
           for (let i = 0; i < batch.length; i++) bytes += batch[i].origLen;
           this.captured += batch.length;
           this.metrics.packetsCaptured.inc({ interface: name }, batch.length);
           this.metrics.bytesCaptured.inc({ interface: name }, bytes);
-          const qd = this.source.stats().queueDrops ?? 0;
-          if (qd > drops) this.metrics.queueDrops.inc({ interface: name }, qd - drops);
-          drops = qd;
           await h.onPackets(name, batch);
         }
       } catch (e) {
@@ -76,8 +89,7 @@ export class LiveIntake {
         const msg = isLlnError(e) ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
         logger.warn(`capture on ${name} stopped (${msg}); retrying in ${backoff / 1000} s`);
       } finally {
-        this.source?.close();
-        this.source = null;
+        this.retire();
         this.metrics.captureUp.set({ interface: name }, 0);
       }
       if (this.stopped) break;
@@ -91,6 +103,24 @@ export class LiveIntake {
       this.wake = null;
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
+  }
+
+  /** Close the current capture and keep its final counters. */
+  private retire(): void {
+    const src = this.source;
+    if (!src) return;
+    src.close();
+    const p = src.pcapStats();
+    if (p) this.closedPcap = addPcapStats(this.closedPcap ?? ZERO_PCAP_STATS, p);
+    this.closedQueueDrops += src.stats().queueDrops ?? 0;
+    this.source = null;
+  }
+
+  /** Loss so far, summed over this interface's captures (libpcap's counters are read now). */
+  loss(): IntakeLoss {
+    const cur = this.source?.pcapStats() ?? null;
+    const pcap = cur && this.closedPcap ? addPcapStats(this.closedPcap, cur) : (cur ?? this.closedPcap);
+    return { pcap, queueDropped: this.closedQueueDrops + (this.source?.stats().queueDrops ?? 0) };
   }
 
   /** Stop capturing: the iterator ends after the packets already captured. */

@@ -24,6 +24,10 @@ export class DaemonMetrics {
   readonly incidents = this.counter('lln_incidents_total', 'Incidents opened');
   readonly suppressedRows = this.counter('lln_suppressed_rows_total', 'Alert rows not written because of the rate limits', ['reason']);
   readonly queueDrops = this.counter('lln_capture_queue_drops_total', 'Packets dropped because the capture queue was full', ['interface']);
+  // libpcap's own counters (pcap_stats): the kernel ring's losses, which no /sys counter shows.
+  readonly pcapReceived = this.counter('lln_capture_pcap_received_total', 'Packets libpcap received (passed the filter), including those its ring then dropped', ['interface']);
+  readonly pcapDropped = this.counter('lln_capture_pcap_dropped_total', "Packets lost because libpcap's kernel ring was full (the sensor did not see them)", ['interface']);
+  readonly pcapIfDropped = this.counter('lln_capture_pcap_ifdropped_total', 'Packets the interface or driver dropped while capturing (libpcap ps_ifdrop)', ['interface']);
   readonly spoolFiles = this.counter('lln_spool_files_total', 'Spool files processed, by result', ['result']);
 
   readonly queueDepth = this.gauge('lln_queue_depth', 'Items waiting between pipeline stages', ['queue']);

@@ -63,6 +63,10 @@ export const RUN_COLUMNS: ReadonlyArray<readonly [string, keyof RunRecord]> = [
   ['incidents', 'incidents'],
   ['suppressed', 'suppressed'],
   ['status', 'status'],
+  ['pcap_received', 'pcapReceived'],
+  ['pcap_dropped', 'pcapDropped'],
+  ['pcap_ifdropped', 'pcapIfDropped'],
+  ['queue_dropped', 'queueDropped'],
 ];
 
 /** A record as a plain object with external names (JSON lines), in column order. */

@@ -100,6 +100,17 @@ export interface RunRecord {
   incidents: number;
   suppressed: number;
   status: RunStatus;
+  /**
+   * Live capture's loss (daemon runs; absent for replays), summed over interfaces. libpcap's own
+   * counters (pcap_stats) are absent when the cap binding is not patched; see PcapStats.
+   */
+  pcapReceived?: number;
+  /** Lost in libpcap's kernel ring (it was full): traffic the sensor never saw. */
+  pcapDropped?: number;
+  /** Dropped by the interface or driver while capturing. */
+  pcapIfDropped?: number;
+  /** Captured, then turned away because the daemon's intake queue was full. */
+  queueDropped?: number;
 }
 
 /** Where anomalies, incidents and run summaries go. All calls are synchronous and batched. */

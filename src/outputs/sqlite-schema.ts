@@ -86,6 +86,13 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE incidents ADD COLUMN sources INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE incidents ADD COLUMN targets INTEGER NOT NULL DEFAULT 0;
   `,
+  // v4: live capture's loss per run (NULL for replays, and for libpcap's counters when unknown).
+  `
+  ALTER TABLE runs ADD COLUMN pcap_received INTEGER;
+  ALTER TABLE runs ADD COLUMN pcap_dropped INTEGER;
+  ALTER TABLE runs ADD COLUMN pcap_ifdropped INTEGER;
+  ALTER TABLE runs ADD COLUMN queue_dropped INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -62,12 +62,13 @@ export class SqliteSink implements AnomalySink {
     );
     this.insertRun = this.db.prepare(
       `INSERT INTO runs (started_at, finished_at, mode, sources, model_id, model_sha256, threshold,
-         packets, windows, anomalies, incidents, suppressed, status)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         packets, windows, anomalies, incidents, suppressed, status, pcap_received, pcap_dropped, pcap_ifdropped, queue_dropped)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.updateRunStmt = this.db.prepare(
       `UPDATE runs SET finished_at = ?, model_id = ?, model_sha256 = ?, threshold = ?, packets = ?, windows = ?, anomalies = ?,
-         incidents = ?, suppressed = ?, status = ? WHERE id = ?`,
+         incidents = ?, suppressed = ?, status = ?, pcap_received = ?, pcap_dropped = ?, pcap_ifdropped = ?, queue_dropped = ?
+       WHERE id = ?`,
     );
   }
 
@@ -108,7 +109,7 @@ export class SqliteSink implements AnomalySink {
     return this.guard('record the run in', () => {
       const r = this.insertRun.run(
         run.startedAt, run.finishedAt, run.mode, JSON.stringify(run.sources), run.modelId, run.modelSha256,
-        run.threshold, run.packets, run.windows, run.anomalies, run.incidents, run.suppressed, run.status,
+        run.threshold, run.packets, run.windows, run.anomalies, run.incidents, run.suppressed, run.status, ...captureLoss(run),
       );
       return Number(r.lastInsertRowid);
     });
@@ -151,7 +152,7 @@ export class SqliteSink implements AnomalySink {
     this.guard('update the run in', () => {
       this.updateRunStmt.run(
         run.finishedAt, run.modelId, run.modelSha256, run.threshold, run.packets, run.windows, run.anomalies, run.incidents, run.suppressed,
-        run.status, run.id,
+        run.status, ...captureLoss(run), run.id,
       );
     });
   }
@@ -196,4 +197,9 @@ export function explainSqliteError(e: unknown): string {
   if (code.startsWith('SQLITE_CANTOPEN')) return 'cannot open the file (missing directory or no permission); choose another path with --db';
   if (code.startsWith('SQLITE_IOERR')) return `I/O error (${code}); check the disk or choose another path with --db (${kept})`;
   return `${code ? code + ': ' : ''}${err.message ?? String(e)}`;
+}
+
+/** The runs table's capture-loss columns: NULL where a run has no such count (replays). */
+function captureLoss(run: RunRecord): (number | null)[] {
+  return [run.pcapReceived ?? null, run.pcapDropped ?? null, run.pcapIfDropped ?? null, run.queueDropped ?? null];
 }

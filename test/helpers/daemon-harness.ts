@@ -93,6 +93,21 @@ export class DaemonProcess {
     this.child.kill(sig);
   }
 
+  /**
+   * SIGSTOP, returning once the kernel shows the process stopped (state T in /proc/PID/stat):
+   * from then on nothing reads libpcap's ring, so whatever arrives beyond its size is dropped.
+   */
+  async pause(timeoutMs = 10_000): Promise<void> {
+    this.signal('SIGSTOP');
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+      if (/^\d+ \(.*\) [Tt] /.test(stat)) return;
+      await sleep(20);
+    }
+    assert.fail(`daemon not stopped by SIGSTOP within ${timeoutMs} ms`);
+  }
+
   /** Peak resident memory so far (VmHWM), in MB; NaN when /proc is not available. */
   peakRssMb(): number {
     try {
@@ -130,9 +145,16 @@ export class DaemonProcess {
   }
 
   async metric(name: string, labels: string): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
-    return line ? Number(line.split(' ')[1]) : 0;
+    return (await this.metrics(labels))(name);
+  }
+
+  /** One scrape; the returned lookup gives each series with these labels (0 when absent). */
+  async metrics(labels: string): Promise<(name: string) => number> {
+    const lines = (await (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text()).split('\n');
+    return (name) => {
+      const line = lines.find((l) => l.startsWith(`${name}{${labels}} `));
+      return line ? Number(line.split(' ')[1]) : 0;
+    };
   }
 
   /** Poll a metric until it reaches `want` (captures arrive asynchronously). */
@@ -161,10 +183,10 @@ export class DaemonProcess {
   }
 }
 
-export interface DaemonConfigOpts { iface?: string; model: string; port: number; db: string; spool?: string; settleSeconds?: number }
+export interface DaemonConfigOpts { iface?: string; model: string; port: number; db: string; spool?: string; settleSeconds?: number; bufferSize?: number }
 export function writeConfig(file: string, o: DaemonConfigOpts): string {
   const lines = [
-    o.iface ? `interfaces:\n  - name: ${o.iface}` : 'interfaces: []',
+    o.iface ? `interfaces:\n  - name: ${o.iface}${o.bufferSize ? `\n    bufferSize: ${o.bufferSize}` : ''}` : 'interfaces: []',
     o.spool ? `spool:\n  dir: ${o.spool}\n  settleSeconds: ${o.settleSeconds ?? 1}` : '',
     `model:\n  dir: ${o.model}`,
     `outputs:\n  sqlite: ${o.db}`,
