@@ -1,7 +1,11 @@
 /**
- * `npm run quality [-- --model DIR]`: per-scenario quality of a model on captures it was not
- * trained on (held-out generator seeds, one attack each) and on the public samples beside the
- * project (../shared/samples) when present. Prints a markdown table (docs/quality.md keeps one).
+ * `npm run quality [-- --model DIR]`: detection quality on captures the models were not trained on.
+ *
+ * 1. Real data first (../shared/realdata, when present): train with the default recipe, without
+ *    labels, on train-benign.pcap, then score every mix with that model and with the shipped one.
+ * 2. The shipped model (or --model) on held-out generator seeds (one attack each) and on the
+ *    public samples (../shared/samples) when present.
+ * Prints markdown tables (docs/quality.md keeps them).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,15 +16,38 @@ import { scoreCapture } from '../src/pipeline/score-capture';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/paths';
 import { labelFor, parseLabelsFile } from '../src/train/labels';
 import { EVALUATION_SCENARIOS, EVAL_DURATION_SEC, EVAL_HOSTS, generatedDir } from './default-model-recipe';
+import { REALDATA_DIR, evaluateMix, realdataMixes, realdataTable } from './realdata-eval';
+import { runTraining } from '../src/train/run-training';
+import { TRAINING_DEFAULTS } from '../src/train/recipe';
+
+/** The realdata section: a user-trained model (default recipe) and the shipped one on every mix. */
+async function realdataSection(shippedDir: string, dir: string): Promise<string> {
+  const mixes = realdataMixes();
+  if (mixes.length === 0) return `(../shared/realdata not found at ${REALDATA_DIR}: real-data section skipped)\n`;
+  const userModel = path.join(dir, 'realdata-user-model');
+  const t0 = Date.now();
+  await runTraining({ ...TRAINING_DEFAULTS, files: [path.join(REALDATA_DIR, 'train-benign.pcap')], synthetic: true, out: userModel, backend: 'auto', seed: 7, progress: false });
+  const trainSeconds = (Date.now() - t0) / 1000;
+  const out: string[] = [];
+  for (const [title, modelDir] of [[`trained on train-benign.pcap with the default recipe (no labels, seed 7; ${trainSeconds.toFixed(0)} s)`, userModel], ['the shipped model, no training', shippedDir]]) {
+    const model = await openScorer({ modelDir, backend: 'auto', worker: true, batch: 512 });
+    const rows = [];
+    for (const mix of mixes) rows.push(await evaluateMix(model, mix));
+    await model.scorer.dispose();
+    out.push(`### realdata: ${title}\n\nmodel ${model.id}, threshold ${model.threshold.toFixed(4)}\n\n${realdataTable(rows)}\n`);
+  }
+  return out.join('\n');
+}
 
 const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--model');
   const modelDir = i > 0 ? process.argv[i + 1] : DEFAULT_MODEL_DIR;
-  const model = await openScorer({ modelDir, backend: 'auto', worker: false, batch: 512 });
   const dir = generatedDir(PACKAGE_ROOT);
   mkdirSync(dir, { recursive: true });
+  process.stdout.write(await realdataSection(modelDir, dir) + '\n');
+  const model = await openScorer({ modelDir, backend: 'auto', worker: false, batch: 512 });
   const rows: string[] = ['| capture | packets | attack packets | ROC-AUC | PR-AUC | recall @1% FPR | recall @ threshold | FPR @ threshold |', '|---|---|---|---|---|---|---|---|'];
   for (const e of EVALUATION_SCENARIOS) {
     const out = path.join(dir, e.name);
@@ -49,7 +76,7 @@ async function main(): Promise<void> {
     rows.push(...fileRows);
   }
   await model.scorer.dispose();
-  process.stdout.write(`model ${model.id}, threshold ${model.threshold.toFixed(4)}\n\n${rows.join('\n')}\n`);
+  process.stdout.write(`### generated captures and public samples: the shipped model\n\nmodel ${model.id}, threshold ${model.threshold.toFixed(4)}\n\n${rows.join('\n')}\n`);
 }
 
 async function row(name: string, files: string[], labelsFile: string, model: Awaited<ReturnType<typeof openScorer>>): Promise<string> {

@@ -71,7 +71,7 @@ test('missing file → LLN_E_NOT_FOUND', () => {
   assert.throws(() => parseLabelsFile(path.join(dir, 'nope.csv')), (e: unknown) => isLlnError(e) && e.code === 'LLN_E_NOT_FOUND');
 });
 
-test('windowLabel: the fraction of the window\'s packets that are anomalous', () => {
+test('windowLabel: the fraction of the window\'s packets that are anomalous (picks and counts synthetic windows)', () => {
   const l = Uint8Array.of(0, 1, 1, 0, 0, 1);
   assert.equal(windowLabel(l), 0.5);
   assert.equal(windowLabel(l, 0, 3), 0.5);

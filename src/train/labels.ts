@@ -130,14 +130,9 @@ export function labelFor(spec: LabelSpec, p: DecodedPacket): 0 | 1 | null {
 }
 
 /**
- * Training target of the window of packets first..end (inclusive): the FRACTION of its packets
- * that are anomalous, a soft label in [0, 1] for the sigmoid head (binary cross-entropy takes
- * soft targets). Why: a packet's score is the max over the scored windows containing it, so a
- * window's score should grow with how much of it is attack. With "last packet" labels the
- * window that has just passed an attack is taught to be silent while the one ending inside it
- * fires, and the packets of an attack score no higher than their benign neighbours; with "any
- * packet" labels every window touching an attack saturates at 1, and again nothing separates
- * the attack from the W-1 packets around it. The fraction ranks the windows by attack content.
+ * The fraction of the window's packets (first..end, inclusive) that are anomalous. Training
+ * targets are per packet (window-refs.ts, cutLabels); this picks the synthetic windows worth
+ * training on (those holding an anomaly) and counts them.
  */
 export function windowLabel(labels: ArrayLike<number>, first = 0, end = labels.length - 1): number {
   if (end < first || end < 0) return 0;

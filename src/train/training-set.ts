@@ -60,7 +60,10 @@ export async function buildTrainingSet(o: TrainingSetOptions): Promise<TrainingS
       if (spec) labelled += labels[i] = labelFor(spec, packets[i]) ?? 0;
     }
     offset += packets.length;
-    parts.push({ packets, labels, split: Math.floor(packets.length * (1 - o.validationSplit)) });
+    // A capture too short to give both parts a full window trains whole: held out, it would
+    // teach nothing and measure nothing.
+    const split = Math.floor(packets.length * (1 - o.validationSplit));
+    parts.push({ packets, labels, split: packets.length - split < W ? packets.length : split });
   }
   if (spec) logger.info(`labels: ${labelled} of ${offset} packets anomalous`);
   if (!parts.some((p) => p.split >= W)) {
@@ -84,7 +87,9 @@ export async function buildTrainingSet(o: TrainingSetOptions): Promise<TrainingS
   parts.forEach((p, k) => {
     const id = add(realMatrices[k], true);
     const m = realMatrices[k];
-    set.train.push(...windowRefs(m, id, W - 1, p.split, o.trainStride, windowLabel, W));
+    // From the first packet on: the first windows are padded in front, as replay pads a capture's
+    // first packets (a short capture is one padded window), so the model learns that too.
+    set.train.push(...windowRefs(m, id, 0, p.split, o.trainStride, windowLabel, W));
     set.val.push(...windowRefs(m, id, p.split + W - 1, m.n, o.trainStride, windowLabel, W));
     if (o.benignVariants !== false) {
       // Training learns from them; the held-out part's variants join calibration, so the
@@ -101,7 +106,7 @@ export async function buildTrainingSet(o: TrainingSetOptions): Promise<TrainingS
         for (const v of variants) {
           const vm = extractMatrix(v.packets, v.labels);
           const vid = add(vm, true);
-          h.refs.push(...windowRefs(vm, vid, Math.min(W - 1, vm.n - 1), vm.n, o.trainStride * 2, windowLabel, W));
+          h.refs.push(...windowRefs(vm, vid, 0, vm.n, o.trainStride * 2, windowLabel, W));
         }
       }
     }
