@@ -127,3 +127,19 @@ test('a truncated capture scores every complete packet and says what was cut', (
   assert.equal(rows, complete);
   assert.ok(existsSync(path.join(dir, 's.csv')));
 });
+
+test('replay --plot of a one-packet capture draws that packet, flagged, inside a visible incident band', () => {
+  const dir = tempDir('plot1');
+  const bytes = readFileSync(committedSample('lan-portscan.pcap'));
+  const first = 24 + 16 + bytes.readUInt32LE(24 + 8); // global header + record header + incl_len (little-endian file)
+  const { writeFileSync } = require('node:fs') as typeof import('node:fs');
+  writeFileSync(path.join(dir, 'one.pcap'), bytes.subarray(0, first));
+  // --threshold 0 flags the one packet whatever the model thinks of it.
+  const r = runCli(['replay', 'one.pcap', '--no-db', '--no-csv', '--threshold', '0', '--plot', 'p.svg'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /packets 1 .*anomalies 1\s+incidents 1/);
+  const svg = readFileSync(path.join(dir, 'p.svg'), 'utf8');
+  assert.equal((svg.match(/<circle class="flagged"/g) ?? []).length, 1, svg);
+  const band = svg.match(/<rect class="incident"[^>]* width="([\d.]+)"/);
+  assert.ok(band && Number(band[1]) >= 6, svg);
+});
