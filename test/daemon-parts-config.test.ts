@@ -40,7 +40,7 @@ test('defaults fill what is left out; relative paths resolve against the config 
   assert.deepEqual(c.outputs.csv, { path: '/etc/lln-detect/out.csv', rotate: { daily: true } });
   assert.equal(c.stateDir, '/var/lib/lln-detect');
   assert.deepEqual(c.alerts, { maxRowsPerIncident: 1000, maxRowsPerSourcePerMinute: 600, incidentGapSeconds: 5 });
-  assert.deepEqual(c.metrics, { enabled: true, listen: '127.0.0.1:9910', allowNonLoopback: false });
+  assert.deepEqual(c.metrics, { enabled: true, listen: '127.0.0.1:9910', allowNonLoopback: false, excludeOwnTraffic: true });
   assert.equal(parseConfig('interfaces: [{name: lo}]\noutputs: {sqlite: false}\n', FILE).outputs.sqlite, false);
 });
 
