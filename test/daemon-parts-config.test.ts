@@ -77,7 +77,8 @@ test('YAML syntax errors and duplicate keys give line:col; missing files say wha
   assert.match(configError('stateDir: /a\nstateDir: /b\n'), /line 2:1: Map keys must be unique/);
   const dir = mkdtempSync(path.join(tmpdir(), 'lln-config-'));
   try {
-    assert.throws(() => loadConfig(path.join(dir, 'missing.yaml')), /LLN_E_CONFIG|no such file; start from `lln-detect daemon --print-config`/);
+    const missing = path.join(dir, 'missing.yaml');
+    assert.throws(() => loadConfig(missing), (e: unknown) => isLlnError(e) && e.code === 'LLN_E_CONFIG' && e.message === `config ${missing}: no such file; start from the example: lln-detect config example > ${missing}`);
     assert.throws(() => loadConfig(dir), /is a directory/);
     const f = path.join(dir, 'c.yaml');
     writeFileSync(f, 'interfaces: [{name: lo}]\nstateDir: state\n');

@@ -147,11 +147,10 @@ const config = program.command('config').description('daemon configuration');
 config
   .command('check')
   .argument('<file>')
-  .description('validate a config file without starting')
+  .description('validate a config file without starting: keys, interfaces, BPF filters, model directory')
   .action(async (file: string) => {
-    const { loadConfig } = await import('../daemon/config-load');
-    loadConfig(file);
-    process.stdout.write(`${file}: ok\n`);
+    const { runConfigCheck } = await import('./config-check-command');
+    await runConfigCheck(file);
   });
 config
   .command('example')
