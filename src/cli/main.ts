@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isLlnError, ExitCode } from '../errors';
-import { setLogLevel } from '../logger';
+import { oneLine, setLogLevel } from '../logger';
 import { VERSION } from '../version';
 
 /** Subcommand modules are loaded lazily: `features` must not pay for loading TensorFlow. */
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       return;
     }
     if (isLlnError(e)) {
-      process.stderr.write(`lln-detect: ${e.code}: ${e.message}\n`);
+      process.stderr.write(`lln-detect: ${e.code}: ${oneLine(e.message)}\n`); // one line, even quoting tfjs's multi-line errors
       process.exitCode = e.exitCode;
       return;
     }
