@@ -122,8 +122,32 @@ test('a truncated capture scores every complete packet and says what was cut', (
   const r = runCli(['replay', cut, '--no-db', '--no-csv', '--scores-csv', 's.csv', '--quiet'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /LLN_E_TRUNCATED/);
+  // Said once (one stderr line, not again in the summary on stdout), and each thing once within it.
+  const loud = runCli(['replay', cut, '--no-db', '--no-csv'], { cwd: dir });
+  assert.equal(loud.code, 0, loud.stderr);
+  const said = (loud.stdout + loud.stderr).split('\n').filter((l) => /cut short/.test(l));
+  assert.equal(said.length, 1, loud.stdout + loud.stderr);
+  assert.match(said[0]!, /^warn: LLN_E_TRUNCATED: \S*cut\.pcap: last record at byte \d+ is cut short \(\d+ of \d+ bytes\); all complete packets before it were read \(was the capture still being written\?\)$/);
+  assert.equal(said[0]!.match(/byte \d+/g)!.length, 1, 'the byte offset once');
+  assert.equal(said[0]!.match(/complete packet/g)!.length, 1, 'the reassurance once');
   const rows = readFileSync(path.join(dir, 's.csv'), 'utf8').trim().split('\n').length - 1;
   assert.ok(complete > 200, `tshark read ${complete}`);
   assert.equal(rows, complete);
   assert.ok(existsSync(path.join(dir, 's.csv')));
+});
+
+test('replay --plot of a one-packet capture draws that packet, flagged, inside a visible incident band', () => {
+  const dir = tempDir('plot1');
+  const bytes = readFileSync(committedSample('lan-portscan.pcap'));
+  const first = 24 + 16 + bytes.readUInt32LE(24 + 8); // global header + record header + incl_len (little-endian file)
+  const { writeFileSync } = require('node:fs') as typeof import('node:fs');
+  writeFileSync(path.join(dir, 'one.pcap'), bytes.subarray(0, first));
+  // --threshold 0 flags the one packet whatever the model thinks of it.
+  const r = runCli(['replay', 'one.pcap', '--no-db', '--no-csv', '--threshold', '0', '--plot', 'p.svg'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /packets 1 .*anomalies 1\s+incidents 1/);
+  const svg = readFileSync(path.join(dir, 'p.svg'), 'utf8');
+  assert.equal((svg.match(/<circle class="flagged"/g) ?? []).length, 1, svg);
+  const band = svg.match(/<rect class="incident"[^>]* width="([\d.]+)"/);
+  assert.ok(band && Number(band[1]) >= 6, svg);
 });

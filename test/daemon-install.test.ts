@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths';
@@ -97,8 +97,11 @@ test('real install into a temp root: user, unit with this ExecStart, config; a s
 
   const config = path.join(root, CONFIG);
   assert.equal(readFileSync(config, 'utf8'), readFileSync(path.join(PACKAGE_ROOT, 'config.example.yaml'), 'utf8'));
-  const check = spawnSync(process.execPath, [CLI, 'config', 'check', config], { encoding: 'utf8' });
-  assert.equal(check.status, 0, check.stderr);
+  // config check looks the interfaces up: the example's eth0 may not exist here, so check a copy on lo.
+  const onLo = path.join(tmp, 'installed-on-lo.yaml');
+  writeFileSync(onLo, readFileSync(config, 'utf8').replace(/^  - name: eth0$/m, '  - name: lo'));
+  const check = spawnSync(process.execPath, [CLI, 'config', 'check', onLo], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stderr + check.stdout);
 
   appendFileSync(config, '# edited by the operator\n');
   const edited = readFileSync(config, 'utf8');
@@ -116,4 +119,66 @@ test('a real install as a normal user on / is refused with a one-line hint', { s
   assert.equal(r.status, 2, r.stderr + r.stdout);
   assert.match(r.stderr.trim(), /^lln-detect: LLN_E_USAGE: install-service .* run it as root .*--dry-run$/);
   assert.equal(r.stdout, '');
+});
+
+/** This package copied under /tmp (node_modules linked, never installed): a checkout the unit cannot see. */
+function checkoutUnderTmp(): string {
+  const dir = mkdtempSync('/tmp/lln-h-checkout-');
+  for (const f of ['package.json', 'dist', 'models', 'systemd', 'config.example.yaml']) cpSync(path.join(PACKAGE_ROOT, f), path.join(dir, f), { recursive: true });
+  symlinkSync(realpathSync(path.join(PACKAGE_ROOT, 'node_modules')), path.join(dir, 'node_modules'));
+  return dir;
+}
+
+test('--dry-run from a checkout under /tmp warns for ExecStart and the model dir (PrivateTmp=yes), and says a real install refuses', () => {
+  const copy = checkoutUnderTmp();
+  try {
+    const r = spawnSync(process.execPath, [path.join(copy, 'dist', 'src', 'cli', 'main.js'), 'install-service', '--dry-run'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const warnings = r.stdout.split('\n').filter((l) => l.startsWith('warning: '));
+    assert.ok(warnings.some((w) => w.startsWith(`warning: ExecStart CLI ${copy}/dist/src/cli/main.js is invisible to the service (the unit has PrivateTmp=yes`) && w.endsWith('(a real install refuses this)')), r.stdout);
+    assert.ok(warnings.some((w) => w.startsWith(`warning: model.dir ${copy}/models/default is invisible to the service (the unit has PrivateTmp=yes`)), r.stdout);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+});
+
+test('a real install on / from a checkout under /tmp is refused before anything changes', { skip: !IS_ROOT && 'needs root (a normal user is refused earlier)' }, () => {
+  const copy = checkoutUnderTmp();
+  const had = { user: spawnSync('getent', ['passwd', 'lln-detect']).status === 0, unit: existsSync(UNIT), config: existsSync(CONFIG) };
+  try {
+    const r = spawnSync(process.execPath, [path.join(copy, 'dist', 'src', 'cli', 'main.js'), 'install-service'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, LLN_INSTALL_ROOT: '' } });
+    assert.equal(r.status, 2, r.stderr + r.stdout);
+    assert.match(r.stderr.trim(), /^lln-detect: LLN_E_USAGE: install-service: ExecStart CLI \/tmp\/\S+ is invisible to the service \(the unit has PrivateTmp=yes.*nothing was installed$/);
+    assert.equal(r.stdout, '');
+    assert.equal(existsSync(UNIT), had.unit);
+    assert.equal(existsSync(CONFIG), had.config);
+  } finally {
+    if (!had.user && spawnSync('getent', ['passwd', 'lln-detect']).status === 0) spawnSync('userdel', ['lln-detect']);
+    if (!had.unit) rmSync(UNIT, { force: true });
+    if (!had.config) rmSync(CONFIG, { force: true });
+    rmSync(copy, { recursive: true, force: true });
+  }
+});
+
+test('an installed config whose paths the unit hides or keeps read-only gets a warning for each, and only for those', { skip: !HAVE_USERADD && 'useradd missing' }, () => {
+  const root = tempRoot('paths');
+  mkdirSync(path.join(root, 'etc', 'lln-detect'), { recursive: true });
+  writeFileSync(path.join(root, CONFIG), [
+    'interfaces: [{name: lo}]',
+    'model: {dir: /tmp/lln-models/mine}',
+    'spool: {dir: /var/spool/lln-detect, processedDir: /srv/done}',
+    'outputs: {sqlite: /home/alice/anomalies.db, csv: {path: /var/log/lln-detect/a.csv}, jsonl: {path: /var/tmp/a.jsonl}}',
+    'logging: {file: /opt/lln/log.txt}',
+    'stateDir: /var/lib/lln-detect',
+  ].join('\n') + '\n');
+  const r = install(['--dry-run'], { LLN_INSTALL_ROOT: root });
+  assert.equal(r.status, 0, r.stderr);
+  // (A checkout under /tmp adds ExecStart and node_modules warnings of its own: not the config's.)
+  const warnings = r.stdout.split('\n').filter((l) => l.startsWith('warning: ') && !/^warning: (ExecStart|node_modules) /.test(l)).map((w) => w.split(' ').slice(1, 3).join(' '));
+  assert.deepEqual(warnings.sort(), [
+    'logging.file /opt/lln/log.txt', 'model.dir /tmp/lln-models/mine', 'outputs.jsonl.path /var/tmp/a.jsonl',
+    'outputs.sqlite /home/alice/anomalies.db', 'spool.processedDir /srv/done',
+  ], r.stdout);
+  assert.match(r.stdout, /^warning: outputs\.sqlite \/home\/alice\/anomalies\.db is invisible to the service \(the unit has ProtectHome=yes/m);
+  assert.match(r.stdout, /^warning: logging\.file \/opt\/lln\/log\.txt is read-only to the service \(ProtectSystem=strict\); .*ReadWritePaths=/m);
 });

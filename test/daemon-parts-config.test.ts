@@ -40,7 +40,7 @@ test('defaults fill what is left out; relative paths resolve against the config 
   assert.deepEqual(c.outputs.csv, { path: '/etc/lln-detect/out.csv', rotate: { daily: true } });
   assert.equal(c.stateDir, '/var/lib/lln-detect');
   assert.deepEqual(c.alerts, { maxRowsPerIncident: 1000, maxRowsPerSourcePerMinute: 600, incidentGapSeconds: 5 });
-  assert.deepEqual(c.metrics, { enabled: true, listen: '127.0.0.1:9910', allowNonLoopback: false });
+  assert.deepEqual(c.metrics, { enabled: true, listen: '127.0.0.1:9910', allowNonLoopback: false, excludeOwnTraffic: true });
   assert.equal(parseConfig('interfaces: [{name: lo}]\noutputs: {sqlite: false}\n', FILE).outputs.sqlite, false);
 });
 
@@ -77,7 +77,8 @@ test('YAML syntax errors and duplicate keys give line:col; missing files say wha
   assert.match(configError('stateDir: /a\nstateDir: /b\n'), /line 2:1: Map keys must be unique/);
   const dir = mkdtempSync(path.join(tmpdir(), 'lln-config-'));
   try {
-    assert.throws(() => loadConfig(path.join(dir, 'missing.yaml')), /LLN_E_CONFIG|no such file; start from `lln-detect daemon --print-config`/);
+    const missing = path.join(dir, 'missing.yaml');
+    assert.throws(() => loadConfig(missing), (e: unknown) => isLlnError(e) && e.code === 'LLN_E_CONFIG' && e.message === `config ${missing}: no such file; start from the example: lln-detect config example > ${missing}`);
     assert.throws(() => loadConfig(dir), /is a directory/);
     const f = path.join(dir, 'c.yaml');
     writeFileSync(f, 'interfaces: [{name: lo}]\nstateDir: state\n');

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { downsampleMax, writeScorePlot, type ScorePoint } from '../src/outputs/score-plot';
+import { downsampleMax, renderScorePlot, writeScorePlot, type ScorePoint } from '../src/outputs/score-plot';
 import { ScoresCsvWriter, fixed6 } from '../src/outputs/scores-csv';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lln-plot-'));
@@ -91,4 +91,42 @@ test('fixed6 formats like toFixed(6) (exact half-way cases may differ by one in 
   }
   assert.equal(fixed6(0.9999996), '1.000000');
   assert.equal(fixed6(3.000007), '3.000007');
+});
+
+function circles(svg: string, cls: string): { cx: number; cy: number }[] {
+  return [...svg.matchAll(new RegExp(`<circle class="${cls}"[^>]* cx="([\\d.]+)" cy="([\\d.]+)"`, 'g'))].map((m) => ({ cx: Number(m[1]), cy: Number(m[2]) }));
+}
+
+test('score plot of one packet: a visible dot, a flagged dot when it is over the threshold, a band wider than a hairline', () => {
+  const one = [{ ts: T0, score: 0.62 }];
+  const flagged = renderScorePlot(one, 0.5, [{ startTs: T0, endTs: T0 }]);
+  assert.equal(circles(flagged, 'flagged').length, 1);
+  // Plot area x 64..1176: the one packet sits in the middle; y(0.62) = 44 + 320 * 0.38.
+  assert.deepEqual(circles(flagged, 'flagged')[0], { cx: 620, cy: 165.6 });
+  const band = flagged.match(/<rect class="incident" x="([\d.]+)"[^>]* width="([\d.]+)"/);
+  assert.ok(band, 'incident band');
+  assert.ok(Number(band[2]) >= 6, `band width ${band[2]}`);
+  assert.ok(Number(band[1]) < 620 && Number(band[1]) + Number(band[2]) > 620, 'band around the packet');
+  const quiet = renderScorePlot(one, 0.9, []);
+  assert.equal(circles(quiet, 'flagged').length, 0);
+  assert.equal(circles(quiet, 'point').length, 1);
+});
+
+test('score plot: every packet of a short capture is a dot; every flagged packet of a long one is a red dot', () => {
+  const short = series(50);
+  short[10].score = 0.95;
+  const s = renderScorePlot(short, 0.8, []);
+  assert.equal(circles(s, 'point').length + circles(s, 'flagged').length, 50);
+  assert.equal(circles(s, 'flagged').length, 1);
+
+  const long = series(200_000);
+  const hot = [17, 90_001, 90_002, 199_999];
+  for (const i of hot) long[i].score = 0.9;
+  const l = renderScorePlot(long, 0.8, []);
+  assert.equal(circles(l, 'point').length, 0, 'no dot per point on a long capture');
+  const red = circles(l, 'flagged');
+  // 90_001 and 90_002 are 0.01 s apart: one time bucket, one dot.
+  assert.equal(red.length, 3);
+  const x = (ts: number): number => 64 + ((ts - T0) / (long[long.length - 1].ts - T0)) * 1112;
+  for (const i of [17, 90_001, 199_999]) assert.ok(red.some((d) => Math.abs(d.cx - x(long[i].ts)) < 1), `flagged packet ${i} drawn`);
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isLlnError, ExitCode } from '../errors';
-import { setLogLevel } from '../logger';
+import { oneLine, setLogLevel } from '../logger';
 import { VERSION } from '../version';
 import { TRAINING_DEFAULTS } from '../train/recipe';
 
@@ -152,11 +152,10 @@ const config = program.command('config').description('daemon configuration');
 config
   .command('check')
   .argument('<file>')
-  .description('validate a config file without starting')
+  .description('validate a config file without starting: keys, interfaces, BPF filters, model directory')
   .action(async (file: string) => {
-    const { loadConfig } = await import('../daemon/config-load');
-    loadConfig(file);
-    process.stdout.write(`${file}: ok\n`);
+    const { runConfigCheck } = await import('./config-check-command');
+    await runConfigCheck(file);
   });
 config
   .command('example')
@@ -183,7 +182,7 @@ async function main(): Promise<void> {
       return;
     }
     if (isLlnError(e)) {
-      process.stderr.write(`lln-detect: ${e.code}: ${e.message}\n`);
+      process.stderr.write(`lln-detect: ${e.code}: ${oneLine(e.message)}\n`); // one line, even quoting tfjs's multi-line errors
       process.exitCode = e.exitCode;
       return;
     }

@@ -9,7 +9,7 @@ import { DaemonConfigSchema, type DaemonConfig } from './config-schema';
 
 export type { DaemonConfig } from './config-schema';
 
-/** The commented example shipped beside package.json (`lln-detect daemon --print-config`). */
+/** The commented example shipped beside package.json (`lln-detect config example`). */
 export function exampleConfig(): string {
   return readFileSync(path.join(PACKAGE_ROOT, 'config.example.yaml'), 'utf8');
 }
@@ -106,7 +106,7 @@ export function loadConfig(file: string): DaemonConfig {
   } catch (e) {
     if (e instanceof LlnError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file; start from `lln-detect daemon --print-config`' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    const why = code === 'ENOENT' ? `no such file; start from the example: lln-detect config example > ${file}` : code === 'EACCES' ? 'permission denied' : (e as Error).message;
     throw new LlnError('LLN_E_CONFIG', `config ${file}: ${why}`, { cause: e });
   }
   return parseConfig(textIn, file);

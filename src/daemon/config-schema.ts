@@ -90,7 +90,8 @@ export const MetricsSchema = z
     enabled: bool().default(true),
     listen: text("host:port, e.g. '127.0.0.1:9910'").default('127.0.0.1:9910'),
     allowNonLoopback: bool().default(false),
-  }, { error: 'a mapping with enabled?, listen?, allowNonLoopback?' })
+    excludeOwnTraffic: bool().default(true),
+  }, { error: 'a mapping with enabled?, listen?, allowNonLoopback?, excludeOwnTraffic?' })
   .superRefine((m, ctx) => {
     const hp = parseListen(m.listen);
     if (!hp) {
@@ -110,7 +111,7 @@ export const DaemonConfigSchema = z
     outputs: OutputsSchema.default({ sqlite: '/var/lib/lln-detect/anomalies.db' }),
     alerts: AlertsSchema.default({ maxRowsPerIncident: 1000, maxRowsPerSourcePerMinute: 600, incidentGapSeconds: 5 }),
     logging: LoggingSchema.default({ level: 'info', format: 'json' }),
-    metrics: MetricsSchema.default({ enabled: true, listen: '127.0.0.1:9910', allowNonLoopback: false }),
+    metrics: MetricsSchema.default({ enabled: true, listen: '127.0.0.1:9910', allowNonLoopback: false, excludeOwnTraffic: true }),
     stateDir: text('a directory path').default('/var/lib/lln-detect'),
   })
   .superRefine((c, ctx) => {

@@ -8,7 +8,7 @@ import { IncidentTracker } from '../outputs/incident-tracker';
 import type { FanoutSink } from '../outputs/fanout-sink';
 import type { RunRecord } from '../outputs/records';
 import { AlertStage } from '../pipeline/alert-stage';
-import { openScorer, type OpenedModel } from '../pipeline/open-scorer';
+import type { OpenedModel } from '../pipeline/open-scorer';
 import type { FinalPackets } from '../pipeline/pending-packets';
 import { runReplay } from '../pipeline/run-replay';
 import { ScoringPipeline } from '../pipeline/scoring-pipeline';
@@ -17,10 +17,12 @@ import { configureLogger, logger } from '../logger';
 import { CaptureLossMonitor, describeCaptureLoss } from './capture-loss';
 import { loadConfig } from './config-load';
 import type { DaemonConfig } from './config-schema';
+import { checkModelFits, openModel } from './daemon-model';
 import { openDaemonSinks } from './daemon-outputs';
 import { LiveIntake } from './live-intake';
 import { DaemonMetrics, startMetricsServer, type MetricsServer } from './metrics';
 import { sdNotify, startWatchdog } from './sd-notify';
+import { effectiveFilter } from './self-traffic';
 import { SpoolWatcher } from './spool-watcher';
 
 /** Live windows wait at most this long for a full batch before they are scored. */
@@ -135,7 +137,13 @@ class Daemon {
       onFinal: (final) => this.onFinal(final),
     });
 
-    this.intakes = cfg.interfaces.map((ifc, i) => new LiveIntake(ifc, i, this.metrics));
+    this.intakes = cfg.interfaces.map((ifc, i) => {
+      const filter = effectiveFilter(ifc, cfg);
+      if (filter !== (ifc.filter?.trim() ?? '')) {
+        logger.info(`capture on ${ifc.name}: filter '${filter}' (the sensor's own metrics listener is left out; metrics.excludeOwnTraffic: false keeps it)`);
+      }
+      return new LiveIntake({ ...ifc, filter }, i, this.metrics);
+    });
     const firstOpens = this.intakes.map((intake) => new Promise<unknown>((resolve) => {
       const loop = intake.run({ onPackets: (iface, packets) => this.enqueue(iface, packets), onFirstOpen: (_n, err) => resolve(err) });
       this.loops.push(loop.catch((e: Error) => void logger.error(`capture loop on ${intake.name} failed: ${e.message}`)));
@@ -357,20 +365,4 @@ class Daemon {
         `dropped windows ${this.pipeline?.windowsDropped ?? 0}, ${this.intakes.length > 0 ? `${describeCaptureLoss(run)}, ` : ''}anomalies ${run.anomalies}, incidents ${run.incidents}, status ${run.status}`);
     }
   }
-}
-
-async function openModel(cfg: DaemonConfig): Promise<OpenedModel> {
-  return openScorer({ modelDir: cfg.model.dir, backend: 'auto', worker: true, batch: 256 });
-}
-
-/** The model must fit this program's features, the config's window settings and the running pipeline's window. */
-function checkModelFits(cfg: DaemonConfig, model: OpenedModel, pipelineWindow: number): void {
-  const fail = (msg: string) => {
-    throw new LlnError('LLN_E_CONFIG', msg);
-  };
-  if (model.features !== FEATURE_COUNT) throw new LlnError('LLN_E_SCHEMA_MISMATCH', `model ${model.id} expects ${model.features} features, this program computes ${FEATURE_COUNT}; use a model trained by this version`);
-  if (cfg.window.size !== undefined && cfg.window.size !== model.window) fail(`window.size ${cfg.window.size} differs from the window of model ${model.id} (${model.window}); leave window.size out`);
-  if (model.window !== pipelineWindow) fail(`model ${model.id} has window ${model.window}, the running pipeline ${pipelineWindow}; restart the daemon to change the window`);
-  const stride = cfg.window.stride ?? model.stride;
-  if (stride > model.window) fail(`window.stride ${stride} is larger than the model's window (${model.window}): some packets would never be scored; use at most ${model.window}`);
 }

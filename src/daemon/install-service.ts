@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LlnError } from '../errors';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../paths';
+import { parseConfig, type DaemonConfig } from './config-load';
+import { sandboxProblems, type ServicePath } from './unit-sandbox';
 
 /**
  * `lln-detect install-service [--dry-run]`: system user, systemd unit, default config.
@@ -37,15 +39,22 @@ export async function installService(opts: InstallServiceOptions): Promise<void>
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const actions: Action[] = [];
 
+  // 0. Every path the service will need must be visible to it through the unit's sandboxing.
+  const cli = path.join(__dirname, '..', 'cli', 'main.js');
+  const execStart = `${quote(process.execPath)} ${quote(cli)} daemon --config ${CONFIG_PATH}`;
+  const unit = unitText(execStart);
+  const problems = sandboxProblems(unit, servicePaths(cli, readOrNull(at(CONFIG_PATH)), out));
+  const fatal = problems.filter((p) => p.what.startsWith('ExecStart'));
+  if (fatal.length > 0 && liveRoot && !dry) {
+    throw new LlnError('LLN_E_USAGE', `install-service: ${fatal[0]!.message}; the service could not start, so nothing was installed`);
+  }
+
   // 1. The system user the unit runs as.
   const useradd = ['--system', '--home-dir', HOME, '--shell', '/usr/sbin/nologin', ...(liveRoot ? [] : ['--prefix', root]), USER];
   if (userExists(root)) actions.push({ describe: `keep existing user ${USER}` });
   else actions.push({ describe: `create system user ${USER}: useradd ${useradd.join(' ')}`, run: () => runTool('useradd', useradd) });
 
   // 2. The unit, with ExecStart pointing at this installation.
-  const cli = path.join(__dirname, '..', 'cli', 'main.js');
-  const execStart = `${quote(process.execPath)} ${quote(cli)} daemon --config ${CONFIG_PATH}`;
-  const unit = unitText(execStart);
   const unitExisting = readOrNull(at(UNIT_PATH));
   if (unitExisting === unit) actions.push({ describe: `keep ${at(UNIT_PATH)} (already up to date)` });
   else actions.push({ describe: `${unitExisting === null ? 'write' : 'update'} ${at(UNIT_PATH)} with ExecStart=${execStart}`, run: () => writeFile(at(UNIT_PATH), unit) });
@@ -66,7 +75,7 @@ export async function installService(opts: InstallServiceOptions): Promise<void>
     out(`${dry && a.run ? 'would ' : ''}${a.describe}`);
     if (!dry) a.run?.();
   }
-  for (const w of hiddenPathWarnings([process.execPath, cli])) out(`warning: ${w}`);
+  for (const p of problems) out(`warning: ${p.message}${dry && liveRoot && p.what.startsWith('ExecStart') ? ' (a real install refuses this)' : ''}`);
   if (!existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) out(`warning: no shipped model in ${DEFAULT_MODEL_DIR}; set model.dir in ${CONFIG_PATH} (train one: lln-detect train)`);
   const me = `${quote(process.execPath)} ${quote(cli)}`; // lln-detect may not be on root's PATH
   out('');
@@ -98,13 +107,34 @@ function userExists(root: string): boolean {
 }
 
 /**
- * The unit sets ProtectHome=yes: node or the package under /home, /root or /run/user is invisible
- * to the service, which then fails with "No such file" at start. Better said now.
+ * What the service reads and writes: node and the CLI (ExecStart), the package's node_modules, and
+ * the paths of the config it will run with (the installed one, else the example it gets).
  */
-function hiddenPathWarnings(paths: string[]): string[] {
-  return paths
-    .filter((p) => /^\/(home|root|run\/user)(\/|$)/.test(path.resolve(p)))
-    .map((p) => `${p} is under a home directory, which the unit hides (ProtectHome=yes); install node and lln-detect under /usr or /opt, or add ProtectHome=read-only in a drop-in (systemctl edit lln-detect)`);
+function servicePaths(cli: string, installedConfig: string | null, out: (line: string) => void): ServicePath[] {
+  const paths: ServicePath[] = [
+    { what: 'ExecStart node', path: process.execPath, write: false },
+    { what: 'ExecStart CLI', path: cli, write: false },
+  ];
+  const modules = path.join(PACKAGE_ROOT, 'node_modules');
+  if (existsSync(modules)) paths.push({ what: 'node_modules', path: modules, write: false });
+  let cfg: DaemonConfig;
+  try {
+    cfg = parseConfig(installedConfig ?? readFileSync(path.join(PACKAGE_ROOT, 'config.example.yaml'), 'utf8'), CONFIG_PATH);
+  } catch (e) {
+    out(`warning: the paths of ${CONFIG_PATH} were not checked against the unit: ${(e as Error).message}`);
+    return paths;
+  }
+  paths.push({ what: 'model.dir', path: cfg.model.dir ?? DEFAULT_MODEL_DIR, write: false });
+  if (cfg.spool) {
+    paths.push({ what: 'spool.dir', path: cfg.spool.dir, write: cfg.spool.processedDir !== undefined });
+    if (cfg.spool.processedDir) paths.push({ what: 'spool.processedDir', path: cfg.spool.processedDir, write: true });
+  }
+  paths.push({ what: 'stateDir', path: cfg.stateDir, write: true });
+  if (cfg.outputs.sqlite !== false) paths.push({ what: 'outputs.sqlite', path: cfg.outputs.sqlite, write: true });
+  if (cfg.outputs.csv) paths.push({ what: 'outputs.csv.path', path: cfg.outputs.csv.path, write: true });
+  if (cfg.outputs.jsonl && cfg.outputs.jsonl.path !== 'stdout') paths.push({ what: 'outputs.jsonl.path', path: cfg.outputs.jsonl.path, write: true });
+  if (cfg.logging.file) paths.push({ what: 'logging.file', path: cfg.logging.file, write: true });
+  return paths;
 }
 
 function readOrNull(file: string): string | null {

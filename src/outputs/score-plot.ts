@@ -21,9 +21,15 @@ const TIME_STEPS = [
   10800, 21600, 43200, 86400, 172800, 604800,
 ];
 
+/** Up to this many plotted points each get a dot of their own (a line alone hides one point). */
+const DOT_EACH_UNTIL = 400;
+/** An incident band is at least this wide (px), so a one-packet incident stays visible. */
+const MIN_BAND = 6;
+
 /**
- * Score-over-time chart as a hand-written SVG (no plotting dependency): score line, dashed
- * threshold, shaded incident spans, UTC time axis. SVG only: a PNG would need a rasterizer
+ * Score-over-time chart as a hand-written SVG (no plotting dependency): score line, a dot per
+ * packet on short captures, a red dot on every flagged point (score ≥ threshold) at any length,
+ * dashed threshold, shaded incident spans, UTC time axis. SVG only: a PNG would need a rasterizer
  * (cairo/sharp/resvg), a native dependency this project does not carry; browsers and
  * `rsvg-convert` open the SVG.
  */
@@ -100,10 +106,17 @@ export function renderScorePlot(
   out.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-size="16">${escapeXml(title)}</text>`);
 
   for (const inc of incidents) {
-    const a = Math.max(MARGIN.left, x(inc.startTs));
-    const b = Math.min(MARGIN.left + pw, x(inc.endTs));
-    if (b < MARGIN.left || a > MARGIN.left + pw) continue;
-    out.push(`<rect class="incident" x="${f(a)}" y="${MARGIN.top}" width="${f(Math.max(1, b - a))}" height="${ph}" fill="#e8505b" fill-opacity="0.18"/>`);
+    let a = x(inc.startTs);
+    let b = x(inc.endTs);
+    if (b - a < MIN_BAND) {
+      const mid = (a + b) / 2;
+      a = mid - MIN_BAND / 2;
+      b = mid + MIN_BAND / 2;
+    }
+    a = Math.max(MARGIN.left, a);
+    b = Math.min(MARGIN.left + pw, b);
+    if (b <= a) continue;
+    out.push(`<rect class="incident" x="${f(a)}" y="${MARGIN.top}" width="${f(b - a)}" height="${ph}" fill="#e8505b" fill-opacity="0.18"/>`);
   }
 
   // Axes and grid.
@@ -129,6 +142,15 @@ export function renderScorePlot(
   if (pts.length > 0) {
     const coords = pts.map((p) => `${f(x(p.ts))},${f(y(p.score))}`).join(' ');
     out.push(`<polyline class="score" fill="none" stroke="#1f77b4" stroke-width="1" points="${coords}"/>`);
+    // The downsampling keeps each bucket's max, so a bucket holding a flagged packet keeps a flagged point.
+    const dots: string[] = [];
+    for (const p of pts) {
+      const flagged = p.score >= threshold;
+      if (!flagged && pts.length > DOT_EACH_UNTIL) continue;
+      const style = flagged ? 'class="flagged" r="3.5" fill="#d62728"' : 'class="point" r="2" fill="#1f77b4"';
+      dots.push(`<circle ${style} cx="${f(x(p.ts))}" cy="${f(y(p.score))}"/>`);
+    }
+    out.push(...dots);
   }
   const ty = f(y(threshold));
   out.push(`<line class="threshold" x1="${MARGIN.left}" y1="${ty}" x2="${MARGIN.left + pw}" y2="${ty}" stroke="#d62728" stroke-width="1.5" stroke-dasharray="6 4"/>`);

@@ -7,7 +7,6 @@ export interface ReplaySummary {
   packetsPerSecond: number;
   topIncidents: IncidentRecord[];
   decodeErrors: Record<string, number>;
-  truncated?: string;
 }
 
 const cut = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
@@ -21,7 +20,6 @@ export function formatReplaySummary(s: ReplaySummary): string {
     `packets ${r.packets}  windows ${r.windows}  anomalies ${r.anomalies}  incidents ${r.incidents}  suppressed ${r.suppressed}`,
     `elapsed ${s.seconds.toFixed(2)} s  (${Math.round(s.packetsPerSecond).toLocaleString('en-US')} packets/s)  model ${r.modelId}  threshold ${r.threshold.toFixed(4)}`,
   ];
-  if (s.truncated) lines.push(`warning: ${s.truncated}`);
   if (s.topIncidents.length) {
     lines.push('', 'top incidents:');
     // Who an incident is about comes first: the main source and target are what an operator

@@ -164,10 +164,6 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
       logger.warn(`only ${pipeline.packets} packets, fewer than the model's window of ${model.window}: their scores are less reliable than a longer capture's`);
     }
     if (failure) throw failure;
-    const t = source.stats().truncated;
-    return {
-      run, seconds, packetsPerSecond: run.packets / Math.max(seconds, 1e-9), topIncidents: top.top(), decodeErrors: counters.byReason(),
-      truncated: t ? `${t.message} (byte ${t.byteOffset}); every complete packet before it was scored` : undefined,
-    };
+    return { run, seconds, packetsPerSecond: run.packets / Math.max(seconds, 1e-9), topIncidents: top.top(), decodeErrors: counters.byReason() };
   }
 }
