@@ -148,9 +148,11 @@ interface Outcome {
   signal: NodeJS.Signals | null;
   stderr: string;
   hung: boolean;
+  ms: number;
 }
 
 function runCase(c: Case, cwd: string): Promise<Outcome> {
+  const t0 = Date.now();
   return new Promise((resolve) => {
     const fullFd = c.stdout === 'full' ? openSync('/dev/full', 'w') : -1;
     const child = spawn(process.execPath, [CLI, ...c.args], {
@@ -170,7 +172,7 @@ function runCase(c: Case, cwd: string): Promise<Outcome> {
     child.on('close', (code, signal) => {
       clearTimeout(kill);
       if (sig) clearTimeout(sig);
-      resolve({ code, signal, stderr, hung });
+      resolve({ code, signal, stderr, hung, ms: Date.now() - t0 });
     });
   });
 }
@@ -215,6 +217,7 @@ function judge(t: Tally, c: Case, o: Outcome, label: string): void {
   if (o.code === null && o.signal !== null && c.signal && !o.hung) {
     t.bootSignal143++;
     t.bootSignalMaxMs = Math.max(t.bootSignalMaxMs, c.signal.afterMs);
+    if (process.env.FUZZ_DEBUG && c.signal.afterMs > 300) console.log(`late signal death ${c.signal.afterMs} ms after ${o.ms} ms run: ${c.args.slice(0, 2).join(' ')} stdout ${c.stdout}; stderr: ${o.stderr.trim().split('\n').slice(-2).join(' | ')}`);
   }
   else if (!o.hung && (o.code === null || !DOCUMENTED.has(o.code))) {
     t.undocumented++;

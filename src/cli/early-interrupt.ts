@@ -9,6 +9,9 @@ const INTERRUPTED = 130;
 
 function onSignal(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) > 1) return; // a command's own handler takes care of it
+  // An error was already reported and the process is on its way out: keep its line and code.
+  const pending = process.exitCode;
+  if (pending !== undefined && pending !== null && pending !== 0) process.exit(pending);
   try {
     process.stderr.write(`lln-detect: interrupted by ${signal}\n`);
   } catch {
