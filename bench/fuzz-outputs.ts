@@ -214,7 +214,8 @@ function judge(t: Tally, c: Case, o: Outcome, label: string): void {
     problems.push(`${errorLines.length} error lines`);
   }
   // A signal delivered before Node has started running the program takes its default action.
-  if (o.code === null && o.signal !== null && c.signal && !o.hung) {
+  // Proof that it was before: the program printed nothing (its first act is to take the signals).
+  if (o.code === null && o.signal !== null && c.signal && !o.hung && o.stderr === '') {
     t.bootSignal143++;
     t.bootSignalMaxMs = Math.max(t.bootSignalMaxMs, c.signal.afterMs);
     if (process.env.FUZZ_DEBUG && c.signal.afterMs > 300) console.log(`late signal death ${c.signal.afterMs} ms after ${o.ms} ms run: ${c.args.slice(0, 2).join(' ')} stdout ${c.stdout}; stderr: ${o.stderr.trim().split('\n').slice(-2).join(' | ')}`);
