@@ -97,6 +97,7 @@ class FileCaptureSource implements PacketSource {
       ctx.source = stdin ? STDIN_NAME : path;
       const stream: Readable = stdin ? process.stdin : createReadStream(path, { highWaterMark: CHUNK_BYTES });
       this.current = stream;
+      const truncatedBefore = this.counters.truncated;
       try {
         for await (const batch of readCaptureStream(this.countedChunks(stream, path), ctx)) {
           yield batch;
@@ -106,6 +107,9 @@ class FileCaptureSource implements PacketSource {
         if (this.closed) return; // close() tore the stream down mid-read
         throw e;
       } finally {
+        // close() (a signal, --limit) cuts the stream wherever it was: the reader then sees a record
+        // cut short, but stopping is not truncation, so that cut is not reported.
+        if (this.closed) this.counters.truncated = truncatedBefore;
         this.current = null;
         if (!stdin) stream.destroy();
       }

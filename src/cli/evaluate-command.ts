@@ -1,4 +1,5 @@
 import type { BackendPreference } from '../model/backend';
+import { checkModelOption } from './model-option';
 import { fullReport, recallAtFpr } from '../model/metrics';
 import { openScorer } from '../pipeline/open-scorer';
 import { scoreCapture } from '../pipeline/score-capture';
@@ -16,6 +17,7 @@ interface EvaluateCliOptions {
 /** `lln-detect evaluate`: per-packet quality of a model against a labels file. */
 export async function runEvaluate(o: EvaluateCliOptions): Promise<void> {
   const spec = parseLabelsFile(o.labels);
+  if (o.model) checkModelOption(o.model);
   const model = await openScorer({ modelDir: o.model, backend: o.backend, worker: false, batch: 512 });
   const scores: number[] = [];
   const labels: number[] = [];

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
+import './early-interrupt'; // first: a signal during start-up must already exit 130
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isLlnError, ExitCode } from '../errors';
 import { oneLine, setLogLevel } from '../logger';
 import { VERSION } from '../version';
 import { TRAINING_DEFAULTS } from '../train/recipe';
+import { outputWriteError, writeStdout } from '../outputs/sync-output';
 
 /** Subcommand modules are loaded lazily: `features` must not pay for loading TensorFlow. */
 const program = new Command();
@@ -127,7 +129,7 @@ program
   .description('list capture interfaces')
   .action(async () => {
     const { formatInterfaces, listInterfaces } = await import('../capture/interfaces');
-    process.stdout.write(formatInterfaces(listInterfaces()) + '\n');
+    writeStdout(formatInterfaces(listInterfaces()) + '\n');
   });
 
 program
@@ -162,7 +164,7 @@ config
   .description('print a commented example config')
   .action(async () => {
     const { exampleConfig } = await import('../daemon/config-load');
-    process.stdout.write(exampleConfig());
+    writeStdout(exampleConfig());
   });
 
 /** commander's "error: unknown option '--x'\n(Did you mean --y?)\n" → one LLN_E_USAGE line, suggestion kept. */
@@ -171,7 +173,26 @@ export function usageLine(commanderText: string): string {
   return `lln-detect: LLN_E_USAGE: ${text}\n`;
 }
 
+/**
+ * Last resort for output that still goes through process.stdout (commander's help, progress
+ * text): a full disk or a closed pipe on stdout is one line and exit 5, not an unhandled 'error'
+ * event with a stack. Data outputs write synchronously and fail where they write.
+ */
+function guardStdStreams(): void {
+  let reported = false;
+  process.stdout.on('error', (e) => {
+    if (reported) return;
+    reported = true;
+    const err = outputWriteError('-', e);
+    process.stderr.write(`lln-detect: ${err.code}: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  });
+  // Nowhere left to report a failing stderr: keep going, the exit code still tells.
+  process.stderr.on('error', () => {});
+}
+
 async function main(): Promise<void> {
+  guardStdStreams();
   try {
     await program.parseAsync(process.argv);
   } catch (e) {

@@ -59,16 +59,24 @@ function resolvePaths(c: DaemonConfig, base: string): DaemonConfig {
 
 /**
  * `model:` followed only by comments is null in YAML; to a reader it means "defaults", so null
- * values in mappings count as left out.
+ * values in mappings count as left out. A YAML alias inside its own anchor (`a: &a [*a]`) makes a
+ * value that contains itself; no setting can be one, so it is refused by its key path (walking it
+ * would never end).
  */
-function dropNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNulls);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
-    return out;
+function dropNulls(v: unknown, file: string, at: PropertyKey[] = [], open = new Set<object>()): unknown {
+  if (!v || typeof v !== 'object') return v;
+  if (open.has(v)) {
+    throw new LlnError('LLN_E_CONFIG', `config ${file}: ${keyPath(at)}: a YAML alias refers to the value that contains it (a cycle); replace the alias with the value itself`);
   }
-  return v;
+  open.add(v);
+  try {
+    if (Array.isArray(v)) return v.map((x, i) => dropNulls(x, file, [...at, i], open));
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x, file, [...at, k], open);
+    return out;
+  } finally {
+    open.delete(v);
+  }
 }
 
 /** Parse and validate YAML text; `file` names the source in errors and anchors relative paths. */
@@ -82,11 +90,17 @@ export function parseConfig(textIn: string, file: string): DaemonConfig {
     const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new LlnError('LLN_E_CONFIG', `config ${file}: ${at}: ${msg}`);
   }
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (e) {
+    // yaml refuses alias expansions that grow without bound ("billion laughs").
+    throw new LlnError('LLN_E_CONFIG', `config ${file}: YAML: ${(e as Error).message}; write the values out instead of nesting aliases`, { cause: e });
+  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new LlnError('LLN_E_CONFIG', `config ${file}: expected a mapping of settings (key: value), got ${show(raw)}`);
   }
-  const parsed = DaemonConfigSchema.safeParse(dropNulls(raw), { reportInput: true });
+  const parsed = DaemonConfigSchema.safeParse(dropNulls(raw, file), { reportInput: true });
   if (!parsed.success) {
     // One line: the first problem, an unknown key before anything else (a misspelt key is also
     // reported as the real one missing; the typo is the news). The count says if there are more.

@@ -3,6 +3,7 @@ import type { AnomalyRecord, AnomalySink, IncidentRecord, RunRecord } from './re
 import { ANOMALY_COLUMNS, INCIDENT_COLUMNS, RUN_COLUMNS, toExternal } from './record-columns';
 import { RotatingFile, type RotateOptions } from './rotating-file';
 import { jsonLine } from './json-line';
+import { writeStdout } from './sync-output';
 
 export interface JsonlSinkOptions {
   rotate?: RotateOptions;
@@ -28,7 +29,7 @@ export class JsonlSink implements AnomalySink {
   private emit(text: string): void {
     if (text.length === 0) return;
     if (this.file) this.file.write(text);
-    else process.stdout.write(text);
+    else writeStdout(text); // synchronous: a closed pipe or full disk fails here, as a file does
   }
 
   startRun(run: RunRecord): void {

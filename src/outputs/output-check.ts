@@ -71,6 +71,10 @@ export function describeFsError(e: unknown): string {
       return 'a parent in the path is a file, not a directory';
     case 'EISDIR':
       return 'it is a directory';
+    case 'EPIPE':
+      return 'the reader closed the pipe';
+    case 'EIO':
+      return 'input/output error';
     default:
       return err.code ? `${err.code} ${err.message}` : String(e);
   }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { LlnError } from '../errors';
 import { describeFsError } from './output-check';
@@ -114,6 +114,12 @@ export class RotatingFile {
       let off = 0;
       while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
     } catch (e) {
+      // A full disk takes part of a batch: cut it off, so the file ends with whole rows.
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {
+        /* not a regular file (/dev/full, a pipe): nothing to cut */
+      }
       throw new LlnError('LLN_E_OUTPUT', `cannot write ${this.path}: ${describeFsError(e)}; free space or choose another path`, { cause: e });
     }
     this.size += buf.length;

@@ -1,6 +1,7 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { LlnError } from '../errors';
 import { describeFsError } from './output-check';
+import { outputWriteError, writeAllSync } from './sync-output';
 
 const FLUSH_BYTES = 1 << 20;
 /** The longest row: frame (≤ 16 digits), timestamp and score (≤ 26 chars each as toFixed(6) of a huge value), 3 separators. */
@@ -18,6 +19,12 @@ export class ScoresCsvWriter {
   private readonly buf = Buffer.allocUnsafe(FLUSH_BYTES);
   private pos = 0;
   private count = 0;
+  /**
+   * Set when a write failed (full disk, closed pipe). write() never throws: it runs inside the
+   * scoring pipeline, and an exception there would also cut off the anomaly rows of the same
+   * batch from the other outputs. The caller polls this to stop, and close() throws it.
+   */
+  failure: LlnError | null = null;
 
   constructor(readonly path: string) {
     try {
@@ -29,7 +36,9 @@ export class ScoresCsvWriter {
   }
 
   write(frame: number, ts: number, score: number): void {
-    if (this.pos + MAX_ROW > FLUSH_BYTES) this.flush();
+    if (this.failure) return;
+    if (this.pos + MAX_ROW > FLUSH_BYTES) this.flushQuietly();
+    if (this.failure) return;
     let p = writeInt(this.buf, this.pos, frame);
     this.buf[p++] = 0x2c; // ,
     p = writeFixed6(this.buf, p, ts);
@@ -44,22 +53,31 @@ export class ScoresCsvWriter {
     return this.count;
   }
 
+  /** Write the buffered rows; throws the failure (now or from before). */
   flush(): void {
-    if (this.pos === 0) return;
+    this.flushQuietly();
+    if (this.failure) throw this.failure;
+  }
+
+  private flushQuietly(): void {
+    if (this.pos === 0 || this.failure) return;
     const n = this.pos;
     this.pos = 0;
     try {
-      let off = 0;
-      while (off < n) off += writeSync(this.fd, this.buf, off, n - off);
+      writeAllSync(this.fd, this.buf.subarray(0, n));
     } catch (e) {
-      throw new LlnError('LLN_E_OUTPUT', `cannot write ${this.path}: ${describeFsError(e)}; free space or choose another path`, { cause: e });
+      this.failure = outputWriteError(this.path, e);
     }
   }
 
+  /** Flush and close the file; throws the write failure if there was one (the file is closed anyway). */
   close(): void {
-    this.flush();
-    if (this.fd > 2) closeSync(this.fd);
-    this.fd = -1;
+    try {
+      this.flush();
+    } finally {
+      if (this.fd > 2) closeSync(this.fd);
+      this.fd = -1;
+    }
   }
 }
 

@@ -4,6 +4,9 @@ import { isoFromEpoch } from './anomaly-from-packet';
 import type { AnomalyRecord, AnomalySink, IncidentRecord, RunRecord } from './records';
 import { LLN_APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './sqlite-schema';
 
+/** Bounds what a full disk can take back: at most this many rows (~150 KB) are lost. */
+export const ROWS_PER_TRANSACTION = 500;
+
 export interface SqliteSinkOptions {
   /** How long a write waits for another connection's lock before failing (ms). */
   busyTimeoutMs?: number;
@@ -13,8 +16,8 @@ export interface SqliteSinkOptions {
 
 /**
  * Alerts in one SQLite file shared by many runs. WAL journal: readers (the sqlite3 CLI, a
- * dashboard) never block the writer and see whole batches only, since every call is one
- * transaction. synchronous=NORMAL: in WAL a power cut may lose the last batches, never
+ * dashboard) never block the writer and see whole transactions only: one per call, or per
+ * ROWS_PER_TRANSACTION anomaly rows. synchronous=NORMAL: in WAL a power cut may lose the last batches, never
  * corrupt the file — the right trade for an alert log written thousands of rows a second.
  */
 export class SqliteSink implements AnomalySink {
@@ -120,10 +123,20 @@ export class SqliteSink implements AnomalySink {
     this.guard('write anomalies to', () => this.writeAnomalyBatch(rows));
   }
 
+  /**
+   * One transaction per ROWS_PER_TRANSACTION rows, not per batch: a replay batch can hold
+   * thousands of anomalies, and when the disk fills mid-batch a single transaction would roll
+   * all of them back (a full disk then kept 0 rows of the run). Readers see whole chunks.
+   */
   private readonly writeAnomalyBatch = (rows: AnomalyRecord[]): void => {
+    for (let i = 0; i < rows.length; i += ROWS_PER_TRANSACTION) this.writeAnomalyChunk(rows, i, Math.min(rows.length, i + ROWS_PER_TRANSACTION));
+  };
+
+  private readonly writeAnomalyChunk = (rows: AnomalyRecord[], from: number, to: number): void => {
     this.db.transaction(() => {
       const st = this.insertAnomaly;
-      for (const a of rows) {
+      for (let r = from; r < to; r++) {
+        const a = rows[r];
         st.run(
           a.runId, a.frame, a.ts, a.tsIso, a.source, a.interfaceId, a.srcMac, a.dstMac, a.srcIp, a.dstIp,
           a.srcPort, a.dstPort, a.protocol, a.length, a.score, a.threshold, a.incidentId || null,

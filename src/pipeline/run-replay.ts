@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { checkCaptureFile, openCaptureFiles } from '../capture/file-source';
+import { primeSource } from '../capture/primed-source';
 import { DecodeCounters } from '../capture/decode';
 import { FEATURE_COUNT } from '../features/schema';
 import type { BackendPreference } from '../model/backend';
@@ -15,7 +16,7 @@ import { SqliteSink } from '../outputs/sqlite-sink';
 import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { AlertStage } from './alert-stage';
-import { openScorer } from './open-scorer';
+import { openScorer, type OpenedModel } from './open-scorer';
 import { ReplayProgress } from './replay-progress';
 import type { ReplaySummary } from './replay-summary';
 import { ScoreTrace } from './score-trace';
@@ -60,7 +61,9 @@ export interface ReplayOptions {
 /**
  * `lln-detect replay`: capture files through the one pipeline into every configured output.
  * SIGINT/SIGTERM stop reading; what was read is still scored and committed, and the run is
- * marked `interrupted`.
+ * marked `interrupted`. An output that fails (full disk, closed pipe) stops reading the same way:
+ * what was read is scored into the outputs that still work, the run is marked `failed` with its
+ * counts, and the output's error is thrown.
  */
 export async function runReplay(files: string[], o: ReplayOptions): Promise<ReplaySummary> {
   // Fail before any work: inputs readable, outputs writable.
@@ -70,14 +73,25 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   if (o.stride !== undefined && o.stride < 1) throw new LlnError('LLN_E_USAGE', '--stride must be at least 1');
 
   const model = await openScorer({ modelDir: o.model, backend: o.backend, worker: o.worker, batch: o.batch ?? MAX_AUTO_BATCH });
+  try {
+    return await replayWithModel(files, o, model);
+  } finally {
+    // On every path: a live worker thread would keep the process from ever exiting.
+    await model.scorer.dispose();
+  }
+}
+
+async function replayWithModel(files: string[], o: ReplayOptions, model: OpenedModel): Promise<ReplaySummary> {
   const stride = o.stride ?? model.stride;
   if (stride > model.window) {
-    await model.scorer.dispose();
     throw new LlnError('LLN_E_USAGE', `--stride ${stride} is larger than the model's window (${model.window}): some packets would never be scored; use at most ${model.window}`);
   }
+  if (model.features !== FEATURE_COUNT) throw new LlnError('LLN_E_SCHEMA_MISMATCH', `model expects ${model.features} features, this program computes ${FEATURE_COUNT}`);
   const threshold = o.threshold ?? model.threshold;
+  // Outputs are created only once the input is known to be a capture: a file that is not one
+  // leaves nothing behind, as a missing file does.
+  const source = await primeSource(openCaptureFiles(files));
   const sinks: AnomalySink[] = [];
-  const top = new TopIncidents();
   let scoresCsv: ScoresCsvWriter | undefined;
   try {
     if (o.db) sinks.push(new SqliteSink(o.db));
@@ -86,10 +100,12 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
     scoresCsv = o.scoresCsv ? new ScoresCsvWriter(o.scoresCsv) : undefined;
   } catch (e) {
     for (const s of sinks) s.close();
-    await model.scorer.dispose();
+    source.close();
     throw e;
   }
-  const sink = new FanoutSink(sinks);
+  const sink = new FanoutSink(sinks, { onFailure: 'isolate' });
+  const outputFailure = (): unknown => sink.failure ?? scoresCsv?.failure ?? null;
+  const top = new TopIncidents();
   const run: RunRecord = {
     id: 0, startedAt: new Date().toISOString(), finishedAt: null, mode: 'replay', sources: files,
     modelId: model.id, modelSha256: model.sha256, threshold, packets: 0, windows: 0, anomalies: 0, incidents: 0, suppressed: 0, status: 'running',
@@ -110,9 +126,7 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
       }
     },
   });
-  if (model.features !== FEATURE_COUNT) throw new LlnError('LLN_E_SCHEMA_MISMATCH', `model expects ${model.features} features, this program computes ${FEATURE_COUNT}`);
 
-  const source = openCaptureFiles(files);
   const totalBytes = files.reduce((sum, f) => sum + (f === '-' ? 0 : statSync(f).size), 0);
   const progress = o.quiet ? null : new ReplayProgress(totalBytes);
   let interrupted = false;
@@ -130,10 +144,12 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   let failure: unknown = null;
   try {
     try {
+      // An output that failed even at the start still lets the batch in hand through, so what
+      // was read is scored into the outputs that work (as for a signal).
       for await (const batch of source) {
         await pipeline.push(batch);
         progress?.update(source.stats().bytes, pipeline.packets, run.anomalies);
-        if (interrupted) break;
+        if (interrupted || outputFailure()) break;
       }
     } catch (e) {
       failure = e; // a bad record mid-file: keep (score, commit) every packet before it
@@ -146,24 +162,46 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
     progress?.stop();
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    run.windows = pipeline.windowsScored;
-    run.finishedAt = new Date().toISOString();
-    run.status = failure ? 'failed' : interrupted ? 'interrupted' : 'finished';
-    try {
-      sink.finishRun(run);
-    } finally {
-      sink.close();
-      scoresCsv?.close();
-      await model.scorer.dispose();
-    }
-    if (o.plot && trace) writeScorePlot(o.plot, trace.result(), threshold, top.top(), { title: `lln-detect replay: ${files.join(', ')}` });
-    reportSourceProblems(source, counters);
-    if (pipeline.packets > 0 && pipeline.packets < model.window) {
-      // Context statistics and the BiLSTM have little to go on; the threshold was calibrated on full windows.
-      logger.warn(`only ${pipeline.packets} packets, fewer than the model's window of ${model.window}: their scores are less reliable than a longer capture's`);
-    }
-    if (failure) throw failure;
-    return { run, seconds, packetsPerSecond: run.packets / Math.max(seconds, 1e-9), topIncidents: top.top(), decodeErrors: counters.byReason() };
   }
+  // The scores' last rows are still buffered: write them now, so the run's status knows.
+  try {
+    scoresCsv?.flush();
+  } catch {
+    /* recorded in scoresCsv.failure */
+  }
+  failure ??= outputFailure();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  run.windows = pipeline.windowsScored;
+  run.finishedAt = new Date().toISOString();
+  run.status = failure ? 'failed' : interrupted ? 'interrupted' : 'finished';
+  sink.finishRun(run);
+  failure ??= sink.failure;
+  failure ??= closeAll(sink, scoresCsv);
+  if (o.plot && trace) {
+    try {
+      writeScorePlot(o.plot, trace.result(), threshold, top.top(), { title: `lln-detect replay: ${files.join(', ')}` });
+    } catch (e) {
+      failure ??= e;
+    }
+  }
+  reportSourceProblems(source, counters);
+  if (pipeline.packets > 0 && pipeline.packets < model.window) {
+    // Context statistics and the BiLSTM have little to go on; the threshold was calibrated on full windows.
+    logger.warn(`only ${pipeline.packets} packets, fewer than the model's window of ${model.window}: their scores are less reliable than a longer capture's`);
+  }
+  if (failure) throw failure;
+  return { run, seconds, packetsPerSecond: run.packets / Math.max(seconds, 1e-9), topIncidents: top.top(), decodeErrors: counters.byReason() };
+}
+
+/** Close every output; the first failure (a last flush that did not fit) is returned, not thrown. */
+function closeAll(sink: FanoutSink, scoresCsv: ScoresCsvWriter | undefined): unknown {
+  let failure: unknown = null;
+  for (const close of [() => sink.close(), () => scoresCsv?.close()]) {
+    try {
+      close();
+    } catch (e) {
+      failure ??= e;
+    }
+  }
+  return failure;
 }

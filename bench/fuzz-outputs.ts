@@ -1,0 +1,283 @@
+/**
+ * CLI-level fuzz of output failures: `replay`, `features` and `config check` run as real child
+ * processes against unwritable paths (read-only mount, missing directory, a directory, a file as
+ * a parent), full disks (/dev/full, a nearly full tmpfs), standard output on /dev/full or on a
+ * pipe closed early, non-capture and cut inputs, and SIGTERM/SIGINT at random moments. Every run
+ * must end by itself with a documented exit code, at most one `lln-detect:` error line and no
+ * stack trace. Seeded (the seed and run number reproduce a case), bounded in runs and minutes,
+ * and everything it creates (temp dirs, tmpfs mounts) is removed at the end, also on Ctrl-C.
+ *
+ *   npm run fuzz:outputs -- [--runs 2000] [--minutes 30] [--seed 1] [--jobs 2]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateCapture } from '../src/generator/generate-capture';
+import { SeededRandom } from '../src/train/seeded-random';
+
+const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
+/** Documented exit codes (README); 143 is only possible before Node has run any of the program. */
+const DOCUMENTED = new Set([0, 2, 3, 4, 5, 6, 7, 130]);
+const RUN_TIMEOUT_MS = 90_000;
+
+interface Args {
+  runs: number;
+  minutes: number;
+  seed: number;
+  jobs: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { runs: 2000, minutes: 30, seed: 1, jobs: 2 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i].replace(/^--/, '') as keyof Args;
+    if (k in a) a[k] = Number(argv[++i]);
+  }
+  return a;
+}
+
+interface World {
+  root: string;
+  mounts: string[];
+  captures: string[];
+  badInputs: string[];
+  outputTargets: string[];
+  configs: string[];
+}
+
+function tryMount(dir: string, options: string): boolean {
+  mkdirSync(dir, { recursive: true });
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]).status === 0;
+}
+
+/** The fixed things every run draws from: captures, broken inputs, good and bad output paths. */
+async function buildWorld(): Promise<World> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'lln-fuzz-outputs-'));
+  const w: World = { root, mounts: [], captures: [], badInputs: [], outputTargets: [], configs: [] };
+  for (const [n, seed] of [[300, 1], [5000, 2], [40_000, 3]] as const) {
+    const file = path.join(root, `cap-${n}.pcap`);
+    await generateCapture({ out: file, seed, durationSec: Math.max(60, n / 50), packetsTarget: n });
+    w.captures.push(file);
+  }
+  const big = readFileSync(w.captures[1]);
+  const cut = path.join(root, 'cut.pcap');
+  writeFileSync(cut, big.subarray(0, Math.floor(big.length * 0.6) + 3));
+  w.captures.push(cut);
+  const text = path.join(root, 'notes.txt');
+  writeFileSync(text, 'not a capture\n'.repeat(100));
+  const empty = path.join(root, 'empty.pcap');
+  writeFileSync(empty, '');
+  w.badInputs.push(text, empty, path.join(root, 'missing.pcap'), root);
+
+  const ro = path.join(root, 'ro');
+  if (tryMount(ro, 'size=64k,ro')) w.mounts.push(ro);
+  const full = path.join(root, 'full');
+  if (tryMount(full, 'size=512k')) {
+    w.mounts.push(full);
+    // Leave ~96 KiB free: enough to start, never enough to finish a big run.
+    writeFileSync(path.join(full, 'ballast'), Buffer.alloc(416 * 1024));
+  }
+  const aFile = path.join(root, 'a-file');
+  writeFileSync(aFile, 'x');
+  mkdirSync(path.join(root, 'a-dir'));
+  w.outputTargets.push(
+    '/dev/full', path.join(root, 'no-such-dir', 'x.out'), path.join(root, 'a-dir'), path.join(aFile, 'x.out'),
+    ...(w.mounts.includes(ro) ? [path.join(ro, 'x.out')] : []),
+  );
+  const cfg = (name: string, body: string) => {
+    const p = path.join(root, name);
+    writeFileSync(p, body);
+    w.configs.push(p);
+  };
+  cfg('alias.yaml', 'a: &a [*a]\n');
+  cfg('alias2.yaml', 'interfaces: &i\n  - name: lo\n    x: *i\n');
+  cfg('bad.yaml', 'interfaces: [\n');
+  cfg('unknown.yaml', 'interfacs: []\n');
+  return w;
+}
+
+interface Case {
+  args: string[];
+  /** Where the child's stdout goes: a pipe we read, /dev/full, or a pipe we close at once (EPIPE). */
+  stdout: 'pipe' | 'full' | 'closed';
+  signal: { name: NodeJS.Signals; afterMs: number } | null;
+}
+
+function pick<T>(rng: SeededRandom, xs: readonly T[]): T {
+  return xs[rng.int(xs.length)];
+}
+
+/** One random case; `cwd` is the run's own directory (default outputs land there). */
+function makeCase(rng: SeededRandom, w: World, cwd: string): Case {
+  const fullDir = w.mounts.find((m) => m.endsWith('full'));
+  const outPath = (name: string): string => {
+    const r = rng.next();
+    if (r < 0.45) return path.join(cwd, name); // a good path
+    if (r < 0.6 && fullDir) return path.join(fullDir, `${path.basename(cwd)}-${name}`);
+    return pick(rng, w.outputTargets);
+  };
+  const input = rng.next() < 0.85 ? pick(rng, w.captures) : pick(rng, w.badInputs);
+  const r = rng.next();
+  let args: string[];
+  if (r < 0.45) {
+    args = ['replay', input, '--quiet', '--threshold', String(pick(rng, [0, 0.02, 0.5]))];
+    if (rng.next() < 0.7) args.push('--db', outPath('a.db'));
+    else args.push('--no-db');
+    if (rng.next() < 0.5) args.push('--csv', outPath('a.csv'));
+    if (rng.next() < 0.4) args.push('--jsonl', rng.next() < 0.3 ? '-' : outPath('a.jsonl'));
+    if (rng.next() < 0.4) args.push('--scores-csv', outPath('s.csv'));
+    if (rng.next() < 0.15) args.push('--plot', outPath('p.svg'));
+    if (rng.next() < 0.2) args.splice(args.indexOf('--quiet'), 1);
+    if (rng.next() < 0.1) args.push('--model', pick(rng, [path.join(w.root, 'a-file'), path.join(w.root, 'no-model')]));
+  } else if (r < 0.9) {
+    args = ['features', input, '--raw'];
+    if (rng.next() < 0.7) args.push('--out', rng.next() < 0.2 ? '-' : outPath('f.csv'));
+    if (rng.next() < 0.3) args.push('--format', 'jsonl');
+  } else {
+    args = ['config', 'check', pick(rng, w.configs)];
+  }
+  const s = rng.next();
+  const stdout: Case['stdout'] = s < 0.15 ? 'full' : s < 0.25 ? 'closed' : 'pipe';
+  const signal = rng.next() < 0.35 ? { name: pick(rng, ['SIGTERM', 'SIGINT'] as const), afterMs: Math.floor(rng.next() ** 2 * 3000) } : null;
+  return { args, stdout, signal };
+}
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  hung: boolean;
+  ms: number;
+}
+
+function runCase(c: Case, cwd: string): Promise<Outcome> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const fullFd = c.stdout === 'full' ? openSync('/dev/full', 'w') : -1;
+    const child = spawn(process.execPath, [CLI, ...c.args], {
+      cwd, stdio: ['ignore', fullFd >= 0 ? fullFd : 'pipe', 'pipe'], env: { ...process.env, LLN_LOG_FORMAT: 'text' },
+    });
+    if (fullFd >= 0) closeSync(fullFd);
+    if (c.stdout === 'closed') child.stdout!.destroy(); // the reader goes away: EPIPE
+    else child.stdout?.resume();
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    let hung = false;
+    const kill = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, RUN_TIMEOUT_MS);
+    const sig = c.signal ? setTimeout(() => child.kill(c.signal!.name), c.signal.afterMs) : null;
+    child.on('close', (code, signal) => {
+      clearTimeout(kill);
+      if (sig) clearTimeout(sig);
+      resolve({ code, signal, stderr, hung, ms: Date.now() - t0 });
+    });
+  });
+}
+
+interface Tally {
+  runs: number;
+  byExit: Record<string, number>;
+  exit1: number;
+  stackTraces: number;
+  hangs: number;
+  undocumented: number;
+  multiLineErrors: number;
+  bootSignal143: number;
+  /** The latest a signal was sent among runs that died by it: shows they all hit Node's boot. */
+  bootSignalMaxMs: number;
+  failures: string[];
+}
+
+function judge(t: Tally, c: Case, o: Outcome, label: string): void {
+  t.runs++;
+  const key = o.code === null ? `signal ${o.signal}` : String(o.code);
+  t.byExit[key] = (t.byExit[key] ?? 0) + 1;
+  const problems: string[] = [];
+  if (o.hung) {
+    t.hangs++;
+    problems.push('hang');
+  }
+  if (o.code === 1) {
+    t.exit1++;
+    problems.push('exit 1');
+  }
+  if (/\n\s+at |Unhandled 'error'|internal error/.test(o.stderr)) {
+    t.stackTraces++;
+    problems.push('stack trace');
+  }
+  const errorLines = o.stderr.split('\n').filter((l) => l.startsWith('lln-detect:'));
+  if (errorLines.length > 1) {
+    t.multiLineErrors++;
+    problems.push(`${errorLines.length} error lines`);
+  }
+  // A signal delivered before Node has started running the program takes its default action.
+  // Proof that it was before: the program printed nothing (its first act is to take the signals).
+  if (o.code === null && o.signal !== null && c.signal && !o.hung && o.stderr === '') {
+    t.bootSignal143++;
+    t.bootSignalMaxMs = Math.max(t.bootSignalMaxMs, c.signal.afterMs);
+    if (process.env.FUZZ_DEBUG && c.signal.afterMs > 300) console.log(`late signal death ${c.signal.afterMs} ms after ${o.ms} ms run: ${c.args.slice(0, 2).join(' ')} stdout ${c.stdout}; stderr: ${o.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+  }
+  else if (!o.hung && (o.code === null || !DOCUMENTED.has(o.code))) {
+    t.undocumented++;
+    problems.push(`exit ${key}`);
+  }
+  if (problems.length > 0 && t.failures.length < 30) {
+    t.failures.push(`${label}: ${problems.join(', ')}: lln-detect ${c.args.join(' ')} (stdout ${c.stdout}${c.signal ? `, ${c.signal.name} after ${c.signal.afterMs} ms` : ''})\n    ${o.stderr.trim().split('\n').slice(-4).join('\n    ')}`);
+  }
+}
+
+function cleanup(w: World | null): void {
+  if (!w) return;
+  for (const m of w.mounts) spawnSync('umount', ['-l', m]);
+  rmSync(w.root, { recursive: true, force: true });
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  const deadline = Date.now() + a.minutes * 60_000;
+  let world: World | null = null;
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const t: Tally = { runs: 0, byExit: {}, exit1: 0, stackTraces: 0, hangs: 0, undocumented: 0, multiLineErrors: 0, bootSignal143: 0, bootSignalMaxMs: 0, failures: [] };
+  const started = Date.now();
+  try {
+    world = await buildWorld();
+    const w = world;
+    console.log(`fuzz outputs: seed ${a.seed}, up to ${a.runs} runs or ${a.minutes} min, ${a.jobs} at a time; mounts: ${w.mounts.map((m) => path.basename(m)).join(', ') || 'none (not root?)'}`);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (!stopping && Date.now() < deadline) {
+        const n = next++;
+        if (n >= a.runs) return;
+        const cwd = mkdtempSync(path.join(w.root, `run-${n}-`));
+        const rng = new SeededRandom(a.seed * 1_000_003 + n);
+        const c = makeCase(rng, w, cwd);
+        const o = await runCase(c, cwd);
+        judge(t, c, o, `run ${n} (seed ${a.seed})`);
+        rmSync(cwd, { recursive: true, force: true });
+        const full = w.mounts.find((m) => m.endsWith('full'));
+        if (full) rmSync(path.join(full, `${path.basename(cwd)}-a.db`), { force: true });
+        if (full) for (const f of ['a.db-wal', 'a.db-shm', 'a.csv', 'a.jsonl', 's.csv', 'p.svg', 'f.csv']) rmSync(path.join(full, `${path.basename(cwd)}-${f}`), { force: true });
+        if (t.runs % 100 === 0) console.log(`  ${t.runs} runs, ${((Date.now() - started) / 60_000).toFixed(1)} min: exits ${JSON.stringify(t.byExit)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: a.jobs }, worker));
+  } finally {
+    cleanup(world);
+  }
+  console.log(`\nruns ${t.runs} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  console.log(`exit codes: ${Object.entries(t.byExit).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+  console.log(`exit 1: ${t.exit1}  stack traces: ${t.stackTraces}  hangs: ${t.hangs}  undocumented exits: ${t.undocumented}  runs with >1 error line: ${t.multiLineErrors}`);
+  console.log(`signal before the program started (default action, 143): ${t.bootSignal143}, all sent within ${t.bootSignalMaxMs} ms of spawn`);
+  for (const f of t.failures) console.log(f);
+  if (t.exit1 + t.stackTraces + t.hangs + t.undocumented + t.multiLineErrors > 0) process.exitCode = 1;
+}
+
+void main();

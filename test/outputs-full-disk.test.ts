@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { isLlnError } from '../src/errors';
+import { CSV_HEADER, CsvSink } from '../src/outputs/csv-sink';
+import type { AnomalyRecord, RunRecord } from '../src/outputs/records';
+import { ROWS_PER_TRANSACTION, SqliteSink } from '../src/outputs/sqlite-sink';
+import { mountTmpfs } from './helpers/mounts';
+
+function run(): RunRecord {
+  return {
+    id: 0, startedAt: '2024-05-01T10:00:00.000Z', finishedAt: null, mode: 'replay', sources: ['a.pcap'], modelId: 'm', modelSha256: 'ab'.repeat(32),
+    threshold: 0.5, packets: 0, windows: 0, anomalies: 0, incidents: 0, suppressed: 0, status: 'running',
+  };
+}
+
+function row(i: number, runId: number): AnomalyRecord {
+  return {
+    runId, frame: i, ts: 1714557600 + i / 1000, tsIso: '2024-05-01T10:00:00.000000Z', source: 'a.pcap', interfaceId: 0,
+    srcMac: '00:11:22:33:44:55', dstMac: null, srcIp: `10.0.${(i >> 8) & 255}.${i & 255}`, dstIp: '192.168.1.1', srcPort: 1000 + (i % 60000),
+    dstPort: 53, protocol: 'UDP', length: 60, score: 0.9, threshold: 0.5, incidentId: 1, attentionFrame: i,
+    topFeatures: `dns_qname_len=+${(i % 90) / 10}σ, global_rate=-4.1σ, flow_first=+3.3σ`, communityId: '1:abcdefghijklmnopqrstuvwxyz0=',
+  };
+}
+
+test('sqlite on a full tmpfs: one big batch keeps every transaction before the disk filled', (t) => {
+  const m = mountTmpfs(512);
+  if (typeof m === 'string') return t.skip(m);
+  try {
+    const file = path.join(m.dir, 'a.db');
+    const sink = new SqliteSink(file);
+    const r = run();
+    r.id = sink.startRun(r);
+    // ~15 MB of rows in one call into 512 KiB: before bounded transactions this kept 0 rows.
+    const rows = Array.from({ length: 40_000 }, (_, i) => row(i + 1, r.id));
+    assert.throws(() => sink.writeAnomalies(rows), (e: unknown) => isLlnError(e) && e.code === 'LLN_E_DB' && /full/.test(e.message));
+    sink.close();
+    const db = new Database(file, { readonly: true });
+    const kept = (db.prepare('SELECT COUNT(*) AS c FROM anomalies').get() as { c: number }).c;
+    const maxFrame = (db.prepare('SELECT MAX(frame) AS f FROM anomalies').get() as { f: number }).f;
+    db.close();
+    assert.ok(kept >= ROWS_PER_TRANSACTION, `kept ${kept} rows`);
+    assert.equal(kept % ROWS_PER_TRANSACTION, 0, 'whole transactions only');
+    assert.equal(maxFrame, kept, 'the rows kept are the first ones, without gaps');
+  } finally {
+    m.release();
+  }
+});
+
+test('csv on a full tmpfs: the failed batch is cut off, the file ends with whole rows', (t) => {
+  const m = mountTmpfs(64);
+  if (typeof m === 'string') return t.skip(m);
+  try {
+    const file = path.join(m.dir, 'a.csv');
+    const sink = new CsvSink(file);
+    let written = 0;
+    let failure: unknown = null;
+    for (let b = 0; failure === null && b < 1000; b++) {
+      const batch = Array.from({ length: 50 }, (_, i) => row(b * 50 + i + 1, 1));
+      try {
+        sink.writeAnomalies(batch);
+        written += batch.length;
+      } catch (e) {
+        failure = e;
+      }
+    }
+    sink.close();
+    assert.ok(isLlnError(failure) && failure.code === 'LLN_E_OUTPUT' && /no space left/.test(failure.message), String(failure));
+    const lines = readFileSync(file, 'utf8').split('\n');
+    assert.equal(lines[0], CSV_HEADER);
+    assert.equal(lines[lines.length - 1], '', 'ends with a newline: no half row');
+    assert.equal(lines.length - 2, written, 'exactly the batches that were accepted');
+    assert.ok(written > 0);
+  } finally {
+    m.release();
+  }
+});
