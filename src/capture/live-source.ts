@@ -80,13 +80,23 @@ export function linkTypeFromCapName(name: string): number {
 const IFF_UP = 0x1;
 
 /**
- * cap 0.2.1 bug: when open() throws after pcap_create (no permission, bad filter, device gone),
- * the handle is left half-initialised and its destructor, run by the GC, calls uv_poll_stop on
- * an uninitialised libuv handle: SIGSEGV. Keeping such instances reachable means the destructor
- * never runs. The cost is one leaked pcap handle per failed open, so the common failure of the
- * daemon's retry loop (interface missing or down) is checked from sysfs BEFORE calling open().
+ * cap 0.2.1 (src/binding.cc) must never have a handle garbage-collected: its destructor, run by
+ * the GC as a V8 weak callback, is unsafe in two ways.
+ * - After a successful open(), close() stops the uv_poll handle but never uv_close()s it, then
+ *   Unref()s the wrapper; once collected, the freed Pcap's embedded uv_poll_t is still linked in
+ *   libuv's handle queue. The destructor also destroys its Nan::AsyncResource, which calls
+ *   node::EmitAsyncDestroy from inside the GC, where Environment::GetCurrent() can be null:
+ *   SIGSEGV in node::AsyncWrap::EmitDestroy (seen in `config check` on a real interface, which
+ *   opens and closes a handle and then allocates heavily loading the model, about one run in two).
+ * - When open() throws after pcap_create (no permission, bad filter, device gone), the handle is
+ *   half-initialised and the destructor calls uv_poll_stop on an uninitialised libuv handle.
+ * So every Cap instance stays reachable for the life of the process and its destructor never
+ * runs. The cost per open is the small native object (its pcap_t is closed by close()) and an
+ * emptied JS wrapper: close() removes the 'packet' listener, so the source's queue and buffer are
+ * not retained. The common failure of the daemon's retry loop (interface missing or down) is
+ * checked from sysfs BEFORE creating a handle, so retries do not pile them up.
  */
-const FAILED_CAP_HANDLES: unknown[] = [];
+const CAP_HANDLES_NEVER_FREED: unknown[] = [];
 
 /** Why the interface can no longer be captured on, or null when it looks fine. */
 function linkProblem(iface: string): string | null {
@@ -155,12 +165,12 @@ export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
   }
 
   const cap = new CapCtor();
+  CAP_HANDLES_NEVER_FREED.push(cap); // before anything can throw: see CAP_HANDLES_NEVER_FREED
   const capBuffer = Buffer.alloc(Math.max(64, Math.min(snaplen, 262144)));
   let capName: string;
   try {
     capName = cap.open(iface, filter, bufferSize, capBuffer);
   } catch (e) {
-    FAILED_CAP_HANDLES.push(cap);
     const err = openError(iface, filter, e);
     // libpcap's message for a missing device varies by version; double-check against the list.
     if (err.code === 'LLN_E_CAPTURE' && !/no such interface|bad BPF/.test(err.message) && !existsSync(`/sys/class/net/${iface}`) && iface !== 'any') {
@@ -251,6 +261,9 @@ export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
     } catch {
       /* already closed */
     }
+    // The handle itself is kept forever (CAP_HANDLES_NEVER_FREED); what the listener's closure
+    // holds (queue, capture buffer) need not be.
+    cap.removeAllListeners('packet');
   };
 
   const linkTimer = setInterval(() => {
@@ -309,4 +322,5 @@ interface CapHandle {
   /** Added by scripts/patch-cap.sh; throws once the handle is closed. */
   stats?(): RawPcapStat;
   on(event: 'packet', fn: (nbytes: number, truncated: boolean) => void): void;
+  removeAllListeners(event: 'packet'): void;
 }
