@@ -14,5 +14,6 @@ export const TRAINING_DEFAULTS = {
   patience: 5,
   targetFpr: 0.005,
   inputNoise: 0.1,
+  syntheticCopies: 3,
   seed: 1,
 } as const;

@@ -45,6 +45,8 @@ export interface TrainingOptions {
   benignVariants?: boolean;
   /** Synthetic anomaly kinds (default: all of INJECTION_KINDS). */
   syntheticKinds?: InjectionKind[];
+  /** Independently seeded synthetic copies of the training part (default: the recipe's). */
+  syntheticCopies?: number;
   seed: number;
   out: string;
   backend: BackendPreference;
@@ -81,7 +83,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   const W = o.window;
   if (o.trainStride > W || o.stride > W) throw new LlnError('LLN_E_USAGE', `--stride and --train-stride must be at most --window (${W}), or some packets would never be scored`);
   const synthetic = o.synthetic || !o.labels;
-  const ts = await buildTrainingSet({ files: o.files, labels: o.labels, window: W, trainStride: o.trainStride, validationSplit: o.validationSplit, synthetic, benignVariants: o.benignVariants, kinds: o.syntheticKinds, seed: o.seed });
+  const ts = await buildTrainingSet({ files: o.files, labels: o.labels, window: W, trainStride: o.trainStride, validationSplit: o.validationSplit, synthetic, benignVariants: o.benignVariants, kinds: o.syntheticKinds, syntheticCopies: o.syntheticCopies, seed: o.seed });
   const { matrices, train, val, scaler } = ts;
   const pos = train.filter((r) => r.label > 0).length;
   const neg = train.length - pos;

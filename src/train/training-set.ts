@@ -4,6 +4,7 @@ import { ScalerFitter, type Scaler } from '../features/scaler';
 import { readAllPackets } from '../pipeline/read-packets';
 import { LlnError } from '../errors';
 import { logger } from '../logger';
+import { TRAINING_DEFAULTS } from './recipe';
 import { injectAnomalies, type InjectionKind } from './anomaly-injector';
 import { coldSlices, renumberedPeers } from './benign-variants';
 import { extractMatrix, scaleMatrix, type FeatureMatrix } from './feature-matrix';
@@ -19,14 +20,13 @@ export interface TrainingSetOptions {
   synthetic: boolean;
   /** Add benign novelty variants of the training part (renumbered peers, cold slices). */
   benignVariants?: boolean;
-  /** Independently seeded synthetic copies of the training part (default SYNTHETIC_COPIES). */
+  /** Independently seeded synthetic copies of the training part (default: the recipe's). */
   syntheticCopies?: number;
   /** Synthetic anomaly kinds (default: DEFAULT_KINDS of the injector). */
   kinds?: InjectionKind[];
   seed: number;
 }
 
-export const SYNTHETIC_COPIES = 3;
 
 export interface TrainingSet {
   matrices: FeatureMatrix[];
@@ -113,7 +113,7 @@ export async function buildTrainingSet(o: TrainingSetOptions): Promise<TrainingS
     if (!o.synthetic) return;
     // Several independently seeded injections of the training part: with one, the model learns
     // those few hundred instances by heart (validation loss rose from the first epoch on).
-    const copies = o.syntheticCopies ?? SYNTHETIC_COPIES;
+    const copies = o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies;
     const halves = [
       ...Array.from({ length: copies }, (_, c) => ({ packets: p.packets.slice(0, p.split), refs: set.train, seed: o.seed + 2 * k + 104729 * c })),
       { packets: p.packets.slice(p.split), refs: set.val, seed: o.seed + 2 * k + 7919 },
