@@ -82,13 +82,8 @@ export interface AttentionToPacketsArgs extends LayerArgs {
   window: number;
 }
 
-/**
- * Maps attention over pooled steps back to the W packets of the window: pooled step i
- * covers packets i*pool .. i*pool+pool-1, which share its weight equally (renormalised so
- * the W packet weights sum to 1 even when the last pool group is short).
- */
-export class AttentionToPackets extends tf.layers.Layer {
-  static className = 'AttentionToPackets';
+/** Layers that map the model's pooled steps back to the W packets of its window. */
+abstract class PooledStepsToPackets extends tf.layers.Layer {
   readonly poolSize: number;
   readonly window: number;
 
@@ -97,6 +92,19 @@ export class AttentionToPackets extends tf.layers.Layer {
     this.poolSize = args.poolSize;
     this.window = args.window;
   }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), poolSize: this.poolSize, window: this.window };
+  }
+}
+
+/**
+ * Maps attention over pooled steps back to the W packets of the window: pooled step i
+ * covers packets i*pool .. i*pool+pool-1, which share its weight equally (renormalised so
+ * the W packet weights sum to 1 even when the last pool group is short).
+ */
+export class AttentionToPackets extends PooledStepsToPackets {
+  static className = 'AttentionToPackets';
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
@@ -113,25 +121,14 @@ export class AttentionToPackets extends tf.layers.Layer {
     });
   }
 
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), poolSize: this.poolSize, window: this.window };
-  }
 }
 
 /**
  * Maps a pooled sequence [B, T, C] back to the W packets of the window [B, W, C]: pooled step i
  * covers packets i*pool .. i*pool+pool-1, and each of them gets that step's vector.
  */
-export class PooledToPackets extends tf.layers.Layer {
+export class PooledToPackets extends PooledStepsToPackets {
   static className = 'PooledToPackets';
-  readonly poolSize: number;
-  readonly window: number;
-
-  constructor(args: AttentionToPacketsArgs) {
-    super(args);
-    this.poolSize = args.poolSize;
-    this.window = args.window;
-  }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
@@ -147,9 +144,6 @@ export class PooledToPackets extends tf.layers.Layer {
     });
   }
 
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), poolSize: this.poolSize, window: this.window };
-  }
 }
 
 tf.serialization.registerClass(AdditiveSelfAttention);
