@@ -18,7 +18,8 @@ export type ThresholdRecord =
  * copy): scored per packet, calibrated, and measured the way a user meets the model.
  */
 export class HeldOut {
-  private readonly set: { x: Float32Array; y: Float32Array; n: number };
+  /** The held-out windows, cut once: the trainer's validation loss and the checks both use them. */
+  readonly set: { x: Float32Array; y: Float32Array; n: number };
 
   constructor(private readonly matrices: FeatureMatrix[], private readonly refs: WindowRef[], private readonly real: Set<number>, private readonly W: number) {
     this.set = cutWindows(matrices, refs, W);

@@ -15,5 +15,7 @@ export const TRAINING_DEFAULTS = {
   targetFpr: 0.005,
   inputNoise: 0.1,
   syntheticCopies: 3,
+  /** Lowest threshold a calibration without labels may choose (docs/training.md, "The recipe"). */
+  thresholdFloor: 0.9,
   seed: 1,
 } as const;

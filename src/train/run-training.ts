@@ -11,7 +11,7 @@ import { tf } from '../model/tf';
 import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { VERSION } from '../version';
-import { cutWindows } from './window-refs';
+import { TRAINING_DEFAULTS } from './recipe';
 import { HeldOut } from './held-out';
 import { buildTrainingSet } from './training-set';
 import type { InjectionKind } from './anomaly-injector';
@@ -19,9 +19,6 @@ import { windowStream } from './window-stream';
 import { writeHistoryPlot } from './history-plot';
 import { TrainingProgress } from './training-progress';
 
-/** Lowest threshold a calibration without labels may choose (see README, "Scoring semantics"). */
-export const MIN_UNLABELLED_THRESHOLD = 0.9;
-export const DEFAULT_INPUT_NOISE = 0.1;
 
 export interface TrainingOptions {
   files: string[];
@@ -37,7 +34,7 @@ export interface TrainingOptions {
   trainStride: number;
   patience: number;
   targetFpr: number;
-  /** Lowest threshold a calibration without labels may choose (default MIN_UNLABELLED_THRESHOLD). */
+  /** Lowest threshold a calibration without labels may choose (default: the recipe's). */
   thresholdFloor?: number;
   /** Add synthetic anomalies (always on without labels). */
   synthetic: boolean;
@@ -93,7 +90,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   const init = o.initModel ? await loadInitModel(o.initModel, W) : null;
   const config: ModelConfig = init ? { ...init.config, seed: o.seed } : { ...DEFAULT_MODEL_CONFIG, ...o.model, window: W, features: FEATURE_COUNT, seed: o.seed };
   const heldOut = new HeldOut(matrices, val, ts.real, W);
-  const calibration = { labelled: Boolean(o.labels), targetFpr: o.targetFpr, floor: o.thresholdFloor ?? MIN_UNLABELLED_THRESHOLD };
+  const calibration = { labelled: Boolean(o.labels), targetFpr: o.targetFpr, floor: o.thresholdFloor ?? TRAINING_DEFAULTS.thresholdFloor };
   const progress = o.progress === false ? null : new TrainingProgress(o.epochs, Math.ceil(train.length / o.batchSize));
   let stop = false;
   const onSigint = () => {
@@ -104,7 +101,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   let result;
   try {
     result = await trainModel(
-      { train: windowStream(matrices, train, W, o.batchSize, o.seed, o.inputNoise ?? DEFAULT_INPUT_NOISE), validation: val.length ? cutWindows(matrices, val, W) : undefined },
+      { train: windowStream(matrices, train, W, o.batchSize, o.seed, o.inputNoise ?? TRAINING_DEFAULTS.inputNoise), validation: val.length ? heldOut.set : undefined },
       {
         config,
         model: init?.model,
@@ -138,7 +135,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     synthetic,
     packets: ts.packets,
     windows: { train: train.length, trainAnomalous: pos, validation: val.length },
-    hyperParameters: { inputNoise: o.inputNoise ?? DEFAULT_INPUT_NOISE, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? 'all' },
+    hyperParameters: { inputNoise: o.inputNoise ?? TRAINING_DEFAULTS.inputNoise, syntheticCopies: o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies, thresholdFloor: calibration.floor, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? 'all' },
     model: config,
     history: result.history,
     bestEpoch: result.bestEpoch,
