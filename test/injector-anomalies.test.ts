@@ -28,7 +28,7 @@ test('every kind: frames 1..n, time order, untouched packets labelled 0, injecte
   const originals = new Map(pk.map((p) => [JSON.stringify(stripFrame(p)), 0]));
   for (const p of pk) originals.set(JSON.stringify(stripFrame(p)), (originals.get(JSON.stringify(stripFrame(p))) ?? 0) + 1);
   for (const kind of INJECTION_KINDS) {
-    const r = injectAnomalies(pk, { seed: 5, rate: 0.3, kinds: [kind] });
+    const r = injectAnomalies(pk, { seed: 5, rate: 0.3, kinds: [kind], decoyRate: 0 });
     assert.equal(r.labels.length, r.packets.length);
     assert.ok(r.segments.length > 0, `${kind}: no segment`);
     let ones = 0;
@@ -55,7 +55,7 @@ test('every kind: frames 1..n, time order, untouched packets labelled 0, injecte
       assert.equal(r.labels[s.startIndex], 1);
       assert.equal(r.labels[s.endIndex], 1);
     }
-    const insertions = ['port-scan', 'flood', 'dns-mismatch', 'dns-tunnel', 'foreign-port', 'icmp-sweep'];
+    const insertions = ['port-scan', 'flood', 'dns-mismatch', 'dns-tunnel', 'foreign-port', 'icmp-sweep', 'brute-force', 'amplification'];
     if (insertions.includes(kind)) assert.ok(r.packets.length > pk.length, `${kind}: nothing inserted`);
     else assert.equal(r.labels.reduce((s, x) => s + x, 0) > 0, true);
   }
@@ -66,7 +66,10 @@ test('attacks use the stream\'s own hosts and look like the attack', { skip: SKI
   const hosts = new Set(pk.flatMap((p) => [p.srcIp, p.dstIp, p.arpSenderIp]).filter((x) => x !== null));
   const scan = injectAnomalies(pk, { seed: 1, kinds: ['port-scan'] });
   const injected = scan.packets.filter((_, i) => scan.labels[i] === 1);
-  assert.ok(injected.every((p) => p.ipProto === 6 && hosts.has(p.srcIp!) && hosts.has(p.dstIp!)));
+  // A horizontal scan also probes addresses of the scanner's /24 that the stream never saw.
+  const sameNet = (a: string, b: string) => a.slice(0, a.lastIndexOf('.')) === b.slice(0, b.lastIndexOf('.'));
+  assert.ok(injected.every((p) => p.ipProto === 6 && (hosts.has(p.srcIp!) || hosts.has(p.dstIp!))));
+  assert.ok(injected.every((p) => (hosts.has(p.srcIp!) && hosts.has(p.dstIp!)) || sameNet(p.srcIp!, p.dstIp!)));
   const syns = injected.filter((p) => p.tcpFlags === 2);
   assert.ok(new Set(syns.map((p) => p.dstPort)).size >= 30, 'a scan touches many ports');
   const tun = injectAnomalies(pk, { seed: 1, kinds: ['dns-tunnel'] });
@@ -74,12 +77,38 @@ test('attacks use the stream\'s own hosts and look like the attack', { skip: SKI
   assert.ok(q.length >= 20 && q.every((p) => p.dns!.qname.length > 60 && p.dstPort === 53));
   const mis = injectAnomalies(pk, { seed: 2, kinds: ['dns-mismatch'] });
   assert.ok(mis.packets.some((p, i) => mis.labels[i] === 1 && p.dns !== null && p.dns.valid === false));
+  const brute = injectAnomalies(pk, { seed: 4, kinds: ['brute-force'] });
+  const logins = brute.packets.filter((p, i) => brute.labels[i] === 1 && p.tcpFlags === 2);
+  const perService = new Map<string, number>();
+  for (const p of logins) perService.set(`${p.dstIp}:${p.dstPort}`, (perService.get(`${p.dstIp}:${p.dstPort}`) ?? 0) + 1);
+  assert.ok(Math.max(...perService.values()) >= 8, 'a brute force opens many sessions to one service');
+  const amp = injectAnomalies(pk, { seed: 5, kinds: ['amplification'] });
+  const answers = amp.packets.filter((_, i) => amp.labels[i] === 1);
+  assert.ok(answers.length >= 60 && answers.every((p) => p.ipProto === 17 && p.srcPort < 12000 && p.payloadLen >= 280));
   const arp = injectAnomalies(pk, { seed: 3, kinds: ['arp-spoof'] });
-  assert.ok(arp.packets.filter((_, i) => arp.labels[i] === 1).every((p) => p.arpOp === 2 && p.l3 === 'arp'));
+  const spoofed = arp.packets.filter((_, i) => arp.labels[i] === 1);
+  assert.ok(spoofed.some((p) => p.arpOp === 2 && p.l3 === 'arp'));
+  // Every ARP packet is a reply; the rest is traffic relayed through the attacker's MAC.
+  const attackerMacs = new Set(spoofed.filter((p) => p.l3 === 'arp').map((p) => p.arpSenderMac));
+  assert.ok(spoofed.every((p) => (p.l3 === 'arp' ? p.arpOp === 2 : attackerMacs.has(p.srcMac) || attackerMacs.has(p.dstMac))));
 });
 
 test('rejects a bad rate or unknown kind', () => {
   assert.throws(() => injectAnomalies([], { seed: 1, rate: 0 }), /rate/);
   assert.throws(() => injectAnomalies([], { seed: 1, kinds: ['nope' as never] }), /kinds/);
   assert.deepEqual(injectAnomalies([], { seed: 1 }).packets, []);
+});
+
+test('decoys: ordinary sessions with new peers, inserted and labelled 0', { skip: SKIP_NO_SAMPLES }, async () => {
+  const pk = await real;
+  const originals = new Set(pk.map((p) => JSON.stringify(stripFrame(p))));
+  const r = injectAnomalies(pk, { seed: 6, rate: 0.1, kinds: ['ttl-anomaly'], decoyRate: 0.5 });
+  const added = r.packets.filter((p, i) => r.labels[i] === 0 && !originals.has(JSON.stringify(stripFrame(p))));
+  assert.ok(added.length > 0, 'no decoy inserted');
+  // Whole TCP sessions to a web port or a port the stream already uses, opened by a SYN and closed by a FIN.
+  const ports = new Set(pk.flatMap((p) => [p.srcPort, p.dstPort]));
+  assert.ok(added.every((p) => p.ipProto === 6 && (ports.has(p.srcPort) || ports.has(p.dstPort) || [80, 443].includes(p.dstPort) || [80, 443].includes(p.srcPort))));
+  assert.equal(added.filter((p) => p.tcpFlags === 2).length, added.filter((p) => (p.tcpFlags & 1) !== 0).length / 2);
+  const none = injectAnomalies(pk, { seed: 6, rate: 0.1, kinds: ['ttl-anomaly'], decoyRate: 0 });
+  assert.equal(none.packets.length, pk.length);
 });

@@ -4,11 +4,12 @@ import { SeededRandom } from './seeded-random';
 import {
   PacketBase, arpPacket, dnsInfo, dnsMessageLen, icmpPacket, notDns, resizePayload, retime, tcpPacket, udpPacket,
 } from '../generator/decoded-packet-factory';
-import { StreamProfile, profileStream } from '../generator/stream-profile';
+import { StreamProfile, isPrivateIp, profileStream } from '../generator/stream-profile';
 
 /** Documented in docs/training.md (one line each); keep the two lists in step. */
 export const INJECTION_KINDS = [
   'port-scan', 'flood', 'dns-mismatch', 'dns-tunnel', 'arp-spoof', 'foreign-port', 'size-shift', 'timing-burst', 'ttl-anomaly', 'icmp-sweep',
+  'brute-force', 'amplification',
 ] as const;
 export type InjectionKind = (typeof INJECTION_KINDS)[number];
 
@@ -17,6 +18,12 @@ export interface InjectionOptions {
   /** Fraction of segments (runs of SEGMENT_PACKETS real packets) that get an anomaly. Default 0.15. */
   rate?: number;
   kinds?: InjectionKind[];
+  /**
+   * Fraction of the other segments that get one ordinary session with a new peer, labelled 0
+   * (default 0.05): the counter-examples that keep "a TCP session nobody saw before" from
+   * becoming an attack sign by itself, since most attack kinds are made of such sessions.
+   */
+  decoyRate?: number;
 }
 
 export interface InjectedSegment {
@@ -35,6 +42,12 @@ export interface InjectionResult {
 
 export const SEGMENT_PACKETS = 64;
 const SYN = 2, RST = 4, ACK = 16, PSH = 8, FIN = 1;
+/** SSH, Telnet, FTP, RDP, SMB, POP3, IMAP, VNC: the services password guessers go for. */
+const LOGIN_PORTS = [22, 23, 21, 3389, 445, 110, 143, 5900];
+/** [source port, smallest, largest payload] of the usual UDP reflectors: DNS, NTP, SSDP, memcached, CLDAP, chargen, SNMP. */
+const REFLECTED_SERVICES: ReadonlyArray<readonly [number, number, number]> = [
+  [53, 1200, 1472], [123, 440, 468], [1900, 280, 380], [11211, 1400, 1472], [389, 1200, 1472], [19, 700, 1472], [161, 900, 1472],
+];
 
 interface Item { p: DecodedPacket; label: number; seg: number; order: number }
 
@@ -46,6 +59,7 @@ interface Item { p: DecodedPacket; label: number; seg: number; order: number }
  */
 export function injectAnomalies(packets: DecodedPacket[], opts: InjectionOptions): InjectionResult {
   const rate = opts.rate ?? 0.15;
+  const decoyRate = opts.decoyRate ?? 0.05;
   const kinds = opts.kinds ?? [...INJECTION_KINDS];
   if (!(rate > 0 && rate <= 1)) throw new LlnError('LLN_E_USAGE', `injection rate must be in (0, 1], got ${rate}`);
   if (kinds.length === 0 || kinds.some((k) => !INJECTION_KINDS.includes(k))) {
@@ -69,8 +83,12 @@ export function injectAnomalies(packets: DecodedPacket[], opts: InjectionOptions
       const start = t0 + rng.next() * Math.max(0, seg[seg.length - 1].ts - t0);
       const kind = rng.pick(kinds);
       const applied = applyKind(kind, rng, prof, seg, labels, start) ?? applyKind('port-scan', rng, prof, seg, labels, start)!;
-      segKinds.push(applied.kind);
+      segKinds.push(applied.kind as InjectionKind);
       injected = applied.injected;
+    } else if (rng.chance(decoyRate)) {
+      const t0 = seg[0].ts;
+      const decoy = applyKind('ordinary-session', rng, prof, seg, labels, t0 + rng.next() * Math.max(0, seg[seg.length - 1].ts - t0))!;
+      for (const p of decoy.injected) items.push({ p, label: 0, seg: -1, order: order++ });
     }
     for (let i = 0; i < seg.length; i++) items.push({ p: seg[i], label: labels[i], seg: labels[i] ? segIndex : -1, order: order++ });
     for (const p of injected) items.push({ p, label: 1, seg: segIndex, order: order++ });
@@ -93,9 +111,9 @@ export function injectAnomalies(packets: DecodedPacket[], opts: InjectionOptions
   return { packets: out, labels, segments: segments.filter((g) => g.startIndex >= 0) };
 }
 
-type Applied = { kind: InjectionKind; injected: DecodedPacket[] } | null;
+type Applied = { kind: InjectionKind | 'ordinary-session'; injected: DecodedPacket[] } | null;
 
-function applyKind(kind: InjectionKind, rng: SeededRandom, prof: StreamProfile, seg: DecodedPacket[], labels: Uint8Array, start: number): Applied {
+function applyKind(kind: InjectionKind | 'ordinary-session', rng: SeededRandom, prof: StreamProfile, seg: DecodedPacket[], labels: Uint8Array, start: number): Applied {
   const out: DecodedPacket[] = [];
   let t = start;
   const base = (srcIp: string | null, dstIp: string | null): PacketBase =>
@@ -122,21 +140,34 @@ function applyKind(kind: InjectionKind, rng: SeededRandom, prof: StreamProfile, 
   };
   switch (kind) {
     case 'port-scan': {
+      // Vertical (30-120 ports of one host) or horizontal (one port across the scanner's /24),
+      // mostly fast, sometimes paced so that it is no burst at all.
       const attacker = rng.pick(prof.internal);
-      const target = prof.otherHost(attacker);
       const sport = rng.range(40000, 60000);
-      const ports = rng.shuffle(Array.from({ length: 1024 }, (_, i) => i + 1)).slice(0, rng.range(30, 120));
-      for (const port of ports) {
+      const probes: Array<[string, number]> = [];
+      if (rng.chance(0.3) && !attacker.includes(':')) {
+        const prefix = attacker.slice(0, attacker.lastIndexOf('.') + 1);
+        const port = rng.chance(0.5) ? rng.pick([...prof.ports].filter((x) => x < 10000).concat(LOGIN_PORTS)) : rng.pick(LOGIN_PORTS);
+        const first = rng.range(1, 100);
+        for (let k = first; k < Math.min(255, first + rng.range(20, 150)); k++) if (prefix + k !== attacker) probes.push([prefix + k, port]);
+      } else {
+        const target = prof.otherHost(attacker);
+        for (const port of rng.shuffle(Array.from({ length: 1024 }, (_, i) => i + 1)).slice(0, rng.range(30, 120))) probes.push([target, port]);
+      }
+      const gap = rng.chance(0.7) ? 0.001 : rng.pick([0.05, 0.5]);
+      for (const [target, port] of probes) {
         const seq = rng.u32();
         out.push(tcpPacket(base(attacker, target), attacker, target, prof.ttlOf(attacker), sport, port, SYN, seq, 0, 1024, 0, 4));
         t += 0.0001 + rng.next() * 0.0004;
-        if (prof.ports.has(port) && rng.chance(0.5)) {
+        if (!prof.knownHosts.has(target)) {
+          // Nobody there: no answer.
+        } else if (prof.ports.has(port) && rng.chance(0.5)) {
           out.push(tcpPacket(base(target, attacker), target, attacker, prof.ttlOf(target), port, sport, SYN | ACK, rng.u32(), seq + 1, 64240, 0, 4));
           out.push(tcpPacket(base(attacker, target), attacker, target, prof.ttlOf(attacker), sport, port, RST, seq + 1, 0, 0, 0));
         } else {
           out.push(tcpPacket(base(target, attacker), target, attacker, prof.ttlOf(target), port, sport, RST | ACK, 0, seq + 1, 0, 0));
         }
-        t += 0.0002 + rng.exp(1 / 0.001);
+        t += 0.0002 + rng.exp(1 / gap);
       }
       break;
     }
@@ -190,7 +221,8 @@ function applyKind(kind: InjectionKind, rng: SeededRandom, prof: StreamProfile, 
     }
     case 'arp-spoof': {
       if (prof.gatewayMac === null) return null;
-      const attackerMac = rng.chance(0.7) ? prof.macFor(rng.pick(prof.internal)) ?? prof.newMac() : prof.newMac();
+      const hostMac = rng.chance(0.7) ? prof.macFor(rng.pick(prof.internal)) : null;
+      const attackerMac = hostMac !== null && hostMac !== prof.gatewayMac ? hostMac : prof.newMac();
       const claimed = prof.gatewayIp;
       for (let i = rng.range(10, 40); i > 0; i--) {
         const gratuitous = rng.chance(0.2);
@@ -198,6 +230,26 @@ function applyKind(kind: InjectionKind, rng: SeededRandom, prof: StreamProfile, 
         const b = { ts: t, tsDigits: prof.tsDigits, source: prof.source, srcMac: attackerMac, dstMac: gratuitous ? 'ff:ff:ff:ff:ff:ff' : prof.macFor(victim) };
         out.push(arpPacket(b, 2, attackerMac, claimed, gratuitous ? claimed : victim));
         t += rng.exp(1 / 0.05);
+      }
+      // Half the time the attacker also relays (a man in the middle): the busiest LAN host's
+      // off-LAN packets in the segment go to the attacker's MAC, and the attacker forwards each
+      // from its own MAC, both directions, a fraction of a millisecond later.
+      if (rng.chance(0.5)) {
+        const offLan = new Map<string, number>();
+        for (const p of seg) if (p.srcIp !== null && p.dstIp !== null && isPrivateIp(p.srcIp) && !isPrivateIp(p.dstIp)) offLan.set(p.srcIp, (offLan.get(p.srcIp) ?? 0) + 1);
+        const relayed = [...offLan].sort((a, b) => b[1] - a[1])[0]?.[0];
+        const relayedMac = prof.macFor(relayed ?? null);
+        if (relayed === undefined || relayedMac === attackerMac) break;
+        seg.forEach((p, i) => {
+          const out1 = p.srcIp === relayed && p.dstIp !== null && !isPrivateIp(p.dstIp);
+          const in1 = p.dstIp === relayed && p.srcIp !== null && !isPrivateIp(p.srcIp);
+          if (!out1 && !in1) return;
+          p.dstMac = attackerMac;
+          labels[i] = 1;
+          const q: DecodedPacket = { ...p, dns: p.dns ? { ...p.dns } : null, srcMac: attackerMac, dstMac: out1 ? prof.gatewayMac : relayedMac };
+          retime(q, p.ts + 0.0001 + rng.next() * 0.0005);
+          out.push(q);
+        });
       }
       break;
     }
@@ -251,6 +303,56 @@ function applyKind(kind: InjectionKind, rng: SeededRandom, prof: StreamProfile, 
         p.ttl = (low || p.ttl > 200) && p.ttl > 8 ? rng.range(1, 4) : Math.min(255, p.ttl + rng.range(60, 120));
         labels[i] = 1;
       });
+      break;
+    }
+    case 'brute-force': {
+      // Password guessing: many short logins to one service of one LAN host, each a handshake,
+      // banners, maybe a key exchange and 1-3 failed attempts, paced anywhere from fast to slow.
+      const target = rng.pick(prof.internal);
+      const lanPeers = prof.internal.filter((h) => h !== target && h.includes(':') === target.includes(':'));
+      const attacker = rng.chance(0.5) && lanPeers.length > 0 ? rng.pick(lanPeers) : prof.newExternalIp();
+      const port = rng.chance(0.5) ? rng.pick(prof.serverPortsOf(target)) : rng.pick(LOGIN_PORTS);
+      const gap = rng.pick([0.05, 0.5, 3]);
+      for (let s = rng.range(8, 40); s > 0; s--) {
+        const ex: Array<[boolean, number]> = [[false, rng.range(20, 45)], [true, rng.range(20, 45)]];
+        if (rng.chance(0.5)) ex.push([true, rng.range(600, 1460)], [false, rng.range(600, 1460)]);
+        for (let a = rng.range(1, 3); a > 0; a--) ex.push([true, rng.range(40, 120)], [false, rng.range(20, 80)]);
+        tcpSession(attacker, target, prof.ephemeralPort(), port, ex);
+        t += rng.exp(1 / gap);
+      }
+      break;
+    }
+    case 'amplification': {
+      // Reflection: large UDP answers from Internet servers' service ports to one LAN host that
+      // asked none of them (its address was spoofed), through the gateway.
+      const victim = rng.pick(prof.internal);
+      const [sport, lo, hi] = rng.pick(REFLECTED_SERVICES);
+      const reflectors = Array.from({ length: rng.range(3, 40) }, () => prof.newExternalIp());
+      const dport = rng.chance(0.5) ? rng.range(1024, 65535) : -1;
+      const gap = rng.pick([0.0005, 0.005, 0.05]);
+      for (let i = rng.range(60, 300); i > 0; i--) {
+        const b = { ...base(null, victim), srcMac: prof.gatewayMac };
+        const len = rng.range(lo, hi);
+        const dns = sport === 53 ? dnsInfo(rng.int(65536), true, rng.pick(['', 'isc.org', 'ripe.net', `${randomLabel(rng, 4, 10)}.com`]), 255, rng.range(10, 40)) : null;
+        out.push(udpPacket(b, rng.pick(reflectors), victim, rng.range(40, 120), sport, dport >= 0 ? dport : rng.range(1024, 65535), len, dns));
+        t += rng.exp(1 / gap);
+      }
+      break;
+    }
+    case 'ordinary-session': {
+      // Benign: one LAN host fetches something from a new peer on a web port or a port the
+      // stream already serves (a request, a download of full segments, maybe a second request).
+      const client = rng.pick(prof.internal);
+      const server = rng.chance(0.7) ? prof.newExternalIp() : prof.otherHost(client);
+      const seen = [...prof.ports].filter((x) => x < 1024);
+      const port = rng.chance(0.6) || seen.length === 0 ? rng.pick([80, 443]) : rng.pick(seen);
+      const ex: Array<[boolean, number]> = [];
+      for (let r = rng.range(1, 2); r > 0; r--) {
+        ex.push([true, rng.range(80, 700)]);
+        for (let k = rng.range(0, 20); k > 0; k--) ex.push([false, rng.chance(0.8) ? 1448 : rng.range(100, 1448)]);
+        ex.push([false, rng.range(50, 1448)]);
+      }
+      tcpSession(client, server, prof.ephemeralPort(), port, ex);
       break;
     }
     case 'icmp-sweep': {
