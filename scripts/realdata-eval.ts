@@ -28,6 +28,8 @@ export interface MixResult {
   falseIncidentsPerDay: number;
   /** Median score of the attack packets (how far below the threshold a miss is). */
   attackMedian: number;
+  /** The false incidents themselves, one line each, for finding out what raises them. */
+  falseIncidents: string[];
 }
 
 export function realdataMixes(dir = REALDATA_DIR): string[] {
@@ -71,13 +73,15 @@ export async function evaluateMix(model: OpenedModel, mix: string, dir = REALDAT
     if (labels[i]) { pos++; attack.push(scores[i]); if (scores[i] >= threshold) tp++; } else if (scores[i] >= threshold) fp++;
   }
   attack.sort((a, b) => a - b);
-  let falseIncidents = 0;
-  for (const v of hasAttack.values()) if (!v) falseIncidents++;
+  const falseIncidents = tracker.closeAll().filter((r) => !hasAttack.get(r.id)).map((r) =>
+    `${new Date(r.startTs * 1000).toISOString()} ${Math.round(r.endTs - r.startTs)} s, ${r.packets} pkts, max ${r.maxScore.toFixed(3)}: ` +
+    `${r.mainSource} -> ${r.mainTarget} ports ${r.ports.slice(0, 6).join(',')}`);
   return {
     mix, packets: n, attackPackets: pos,
     rocAuc: rocAuc(scores, labels), prAuc: prAuc(scores, labels), recallAt1: recallAtFpr(scores, labels, 0.01),
-    tpr: pos ? tp / pos : 0, fpr: fp / (n - pos), falseIncidentsPerDay: falseIncidents / HELD_OUT_DAYS,
+    tpr: pos ? tp / pos : 0, fpr: fp / (n - pos), falseIncidentsPerDay: falseIncidents.length / HELD_OUT_DAYS,
     attackMedian: attack.length ? attack[attack.length >> 1] : 0,
+    falseIncidents,
   };
 }
 

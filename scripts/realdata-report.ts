@@ -1,5 +1,5 @@
 /**
- * `node dist/scripts/realdata-report.js --model DIR [--threshold T]`: the realdata table for one
+ * `node dist/scripts/realdata-report.js --model DIR [--threshold T] [--mixes a,b] [--incidents]`: the realdata table for one
  * model (what `npm run quality` prints for its trained and shipped models), without training.
  */
 import { openScorer } from '../src/pipeline/open-scorer';
@@ -17,6 +17,10 @@ async function main(): Promise<void> {
   for (const mix of realdataMixes()) if (!only || only.includes(mix)) rows.push(await evaluateMix(model, mix, undefined, threshold));
   await model.scorer.dispose();
   process.stdout.write(`model ${model.id}, threshold ${threshold.toFixed(4)}\n\n${realdataTable(rows)}\n`);
+  // The benign part is the same in every mix: its false incidents are listed once, from the first mix.
+  if (process.argv.includes('--incidents') && rows.length > 0) {
+    process.stdout.write(`\nfalse incidents in ${rows[0].mix}:\n${rows[0].falseIncidents.join('\n')}\n`);
+  }
 }
 
 main().catch((e) => {
