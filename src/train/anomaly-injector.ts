@@ -19,9 +19,10 @@ export interface InjectionOptions {
   rate?: number;
   kinds?: InjectionKind[];
   /**
-   * Fraction of the other segments that get one ordinary session with a new peer, labelled 0
-   * (default 0.05): the counter-examples that keep "a TCP session nobody saw before" from
-   * becoming an attack sign by itself, since most attack kinds are made of such sessions.
+   * Fraction of the other segments that get one ordinary session with a new peer, labelled 0:
+   * the counter-examples that keep "a TCP session nobody saw before" from becoming an attack
+   * sign by itself, since most attack kinds are made of such sessions.
+   * Default 0; training passes the recipe's `decoyRate`.
    */
   decoyRate?: number;
 }
@@ -59,7 +60,7 @@ interface Item { p: DecodedPacket; label: number; seg: number; order: number }
  */
 export function injectAnomalies(packets: DecodedPacket[], opts: InjectionOptions): InjectionResult {
   const rate = opts.rate ?? 0.15;
-  const decoyRate = opts.decoyRate ?? 0.05;
+  const decoyRate = opts.decoyRate ?? 0;
   const kinds = opts.kinds ?? [...INJECTION_KINDS];
   if (!(rate > 0 && rate <= 1)) throw new LlnError('LLN_E_USAGE', `injection rate must be in (0, 1], got ${rate}`);
   if (kinds.length === 0 || kinds.some((k) => !INJECTION_KINDS.includes(k))) {

@@ -22,6 +22,8 @@ export interface TrainingSetOptions {
   benignVariants?: boolean;
   /** Independently seeded synthetic copies of the training part (default: the recipe's). */
   syntheticCopies?: number;
+  /** Decoy sessions per segment without an anomaly (default: the recipe's). */
+  decoyRate?: number;
   /** Synthetic anomaly kinds (default: DEFAULT_KINDS of the injector). */
   kinds?: InjectionKind[];
   seed: number;
@@ -120,7 +122,7 @@ export async function buildTrainingSet(o: TrainingSetOptions): Promise<TrainingS
     ];
     for (const h of halves) {
       if (h.packets.length < W) continue;
-      const inj = injectAnomalies(h.packets, { seed: h.seed, kinds: o.kinds });
+      const inj = injectAnomalies(h.packets, { seed: h.seed, kinds: o.kinds, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate });
       const im = extractMatrix(inj.packets, inj.labels);
       const iid = add(im, false);
       h.refs.push(...windowRefs(im, iid, W - 1, im.n, o.trainStride, windowLabel, W, true));
