@@ -1,0 +1,40 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ForwardReason } from './forward-error';
+import type { ForwardObserver } from './forward-metrics';
+import { Forwarder } from './forwarder';
+import { pgTarget, type PgTargetOptions } from './pg-target';
+import type { FromForwardWorker, ToForwardWorker } from './forward-thread';
+
+/**
+ * The forwarder's own thread: SQLite reads of a batch (tens of ms on a loaded machine) and pg's
+ * parameter encoding never take a turn from the capture loop on the main thread.
+ */
+const port = parentPort!;
+const data = workerData as { db: string; target: PgTargetOptions; batchRows?: number; idleMs?: number; retryMaxMs?: number };
+const post = (m: FromForwardWorker) => port.postMessage(m);
+
+const observer: ForwardObserver = {
+  forwarded: (rows) => post({ type: 'forwarded', rows }),
+  failing: (reason: ForwardReason | null) => post({ type: 'failing', reason }),
+  pending: (rows, lagSeconds) => post({ type: 'pending', rows, lagSeconds }),
+};
+
+let forwarder: Forwarder;
+try {
+  forwarder = new Forwarder({ ...data, target: pgTarget(data.target), observer });
+  forwarder.start();
+  post({ type: 'started' });
+} catch (e) {
+  const err = e as { message?: string; reason?: ForwardReason };
+  post({ type: 'failed', message: err.message ?? String(e), reason: err.reason ?? 'local' });
+}
+
+port.on('message', (m: ToForwardWorker) => {
+  if (m.type === 'refresh') forwarder?.refreshPending();
+  if (m.type === 'stop') {
+    void forwarder.stop(m.drainMs).then((p) => {
+      post({ type: 'stopped', forwarded: p.forwarded, inserted: p.inserted, pending: p.pending, error: p.error?.message ?? null, reason: p.error?.reason ?? null });
+      port.close();
+    });
+  }
+});
