@@ -380,7 +380,7 @@ class Daemon {
     if (this.forward) {
       // After the run's last update: its final row is forwarded too, unless PostgreSQL is away.
       const f = await this.forward.stop((this.cfg.outputs.postgres?.drainSeconds ?? 0) * 1000);
-      logger.info(`forward stopped: forwarded ${f.forwarded} rows, pending ${f.pending}${f.error ? ` (${f.reason}: still failing)` : ''}`);
+      logger.info(`forward stopped: forwarded ${f.forwarded} rows (anomalies ${f.anomaliesSent}, new to PostgreSQL ${f.inserted}), pending ${f.pending}${f.error ? ` (${f.reason}: still failing)` : ''}`);
     }
     await this.model?.scorer.dispose();
     await this.server?.close();

@@ -12,7 +12,7 @@ export type FromForwardWorker =
   | { type: 'forwarded'; rows: { runs: number; incidents: number; anomalies: number } }
   | { type: 'failing'; reason: ForwardReason | null }
   | { type: 'pending'; rows: number; lagSeconds: number }
-  | { type: 'stopped'; forwarded: number; inserted: number; pending: number; error: string | null; reason: ForwardReason | null };
+  | { type: 'stopped'; forwarded: number; anomaliesSent: number; inserted: number; pending: number; error: string | null; reason: ForwardReason | null };
 
 export interface ForwardThreadOptions {
   db: string;
@@ -25,6 +25,7 @@ export interface ForwardThreadOptions {
 
 export interface ForwardSummary {
   forwarded: number;
+  anomaliesSent: number;
   inserted: number;
   pending: number;
   error: string | null;
@@ -57,7 +58,7 @@ export class ForwardThread {
         } else if (m.type === 'failed') {
           logger.error(`forward: ${m.message}`);
           observer?.failing(m.reason);
-          this.startFailure = { forwarded: 0, inserted: 0, pending: -1, error: m.message, reason: m.reason };
+          this.startFailure = { forwarded: 0, anomaliesSent: 0, inserted: 0, pending: -1, error: m.message, reason: m.reason };
           void this.worker.terminate();
         } else if (m.type === 'stopped') {
           resolve(m);
@@ -65,9 +66,9 @@ export class ForwardThread {
       });
       this.worker.on('error', (e) => {
         logger.error(`forward: the forwarder thread failed: ${e.message}`);
-        resolve({ forwarded: 0, inserted: 0, pending: this.lastPending, error: e.message, reason: 'local' });
+        resolve({ forwarded: 0, anomaliesSent: 0, inserted: 0, pending: this.lastPending, error: e.message, reason: 'local' });
       });
-      this.worker.on('exit', () => resolve(this.startFailure ?? { forwarded: 0, inserted: 0, pending: this.lastPending, error: 'forwarder thread exited', reason: 'local' }));
+      this.worker.on('exit', () => resolve(this.startFailure ?? { forwarded: 0, anomaliesSent: 0, inserted: 0, pending: this.lastPending, error: 'forwarder thread exited', reason: 'local' }));
     });
   }
 

@@ -33,7 +33,7 @@ port.on('message', (m: ToForwardWorker) => {
   if (m.type === 'refresh') forwarder?.refreshPending();
   if (m.type === 'stop') {
     void forwarder.stop(m.drainMs).then((p) => {
-      post({ type: 'stopped', forwarded: p.forwarded, inserted: p.inserted, pending: p.pending, error: p.error?.message ?? null, reason: p.error?.reason ?? null });
+      post({ type: 'stopped', forwarded: p.forwarded, anomaliesSent: p.anomaliesSent, inserted: p.inserted, pending: p.pending, error: p.error?.message ?? null, reason: p.error?.reason ?? null });
       port.close();
     });
   }

@@ -24,7 +24,9 @@ export interface ForwarderOptions {
 export interface ForwardProgress {
   /** Rows sent in batches PostgreSQL committed, during this forwarder's life. */
   forwarded: number;
-  /** Anomaly rows that were new to PostgreSQL (forwarded minus re-sent ones). */
+  /** Anomaly rows sent in committed batches. */
+  anomaliesSent: number;
+  /** Anomaly rows that were new to PostgreSQL (anomaliesSent minus re-sent ones). */
   inserted: number;
   pending: number;
   error: ForwardError | null;
@@ -50,7 +52,7 @@ export class Forwarder {
   private wake: (() => void) | null = null;
   private lastLogged = '';
   private failingSince = 0;
-  readonly progress: ForwardProgress = { forwarded: 0, inserted: 0, pending: 0, error: null };
+  readonly progress: ForwardProgress = { forwarded: 0, anomaliesSent: 0, inserted: 0, pending: 0, error: null };
 
   constructor(private readonly o: ForwarderOptions) {
     this.store = new ForwardStore(o.db);
@@ -141,6 +143,7 @@ export class Forwarder {
     const r = await writeBatch(client, this.o.target.sensor, b);
     this.store.advance(b);
     this.progress.forwarded += rows;
+    this.progress.anomaliesSent += b.anomalies.length;
     this.progress.inserted += r.anomaliesInserted;
     this.o.observer?.forwarded({ runs: b.runs.length, incidents: b.incidents.length, anomalies: b.anomalies.length });
     this.healthy();

@@ -92,6 +92,7 @@ export class PgServer {
   }
 
   start(): void {
+    if (this.running) return;
     const opts = `-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${this.dir} -c fsync=off -c synchronous_commit=off ` +
       '-c full_page_writes=off -c max_connections=40 -c shared_buffers=32MB';
     this.exec('pg_ctl', ['-D', this.data, '-o', opts, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '60', 'start']);
