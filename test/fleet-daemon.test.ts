@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { AnomalyRecord, RunRecord } from '../src/outputs/records';
-import { SqliteSink } from '../src/outputs/sqlite-sink';
 import { DEFAULT_MODEL } from './helpers/cli';
 import { children, DaemonProcess, freePort, sleep, VethNamespace, writeConfig } from './helpers/daemon-harness';
 import { assertForwardedExactlyOnce, forwardState } from './helpers/fleet-compare';
+import { addPostgresOutput, writeBacklog } from './helpers/fleet-fixtures';
 import { ADMIN, PgServer, pgSkipReason, SENSOR_ROLE } from './helpers/pg-server';
 import { committedSample } from './helpers/samples';
 
@@ -25,17 +24,10 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'lln-fleet-d-'));
 let pg: PgServer;
 
 interface PgOpts { url?: string; passwordFile?: string; sensor: string; batchRows?: number; drainSeconds?: number }
-/** The harness's config plus an outputs.postgres section. */
+/** The harness's config with an outputs.postgres section. */
 function fleetConfig(dir: string, o: { iface?: string; spool?: string; port: number; db: string; pg: PgOpts }): string {
   const file = writeConfig(path.join(dir, 'config.yaml'), { iface: o.iface, spool: o.spool, model: DEFAULT_MODEL, port: o.port, db: o.db, settleSeconds: 0.2 });
-  const p = o.pg;
-  appendFileSync(file, [
-    'outputs:', `  sqlite: ${o.db}`, '  postgres:', `    url: ${p.url ?? pg.sensorUrl()}`, `    passwordFile: ${p.passwordFile ?? pg.sensorPasswordFile()}`,
-    `    sensor: ${p.sensor}`, `    batchRows: ${p.batchRows ?? 2000}`, '    retryMaxSeconds: 1', `    drainSeconds: ${p.drainSeconds ?? 5}`, '',
-  ].join('\n'));
-  // The harness wrote an outputs section already; YAML keeps the last one, so drop the first.
-  const text = readFileSync(file, 'utf8').replace(/^outputs:\n  sqlite: .*\n/m, '');
-  writeFileSync(file, text);
+  addPostgresOutput(file, o.db, { ...o.pg, url: o.pg.url ?? pg.sensorUrl(), passwordFile: o.pg.passwordFile ?? pg.sensorPasswordFile() });
   return file;
 }
 
@@ -106,30 +98,6 @@ describe('fleet daemon: PostgreSQL stopped mid-run', { skip: SKIP_LIVE, timeout:
   });
 });
 
-/** A local file with a backlog: one finished run with `n` anomalies and an incident. */
-function backlog(db: string, n: number): number {
-  const sink = new SqliteSink(db);
-  const run: RunRecord = {
-    id: 0, startedAt: new Date().toISOString(), finishedAt: null, mode: 'replay', sources: ['backlog.pcap'], modelId: 'm', modelSha256: '',
-    threshold: 0.9, packets: n, windows: 0, anomalies: n, incidents: 1, suppressed: 0, status: 'running',
-  };
-  run.id = sink.startRun(run);
-  const rows: AnomalyRecord[] = [];
-  for (let i = 0; i < n; i++) {
-    rows.push({
-      runId: run.id, frame: i + 1, ts: 1.7e9 + i / 1000, tsIso: new Date((1.7e9 + i / 1000) * 1000).toISOString(), source: 'backlog.pcap', interfaceId: 0,
-      srcMac: null, dstMac: null, srcIp: `10.0.${(i >> 8) & 255}.${i & 255}`, dstIp: '10.9.9.9', srcPort: 1024 + (i % 60000), dstPort: 22, protocol: 'TCP',
-      length: 60, score: 0.95, threshold: 0.9, incidentId: 1, attentionFrame: i + 1, topFeatures: 'tcp_syn=+3.0σ', communityId: null,
-    });
-  }
-  sink.writeAnomalies(rows);
-  run.status = 'finished';
-  run.finishedAt = new Date().toISOString();
-  sink.finishRun(run);
-  sink.close();
-  return n + 1;
-}
-
 describe('fleet daemon: SIGTERM while forwarding', { skip: SKIP_PG, timeout: 150_000 }, () => {
   test('the forward position resumes after a restart with no gap and no repeat', async () => {
     const dir = mkdtempSync(path.join(tmp, 'term-'));
@@ -137,7 +105,7 @@ describe('fleet daemon: SIGTERM while forwarding', { skip: SKIP_PG, timeout: 150
     mkdirSync(spool);
     const db = path.join(dir, 'anomalies.db');
     const total = 60_000;
-    backlog(db, total);
+    writeBacklog(db, total);
     const port = await freePort();
     const config = fleetConfig(dir, { spool, port, db, pg: { sensor: 'term-a', batchRows: 200, drainSeconds: 0 } });
     const sentLine = /forward stopped: forwarded \d+ rows \(anomalies (\d+), new to PostgreSQL (\d+)\), pending (\d+)/;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -10,6 +11,7 @@ import { runCli, tempDir } from './helpers/cli';
 import { assertForwardedExactlyOnce, forwardState } from './helpers/fleet-compare';
 import { ADMIN, PgServer, pgSkipReason, SENSOR_PASSWORD, SENSOR_ROLE } from './helpers/pg-server';
 import { committedSample } from './helpers/samples';
+import { PACKAGE_ROOT } from '../src/paths';
 
 /**
  * Fleet mode through `replay --pg`: a real PostgreSQL server started here, the real CLI, the
@@ -139,12 +141,53 @@ describe('fleet: replay --pg', { skip }, () => {
     assert.match(r.stderr, /already has sensor 'site-a' forwarding from another SQLite file; give each sensor its own outputs\.postgres\.sensor/);
   });
 
+  test("the README's set-up (fleet schema | psql, fleet grants | psql) and fleet queries work, as the sensor role", async () => {
+    // Set-up as the README says, into a fresh database.
+    await pg.admin('postgres', (c) => c.query(`CREATE DATABASE readme OWNER ${ADMIN}`));
+    const psql = (db: string, user: string, password: string, args: string[], input?: string) => {
+      const r = spawnSync('psql', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', user, '-d', db, '-v', 'ON_ERROR_STOP=1', ...args], { input, encoding: 'utf8', env: { ...process.env, PGPASSWORD: password } });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    psql('readme', ADMIN, 'admin-test-password', ['-q', '-1'], runCli(['fleet', 'schema']).stdout);
+    psql('readme', ADMIN, 'admin-test-password', ['-q'], runCli(['fleet', 'grants', SENSOR_ROLE]).stdout);
+    const db = path.join(dir, 'readme.db');
+    const r0 = runCli(['replay', committedSample('lan-portscan.pcap'), '--db', db, '--no-csv', '--quiet', '--pg', pg.sensorUrl('readme'), '--pg-password-file', pg.sensorPasswordFile(), '--sensor', 'readme-a'], { cwd: dir });
+    assert.equal(r0.code, 0, r0.stderr);
+
+    // A capture shifted to the last minutes, so "last hour" and "today" have something to show.
+    const recent = path.join(dir, 'recent.pcap');
+    const shift = Math.floor(Date.now() / 1000 - 1709542800 - 17 - 300);
+    assert.equal(spawnSync('editcap', ['-t', String(shift), committedSample('lan-portscan.pcap'), recent]).status, 0, 'editcap');
+    const r = runCli(['replay', recent, '--db', path.join(dir, 'site-d.db'), '--no-csv', '--quiet', '--pg', pg.sensorUrl(), '--pg-password-file', pg.sensorPasswordFile(), '--sensor', 'site-d'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+
+    const md = readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
+    const queries = new Map([...md.matchAll(/<!-- fleet-query: ([\w-]+) -->\s*```sql\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]));
+    assert.deepEqual([...queries.keys()], ['per-sensor', 'top-sources', 'last-hour-incidents', 'host-today', 'latest-runs']);
+    const run = (name: string) => {
+      const [head, ...rows] = psql('fleet', SENSOR_ROLE, SENSOR_PASSWORD, ['--csv', '-c', queries.get(name)!]).trim().split('\n').map((l) => l.split(','));
+      return rows.map((row) => Object.fromEntries(head.map((h, i) => [h, row[i]])));
+    };
+    const sensors = ['site-a', 'site-b', 'site-c', 'site-d'];
+    assert.deepEqual(run('per-sensor').map((x) => x.sensor).sort(), sensors);
+    const top = run('top-sources');
+    assert.equal(top[0].src_ip, '192.168.1.12', 'the scanner leads');
+    assert.equal(Number(top[0].sensors), 3, 'seen by the three sensors that replayed the scan');
+    const hour = run('last-hour-incidents');
+    assert.deepEqual(hour.map((x) => [x.sensor, x.main_source, x.main_target]), [['site-d', '192.168.1.12', '192.168.1.10']]);
+    assert.deepEqual(run('host-today').map((x) => x.sensor), ['site-d']);
+    assert.deepEqual(run('latest-runs').map((x) => x.sensor), sensors);
+  });
+
   test('fleet retention drops or archives rows older than N days (as the owner)', async () => {
     const pw = path.join(dir, 'admin.pw');
     writeFileSync(pw, 'admin-test-password\n', { mode: 0o600 });
     const url = `postgresql://${ADMIN}@127.0.0.1:${pg.port}/fleet?sslmode=disable`;
     const count = async (t: string) => Number((await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`))[0].n);
-    const anomalies = await count('anomalies');
+    const anomalies = await count(`anomalies WHERE ts < EXTRACT(EPOCH FROM now()) - 30 * 86400`);
+    const recent = await count(`anomalies WHERE ts >= EXTRACT(EPOCH FROM now()) - 30 * 86400`);
+    assert.ok(anomalies > 0 && recent > 0, 'old rows (the 2024 samples) and recent ones (site-d)');
     // The samples were captured in 2024: a 3650-day window keeps them, a 30-day one does not.
     let r = runCli(['fleet', 'retention', '--pg', url, '--pg-password-file', pw, '--days', '3650']);
     assert.equal(r.code, 0, r.stderr);
@@ -152,9 +195,9 @@ describe('fleet: replay --pg', { skip }, () => {
     r = runCli(['fleet', 'retention', '--pg', url, '--pg-password-file', pw, '--days', '30', '--archive']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`archived rows older than 30 days: anomalies ${anomalies}, incidents \\d+, runs 0`));
-    assert.equal(await count('anomalies'), 0);
+    assert.equal(await count('anomalies'), recent, 'recent rows kept');
     assert.equal(await count('anomalies_archive'), anomalies);
-    assert.equal(await count('runs'), 7, 'runs finished today are kept');
+    assert.equal(await count('runs'), 8, 'runs finished today are kept');
     r = runCli(['fleet', 'migrate', '--pg', url, '--pg-password-file', pw]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /schema v1, up to date/);

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { LlnError } from '../errors';
 import { classifyPgError } from '../fleet/forward-error';
 import { ensurePgSchema } from '../fleet/pg-migrate';
-import { PG_SCHEMA_VERSION, sensorGrants } from '../fleet/pg-schema';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION, sensorGrants } from '../fleet/pg-schema';
 import { pgTarget } from '../fleet/pg-target';
 import { applyRetention } from '../fleet/retention';
 import { writeStdout } from '../outputs/sync-output';
@@ -52,4 +52,9 @@ export async function runFleetRetention(o: FleetDbOptions & { days: number; arch
     const r = await applyRetention(c, o.days, !!o.archive);
     writeStdout(`${label}: ${o.archive ? 'archived' : 'dropped'} rows older than ${o.days} days: anomalies ${r.anomalies}, incidents ${r.incidents}, runs ${r.runs}\n`);
   });
+}
+
+/** `fleet schema`: the whole schema as SQL for a fresh database (psql -1 as the owner: one transaction). */
+export function runFleetSchema(): void {
+  writeStdout(PG_MIGRATIONS.map((m) => m.replace(/^\n/, '').replace(/^  /gm, '')).join('\n') + `UPDATE lln_schema SET version = ${PG_SCHEMA_VERSION};\n`);
 }

@@ -165,6 +165,13 @@ fleet
     await runFleetMigrate(opts);
   });
 fleet
+  .command('schema')
+  .description('print the central schema as SQL, for a fresh database (lln-detect fleet schema | psql -1 DB)')
+  .action(async () => {
+    const { runFleetSchema } = await import('./fleet-command');
+    runFleetSchema();
+  });
+fleet
   .command('grants')
   .argument('<role>', "the sensors' PostgreSQL role")
   .description('print the GRANT statements a sensor role needs (INSERT/SELECT; UPDATE only on growing run and incident columns)')

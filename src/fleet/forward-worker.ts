@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ForwardReason } from './forward-error';
 import type { ForwardObserver } from './forward-metrics';
@@ -10,6 +11,13 @@ import type { FromForwardWorker, ToForwardWorker } from './forward-thread';
  * parameter encoding never take a turn from the capture loop on the main thread.
  */
 const port = parentPort!;
+// On Linux a priority set from a thread applies to that thread only: the forwarder yields the
+// CPU to capture and scoring when the machine is busy, and catches up when it is not.
+try {
+  setPriority(10);
+} catch {
+  /* not allowed (some sandboxes): run at the process's priority */
+}
 const data = workerData as { db: string; target: PgTargetOptions; batchRows?: number; idleMs?: number; retryMaxMs?: number };
 const post = (m: FromForwardWorker) => port.postMessage(m);
 

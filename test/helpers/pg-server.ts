@@ -45,6 +45,7 @@ export class PgServer {
   readonly dir: string;
   readonly data: string;
   private running = false;
+  private nice = 0;
 
   private constructor(readonly bin: string, readonly user: string | null, readonly port: number) {
     this.dir = mkdtempSync('/tmp/lln-pg-');
@@ -58,10 +59,12 @@ export class PgServer {
   }
 
   /** initdb + start + a database `fleet` at the current schema + a sensor role with only its GRANTs. */
-  static async create(): Promise<PgServer> {
+  /** nice: run the server at this niceness (the fleet bench: the central database normally has a machine of its own). */
+  static async create(opts: { nice?: number } = {}): Promise<PgServer> {
     const bin = findBin();
     if (!bin) throw new Error(pgSkipReason() ?? 'no PostgreSQL');
     const s = new PgServer(bin, unprivilegedUser(), await freePort());
+    s.nice = opts.nice ?? 0;
     const pw = path.join(s.dir, 'admin.pw');
     writeFileSync(pw, ADMIN_PASSWORD + '\n');
     s.chown(pw);
@@ -86,7 +89,8 @@ export class PgServer {
 
   private exec(tool: string, args: string[]): string {
     const cmd = path.join(this.bin, tool);
-    const r = this.user ? spawnSync('runuser', ['-u', this.user, '--', cmd, ...args], { encoding: 'utf8', timeout: 60_000 }) : spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
+    const argv = [...(this.nice ? ['nice', '-n', String(this.nice)] : []), cmd, ...args];
+    const r = this.user ? spawnSync('runuser', ['-u', this.user, '--', ...argv], { encoding: 'utf8', timeout: 60_000 }) : spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
     if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
     return r.stdout;
   }
