@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -60,7 +60,7 @@ export class PgServer {
 
   /** initdb + start + a database `fleet` at the current schema + a sensor role with only its GRANTs. */
   /** nice: run the server at this niceness (the fleet bench: the central database normally has a machine of its own). */
-  static async create(opts: { nice?: number } = {}): Promise<PgServer> {
+  static async create(opts: { nice?: number; tls?: boolean } = {}): Promise<PgServer> {
     const bin = findBin();
     if (!bin) throw new Error(pgSkipReason() ?? 'no PostgreSQL');
     const s = new PgServer(bin, unprivilegedUser(), await freePort());
@@ -70,6 +70,7 @@ export class PgServer {
     s.chown(pw);
     s.exec('initdb', ['-D', s.data, '-U', ADMIN, '--auth=scram-sha-256', `--pwfile=${pw}`, '-E', 'UTF8', '--no-locale', '-N']);
     rmSync(pw);
+    if (opts.tls) s.setUpTls();
     s.start();
     await s.admin('postgres', async (c) => {
       await c.query('CREATE DATABASE fleet');
@@ -81,6 +82,33 @@ export class PgServer {
     });
     return s;
   }
+
+  /** The CA certificate the server's certificate (for 127.0.0.1 and localhost) is signed by (tls: true). */
+  caFile = '';
+
+  /**
+   * A throw-away CA and a server certificate signed by it; ssl on; the sensor role may log in over
+   * TLS only (a hostnossl reject line first in pg_hba.conf).
+   */
+  private setUpTls(): void {
+    const d = this.dir;
+    const ssl = (args: string[]) => {
+      const r = spawnSync('openssl', args, { cwd: d, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+    };
+    ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=lln-test-ca', '-keyout', 'ca.key', '-out', 'ca.pem']);
+    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr']);
+    writeFileSync(path.join(d, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'server.crt', '-extfile', 'san.ext']);
+    for (const f of ['server.key', 'server.crt']) this.chown(path.join(d, f));
+    chmodSync(path.join(d, 'server.key'), 0o600);
+    this.caFile = path.join(d, 'ca.pem');
+    const hba = path.join(this.data, 'pg_hba.conf');
+    writeFileSync(hba, `hostnossl all ${SENSOR_ROLE} all reject\n` + readFileSync(hba, 'utf8'));
+    this.tls = true;
+  }
+
+  private tls = false;
 
   private chown(file: string): void {
     if (!this.user) return;
@@ -98,7 +126,8 @@ export class PgServer {
   start(): void {
     if (this.running) return;
     const opts = `-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${this.dir} -c fsync=off -c synchronous_commit=off ` +
-      '-c full_page_writes=off -c max_connections=40 -c shared_buffers=32MB';
+      '-c full_page_writes=off -c max_connections=40 -c shared_buffers=32MB' +
+      (this.tls ? ` -c ssl=on -c ssl_cert_file=${this.dir}/server.crt -c ssl_key_file=${this.dir}/server.key` : '');
     this.exec('pg_ctl', ['-D', this.data, '-o', opts, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '60', 'start']);
     this.running = true;
   }
