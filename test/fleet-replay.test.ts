@@ -163,7 +163,7 @@ describe('fleet: replay --pg', { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
 
     const md = readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
-    const queries = new Map([...md.matchAll(/<!-- fleet-query: ([\w-]+) -->\s*```sql\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]));
+    const queries = new Map([...md.matchAll(/<!-- fleet-query: ([\w-]+) -->\s*```postgresql\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]));
     assert.deepEqual([...queries.keys()], ['per-sensor', 'top-sources', 'last-hour-incidents', 'host-today', 'latest-runs']);
     const run = (name: string) => {
       const [head, ...rows] = psql('fleet', SENSOR_ROLE, SENSOR_PASSWORD, ['--csv', '-c', queries.get(name)!]).trim().split('\n').map((l) => l.split(','));

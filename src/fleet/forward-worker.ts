@@ -27,7 +27,7 @@ const observer: ForwardObserver = {
   pending: (rows, lagSeconds) => post({ type: 'pending', rows, lagSeconds }),
 };
 
-let forwarder: Forwarder;
+let forwarder: Forwarder | undefined;
 try {
   forwarder = new Forwarder({ ...data, target: pgTarget(data.target), observer });
   forwarder.start();
@@ -40,6 +40,7 @@ try {
 port.on('message', (m: ToForwardWorker) => {
   if (m.type === 'refresh') forwarder?.refreshPending();
   if (m.type === 'stop') {
+    if (!forwarder) return void port.close(); // it never started; the main thread already has the reason
     void forwarder.stop(m.drainMs).then((p) => {
       post({ type: 'stopped', forwarded: p.forwarded, anomaliesSent: p.anomaliesSent, inserted: p.inserted, pending: p.pending, error: p.error?.message ?? null, reason: p.error?.reason ?? null });
       port.close();
