@@ -8,6 +8,7 @@ import { DEFAULT_MODEL } from './helpers/cli';
 import { children, DaemonProcess, freePort, sleep, VethNamespace, writeConfig } from './helpers/daemon-harness';
 import { assertForwardedExactlyOnce, forwardState } from './helpers/fleet-compare';
 import { addPostgresOutput, writeBacklog } from './helpers/fleet-fixtures';
+import { ForwardStore } from '../src/fleet/forward-store';
 import { ADMIN, PgServer, pgSkipReason, SENSOR_ROLE } from './helpers/pg-server';
 import { committedSample } from './helpers/samples';
 
@@ -171,5 +172,30 @@ describe('fleet daemon: PostgreSQL refusing', { skip: SKIP_PG, timeout: 150_000 
         d.signal('SIGKILL');
       }
     }));
+  });
+
+  test('a local file already forwarded under another sensor id: one line at start, scoring goes on, reason "sensor" on /metrics', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'renamed-'));
+    const spool = path.join(dir, 'spool');
+    mkdirSync(spool);
+    const db = path.join(dir, 'anomalies.db');
+    writeBacklog(db, 10);
+    const claimed = new ForwardStore(db);
+    claimed.claim('first-name', 'elsewhere:5432/lln_fleet');
+    claimed.close();
+    const port = await freePort();
+    const d = new DaemonProcess(fleetConfig(dir, { spool, port, db, pg: { sensor: 'second-name' } }), port);
+    try {
+      await d.waitReady(60_000);
+      await until('failing on /metrics', async () => (await metric(d, 'lln_forward_failing', 'reason="sensor"')) === 1, 20_000, () => d.log);
+      copyFileSync(committedSample('lan-portscan.pcap'), path.join(spool, 'scan.pcap'));
+      await until('the spool file scored locally', async () => (await metric(d, 'lln_spool_files_total', 'result="ok"')) === 1, 60_000, () => d.log);
+      const lines = d.log.split('\n').filter((l) => /forward: /.test(l) && !/forward stopped/.test(l));
+      assert.equal(lines.length, 1, d.log);
+      assert.match(lines[0], /is forwarded as sensor 'first-name', not 'second-name'; set outputs\.postgres\.sensor \(or --sensor\) back to 'first-name', or give this sensor a new SQLite file/);
+      await d.stop(30_000);
+    } finally {
+      d.signal('SIGKILL');
+    }
   });
 });
