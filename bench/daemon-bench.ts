@@ -21,7 +21,7 @@ function backlogDrops(): number {
   }
 }
 
-interface RateResult {
+export interface RateResult {
   sent: number; captured: number; droppedWindows: number; kernelRxDropped: number; peakRssMb: number;
   /** From the daemon's stop line: libpcap's counters and the intake queue. */
   pcapReceived: number; pcapDropped: number; pcapIfDropped: number; queueDropped: number;
@@ -29,10 +29,19 @@ interface RateResult {
   peerTxDropped: number; backlogDropped: number;
 }
 
-async function measure(veth: VethNamespace, dir: string, pcap: string, pps: number, seconds: number): Promise<RateResult> {
+/** Hooks for variants (the fleet bench): prepare the database before start, edit the config file. */
+export interface MeasureHooks {
+  tag?: string;
+  prepare?: (db: string) => void;
+  configure?: (configFile: string, db: string) => void;
+}
+
+export async function measure(veth: VethNamespace, dir: string, pcap: string, pps: number, seconds: number, hooks: MeasureHooks = {}): Promise<RateResult> {
   const port = await freePort();
-  const db = path.join(dir, `r${pps}.db`);
-  const config = writeConfig(path.join(dir, `c${pps}.yaml`), { iface: veth.host, model: DEFAULT_MODEL_DIR, port, db });
+  const db = path.join(dir, `r${pps}${hooks.tag ?? ''}.db`);
+  hooks.prepare?.(db);
+  const config = writeConfig(path.join(dir, `c${pps}${hooks.tag ?? ''}.yaml`), { iface: veth.host, model: DEFAULT_MODEL_DIR, port, db });
+  hooks.configure?.(config, db);
   const daemon = new DaemonProcess(config, port);
   await daemon.waitReady(60_000);
   const peerTx = () => Number(run('ip', ['netns', 'exec', veth.ns, 'cat', `/sys/class/net/${veth.peer}/statistics/tx_dropped`]).stdout.trim() || 0);

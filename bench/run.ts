@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark part in turn, numbers printed as one JSON object per part
  * and a final table. Parts: read, decode, features, model, replay (end to end), daemon (live,
- * needs root: a veth pair in a network namespace).
+ * needs root: a veth pair in a network namespace), fleet (forwarding to a PostgreSQL started here).
  * `npm run bench -- read model` runs only the named parts.
  */
 import { runReadBench } from './read-bench';
@@ -10,6 +10,7 @@ import { runFeaturesBench } from './features-bench';
 import { runModelBench } from './model-bench';
 import { runReplayBench } from './replay-bench';
 import { runDaemonBench } from './daemon-bench';
+import { runFleetBench } from './fleet-bench';
 
 const PARTS: Record<string, () => Promise<Record<string, number>>> = {
   read: runReadBench,
@@ -18,6 +19,7 @@ const PARTS: Record<string, () => Promise<Record<string, number>>> = {
   model: runModelBench,
   replay: runReplayBench,
   daemon: runDaemonBench,
+  fleet: runFleetBench,
 };
 
 async function main(): Promise<void> {

@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'LLN_E_BACKEND'
   | 'LLN_E_OUTPUT'
   | 'LLN_E_DB'
+  | 'LLN_E_PG'
   | 'LLN_E_CAPTURE_PERMISSION'
   | 'LLN_E_CAPTURE'
   | 'LLN_E_CONFIG';
@@ -52,6 +53,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   LLN_E_BACKEND: ExitCode.MODEL,
   LLN_E_OUTPUT: ExitCode.IO,
   LLN_E_DB: ExitCode.IO,
+  LLN_E_PG: ExitCode.IO,
   LLN_E_CAPTURE_PERMISSION: ExitCode.CAPTURE,
   LLN_E_CAPTURE: ExitCode.CAPTURE,
   LLN_E_CONFIG: ExitCode.CONFIG,

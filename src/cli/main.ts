@@ -77,6 +77,9 @@ program
   .option('--batch <n>', 'windows per inference batch (default: 8192 packets worth, 512 at stride 16)', positiveInt('--batch'))
   .option('--no-worker', 'run inference on the main thread')
   .option('--quiet', 'no progress bar or summary table')
+  .option('--pg <url>', 'then forward the --db file to PostgreSQL: postgresql://ROLE@HOST:5432/DB?sslmode=... (no password in it)')
+  .option('--pg-password-file <file>', "the PostgreSQL role's password (default: PGPASSWORD)")
+  .option('--sensor <id>', 'sensor id in PostgreSQL (default: the host name)')
   .addOption(backendOption())
   .action(async (files: string[], opts) => {
     const { runReplay } = await import('./replay-command');
@@ -150,6 +153,43 @@ program
   .action(async (opts) => {
     const { installService } = await import('../daemon/install-service');
     await installService(opts);
+  });
+
+const fleet = program.command('fleet').description('the central PostgreSQL of a fleet of sensors (README: A fleet of sensors)');
+fleet
+  .command('migrate')
+  .description('create or upgrade the central schema (run as the database owner)')
+  .requiredOption('--pg <url>', 'postgresql://OWNER@HOST:5432/DB?sslmode=... (no password in it)')
+  .option('--pg-password-file <file>', "the role's password (default: PGPASSWORD)")
+  .action(async (opts) => {
+    const { runFleetMigrate } = await import('./fleet-command');
+    await runFleetMigrate(opts);
+  });
+fleet
+  .command('schema')
+  .description('print the central schema as SQL, for a fresh database (lln-detect fleet schema | psql -1 DB)')
+  .action(async () => {
+    const { runFleetSchema } = await import('./fleet-command');
+    runFleetSchema();
+  });
+fleet
+  .command('grants')
+  .argument('<role>', "the sensors' PostgreSQL role")
+  .description('print the GRANT statements a sensor role needs (INSERT/SELECT; UPDATE only on growing run and incident columns)')
+  .action(async (role: string) => {
+    const { runFleetGrants } = await import('./fleet-command');
+    runFleetGrants(role);
+  });
+fleet
+  .command('retention')
+  .description('drop (or --archive) anomalies, incidents and finished runs older than --days (run as the database owner)')
+  .requiredOption('--pg <url>', 'postgresql://OWNER@HOST:5432/DB?sslmode=... (no password in it)')
+  .option('--pg-password-file <file>', "the role's password (default: PGPASSWORD)")
+  .requiredOption('--days <n>', 'keep this many days', positiveInt('--days'))
+  .option('--archive', 'move the rows to anomalies_archive, incidents_archive, runs_archive instead of dropping them')
+  .action(async (opts) => {
+    const { runFleetRetention } = await import('./fleet-command');
+    await runFleetRetention(opts);
   });
 
 const config = program.command('config').description('daemon configuration');

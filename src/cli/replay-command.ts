@@ -1,16 +1,52 @@
 import { runReplay as replay, type ReplayOptions } from '../pipeline/run-replay';
 import { formatReplaySummary } from '../pipeline/replay-summary';
 import { writeStdout } from '../outputs/sync-output';
-import { ExitCode } from '../errors';
+import { ExitCode, LlnError } from '../errors';
+import { Forwarder } from '../fleet/forwarder';
+import { pgTarget, type PgTarget } from '../fleet/pg-target';
+import { logger } from '../logger';
 import { checkModelOption } from './model-option';
 
-export async function runReplay(files: string[], opts: ReplayOptions): Promise<void> {
+export interface ReplayCommandOptions extends ReplayOptions {
+  pg?: string;
+  pgPasswordFile?: string;
+  sensor?: string;
+}
+
+export async function runReplay(files: string[], opts: ReplayCommandOptions): Promise<void> {
   if (opts.model) checkModelOption(opts.model);
+  const target = opts.pg ? replayTarget(opts) : null;
   const summary = await replay(files, opts);
   if (summary.run.status === 'interrupted') process.exitCode = ExitCode.INTERRUPTED;
-  if (opts.quiet) return;
+  const out = (text: string) => (opts.jsonl === '-' ? process.stderr.write(text) : writeStdout(text));
   // With --jsonl - the data owns stdout; the summary goes to stderr. Everything is committed by
   // now: a stdout that cannot take the summary (full disk, closed pipe) is one line and exit 5.
-  if (opts.jsonl === '-') process.stderr.write(formatReplaySummary(summary));
-  else writeStdout(formatReplaySummary(summary));
+  if (!opts.quiet) out(formatReplaySummary(summary));
+  if (target && opts.db) await forwardAfterReplay(opts.db, target, opts.quiet ? null : out);
+}
+
+/** --pg is checked before any work: a bad URL or a missing password file is a usage error, not a late surprise. */
+function replayTarget(opts: ReplayCommandOptions): PgTarget {
+  if (!opts.db) throw new LlnError('LLN_E_USAGE', '--pg forwards from the SQLite file: drop --no-db');
+  try {
+    return pgTarget({ url: opts.pg!, passwordFile: opts.pgPasswordFile, sensor: opts.sensor, where: '--pg' });
+  } catch (e) {
+    throw new LlnError('LLN_E_USAGE', (e as Error).message);
+  }
+}
+
+/**
+ * Everything in the file not yet in PostgreSQL (this run, and whatever earlier runs left
+ * pending), until caught up or the first failure. A failure leaves the rows in the file: the next
+ * `replay --pg` or a daemon forwarding the same file sends them.
+ */
+async function forwardAfterReplay(db: string, target: PgTarget, out: ((text: string) => void) | null): Promise<void> {
+  const f = new Forwarder({ db, target, retryMaxMs: 1000, logFailures: false });
+  const p = await f.drain();
+  if (p.error) {
+    throw new LlnError('LLN_E_PG', `${p.error.message.replace(/ \(alerts wait in the local SQLite file\)$/, '')}; ${p.pending} rows wait in ${db} and are sent by the next replay --pg or the daemon`);
+  }
+  const line = `forwarded ${p.forwarded} rows to PostgreSQL ${target.label} as sensor ${target.sensor}; ${p.pending} pending`;
+  if (out) out(line + '\n');
+  else logger.info(line);
 }

@@ -6,6 +6,7 @@ import { LlnError } from '../errors';
 import { PACKAGE_ROOT } from '../paths';
 import { allowedKeys, closestKey } from './config-suggest';
 import { DaemonConfigSchema, type DaemonConfig } from './config-schema';
+import { pgTarget } from '../fleet/pg-target';
 
 export type { DaemonConfig } from './config-schema';
 
@@ -54,6 +55,7 @@ function resolvePaths(c: DaemonConfig, base: string): DaemonConfig {
   if (c.outputs.csv) out.outputs.csv = { ...c.outputs.csv, path: r(c.outputs.csv.path) };
   if (c.outputs.jsonl && c.outputs.jsonl.path !== 'stdout') out.outputs.jsonl = { path: r(c.outputs.jsonl.path) };
   if (c.logging.file) out.logging = { ...c.logging, file: r(c.logging.file) };
+  if (c.outputs.postgres?.passwordFile) out.outputs.postgres = { ...c.outputs.postgres, passwordFile: r(c.outputs.postgres.passwordFile) };
   return out;
 }
 
@@ -109,7 +111,12 @@ export function parseConfig(textIn: string, file: string): DaemonConfig {
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
     throw new LlnError('LLN_E_CONFIG', `config ${file}: ${describeIssue(first)}${more}`);
   }
-  return resolvePaths(parsed.data, path.dirname(path.resolve(file)));
+  const cfg = resolvePaths(parsed.data, path.dirname(path.resolve(file)));
+  const pg = cfg.outputs.postgres;
+  // The URL (no password in it), the password file and the sensor id are checked here, so
+  // `config check` and a start both refuse them in one line.
+  if (pg) pgTarget({ url: pg.url, passwordFile: pg.passwordFile, sensor: pg.sensor, where: `config ${file}: outputs.postgres` });
+  return cfg;
 }
 
 export function loadConfig(file: string): DaemonConfig {

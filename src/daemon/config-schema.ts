@@ -53,11 +53,22 @@ const CsvSchema = z.strictObject({
     .optional(),
 });
 
+/** Fleet mode: forward the local SQLite file's rows to a central PostgreSQL (src/fleet/). */
+export const PostgresSchema = z.strictObject({
+  url: text('a URL without a password: postgresql://ROLE@HOST:5432/DATABASE?sslmode=verify-full'),
+  passwordFile: text('a file path (the password alone, mode 0600)').optional(),
+  sensor: z.string({ error: 'a sensor id' }).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, { error: "1-63 letters, digits, '.', '_', ':' or '-'" }).optional(),
+  batchRows: int(1, 20_000).default(2000),
+  retryMaxSeconds: num(1, 3600).default(30),
+  drainSeconds: num(0, 60).default(5),
+}, { error: 'a mapping with url, passwordFile?, sensor?, batchRows?, retryMaxSeconds?, drainSeconds?' });
+
 export const OutputsSchema = z.strictObject({
   sqlite: z.union([text('a file path'), z.literal(false)], { error: 'a file path, or false to disable' }).default('/var/lib/lln-detect/anomalies.db'),
   csv: CsvSchema.optional(),
   jsonl: z.strictObject({ path: text("a file path or 'stdout'") }).optional(),
-}, { error: 'a mapping with sqlite?, csv?, jsonl?' });
+  postgres: PostgresSchema.optional(),
+}, { error: 'a mapping with sqlite?, csv?, jsonl?, postgres?' });
 
 export const AlertsSchema = z.strictObject({
   maxRowsPerIncident: int(1, 1_000_000).default(1000),
@@ -123,6 +134,10 @@ export const DaemonConfigSchema = z
       if (names.has(i.name)) ctx.addIssue({ code: 'custom', path: ['interfaces', n, 'name'], input: i.name, message: 'a name not already listed' });
       names.add(i.name);
     });
+    if (c.outputs.postgres && c.outputs.sqlite === false) {
+      // Store and forward: the SQLite file is where rows wait while PostgreSQL is away.
+      ctx.addIssue({ code: 'custom', path: ['outputs', 'sqlite'], input: false, message: 'a file path: outputs.postgres forwards from the local SQLite file' });
+    }
     if (c.window.size !== undefined && c.window.stride !== undefined && c.window.stride > c.window.size) {
       // A stride longer than the window would leave packets that no scored window covers.
       ctx.addIssue({ code: 'custom', path: ['window', 'stride'], input: c.window.stride, message: `a stride no larger than window.size (${c.window.size})` });

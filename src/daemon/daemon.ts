@@ -24,6 +24,8 @@ import { DaemonMetrics, startMetricsServer, type MetricsServer } from './metrics
 import { sdNotify, startWatchdog } from './sd-notify';
 import { effectiveFilter } from './self-traffic';
 import { SpoolWatcher } from './spool-watcher';
+import { ForwardMetrics } from '../fleet/forward-metrics';
+import { ForwardThread } from '../fleet/forward-thread';
 
 /** Live windows wait at most this long for a full batch before they are scored. */
 const FLUSH_MS = 1000;
@@ -77,6 +79,8 @@ class Daemon {
   private intakes: LiveIntake[] = [];
   private loops: Promise<void>[] = [];
   private spool: SpoolWatcher | null = null;
+  private forward: ForwardThread | null = null;
+  private ticks = 0;
   private tick: NodeJS.Timeout | null = null;
   private watchdog: { stop(): void } | null = null;
   private lastTickAt = Date.now();
@@ -126,6 +130,7 @@ class Daemon {
       modelId: model.id, modelSha256: model.sha256, threshold: this.threshold, packets: 0, windows: 0, anomalies: 0, incidents: 0, suppressed: 0, status: 'running',
     });
     sink.startRun(run);
+    this.startForwarding();
     this.tracker = new IncidentTracker({
       maxRowsPerIncident: cfg.alerts.maxRowsPerIncident, maxRowsPerSourcePerMinute: cfg.alerts.maxRowsPerSourcePerMinute, gapSeconds: cfg.alerts.incidentGapSeconds,
     });
@@ -162,6 +167,21 @@ class Daemon {
     this.ready = true;
     sdNotify(`READY=1\nSTATUS=capturing on ${run.sources.join(', ') || '(spool only)'}`);
     logger.info(`daemon ready: run ${run.id}, interfaces ${run.sources.join(', ') || 'none'}${cfg.spool ? `, spool ${cfg.spool.dir}` : ''}`);
+  }
+
+  /**
+   * Fleet mode: a worker thread forwards from the SQLite file to PostgreSQL. It is started after
+   * the sink, so the file is migrated and this run's row exists; whatever PostgreSQL does, it
+   * never stops capture or scoring (its failures are log lines and /metrics series).
+   */
+  private startForwarding(): void {
+    const pg = this.cfg.outputs.postgres;
+    if (!pg || this.cfg.outputs.sqlite === false) return;
+    const target = { url: pg.url, passwordFile: pg.passwordFile, sensor: pg.sensor, where: 'outputs.postgres' };
+    this.forward = new ForwardThread({
+      db: this.cfg.outputs.sqlite, target, batchRows: pg.batchRows, retryMaxMs: pg.retryMaxSeconds * 1000,
+      observer: new ForwardMetrics(this.metrics.registry),
+    });
   }
 
   private makeStage(): AlertStage {
@@ -258,6 +278,7 @@ class Daemon {
     this.syncCounts();
     this.syncCaptureLoss();
     this.sink!.updateRun?.(this.run!);
+    if (++this.ticks % 5 === 0) this.forward?.refresh();
   }
 
   /** Counters kept by the pipeline, tracker and decoder → Prometheus (which only counts up by deltas). */
@@ -356,6 +377,11 @@ class Daemon {
       this.sink.finishRun(run);
     }
     this.sink?.close();
+    if (this.forward) {
+      // After the run's last update: its final row is forwarded too, unless PostgreSQL is away.
+      const f = await this.forward.stop((this.cfg.outputs.postgres?.drainSeconds ?? 0) * 1000);
+      logger.info(`forward stopped: forwarded ${f.forwarded} rows (anomalies ${f.anomaliesSent}, new to PostgreSQL ${f.inserted}), pending ${f.pending}${f.error ? ` (${f.reason}: still failing)` : ''}`);
+    }
     await this.model?.scorer.dispose();
     await this.server?.close();
     const captured = this.intakes.reduce((n, i) => n + i.captured, 0);

@@ -93,6 +93,39 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN pcap_ifdropped INTEGER;
   ALTER TABLE runs ADD COLUMN queue_dropped INTEGER;
   `,
+  // v5: store and forward to a central PostgreSQL (src/fleet/). anomalies are append-only and
+  // forwarded by id; runs and incidents change in place, so their changes are logged, but only
+  // once a forwarder has claimed the file (a forward_state row): a file never forwarded logs nothing.
+  `
+  CREATE TABLE forward_state (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    origin          TEXT NOT NULL,
+    sensor          TEXT NOT NULL,
+    target          TEXT NOT NULL,
+    anomaly_pos     INTEGER NOT NULL DEFAULT 0,
+    change_pos      INTEGER NOT NULL DEFAULT 0,
+    forwarded_rows  INTEGER NOT NULL DEFAULT 0,
+    last_forward_at TEXT,
+    caught_up_at    TEXT,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    last_error_at   TEXT
+  );
+  CREATE TABLE forward_changes (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    tbl    TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    row_id INTEGER NOT NULL
+  );
+  CREATE TRIGGER forward_runs_insert AFTER INSERT ON runs WHEN EXISTS (SELECT 1 FROM forward_state)
+  BEGIN INSERT INTO forward_changes (tbl, run_id, row_id) VALUES ('runs', NEW.id, NEW.id); END;
+  CREATE TRIGGER forward_runs_update AFTER UPDATE ON runs WHEN EXISTS (SELECT 1 FROM forward_state)
+  BEGIN INSERT INTO forward_changes (tbl, run_id, row_id) VALUES ('runs', NEW.id, NEW.id); END;
+  CREATE TRIGGER forward_incidents_insert AFTER INSERT ON incidents WHEN EXISTS (SELECT 1 FROM forward_state)
+  BEGIN INSERT INTO forward_changes (tbl, run_id, row_id) VALUES ('incidents', NEW.run_id, NEW.id); END;
+  CREATE TRIGGER forward_incidents_update AFTER UPDATE ON incidents WHEN EXISTS (SELECT 1 FROM forward_state)
+  BEGIN INSERT INTO forward_changes (tbl, run_id, row_id) VALUES ('incidents', NEW.run_id, NEW.id); END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
