@@ -93,6 +93,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN pcap_ifdropped INTEGER;
   ALTER TABLE runs ADD COLUMN queue_dropped INTEGER;
   `,
+  // v5: alerts written while the daemon was learning its network (scored by the shipped model, not yet its own).
+  `
+  ALTER TABLE anomalies ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE incidents ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
