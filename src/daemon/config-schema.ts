@@ -130,8 +130,9 @@ export const LearningTrainingSchema = z.strictObject({
 export const LearningCheckSchema = z.strictObject({
   holdOut: num(0.05, 0.5).default(0.2),
   maxFpr: num(0, 1).default(0.01),
+  minSyntheticRecall: num(0, 1).default(0.2),
   minRecallOnIncidents: num(0, 1).default(0.5),
-}, { error: 'a mapping with holdOut?, maxFpr?, minRecallOnIncidents?' });
+}, { error: 'a mapping with holdOut?, maxFpr?, minSyntheticRecall?, minRecallOnIncidents?' });
 
 export const LearningRetrainSchema = z.strictObject({
   every: z.union([duration(), z.literal('never')], { error: "a duration such as '7d', or 'never'" }).default('7d'),
@@ -148,7 +149,7 @@ export const LearningSchema = z.strictObject({
   provisionalAlerts: bool().default(true),
   spool: LearningSpoolSchema.default({ maxBytes: '2GB', maxAge: '28d', fileSeconds: 3600, maxFileBytes: '64MB' }),
   training: LearningTrainingSchema.default({ initFromShipped: true, nice: 19, maxMemoryMB: 1536 }),
-  check: LearningCheckSchema.default({ holdOut: 0.2, maxFpr: 0.01, minRecallOnIncidents: 0.5 }),
+  check: LearningCheckSchema.default({ holdOut: 0.2, maxFpr: 0.01, minSyntheticRecall: 0.2, minRecallOnIncidents: 0.5 }),
   retrain: LearningRetrainSchema.default({ every: '7d', recent: '14d', excludeIncidents: true, excludeProvisionalIncidents: false, incidentMarginSeconds: 60 }),
 }, { error: 'a mapping with enabled?, period?, minPackets?, provisionalAlerts?, spool?, training?, check?, retrain?' });
 

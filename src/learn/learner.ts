@@ -179,7 +179,7 @@ export class Learner {
     mkdirSync(job.work, { recursive: true });
     const jobFile = path.join(job.work, 'job.json');
     writeFileSync(jobFile, JSON.stringify(job));
-    logger.info(`training: ${reason} started on ${packets} spooled packets in ${files.length} file(s) (${exclude.length} incident span(s) left out, last ${l.check.holdOut * 100}% of time held out for the check), in a child process at nice ${t.nice}, heap cap ${t.maxMemoryMB} MB`);
+    logger.info(`training: ${reason} started on ${packets} spooled packets in ${files.length} file(s) (${exclude.length} incident span(s) left out, the most recent ${l.check.holdOut * 100}% of the packets held out for the check), in a child process at nice ${t.nice}, heap cap ${t.maxMemoryMB} MB`);
     const child = (this.child = fork(path.join(__dirname, 'training-child.js'), [jobFile], {
       execArgv: [`--max-old-space-size=${t.maxMemoryMB}`],
       env: { ...process.env, UV_THREADPOOL_SIZE: '1', OMP_NUM_THREADS: '1', TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1' },
@@ -196,6 +196,7 @@ export class Learner {
       const finish = this.stopping ? Promise.resolve() : this.finishTraining(reason, outcome, error || `the training process ended (${signal ?? `exit ${code}`}) without a result`);
       const settled = finish.catch((e: Error) => void logger.error(`training: ${e.message}`)).finally(() => {
         this.training = null;
+        if (!this.stopping) this.writeStatus();
         resolve();
       });
       this.busy = Promise.all([this.busy, settled]).then(() => undefined);
@@ -220,24 +221,30 @@ export class Learner {
     };
     if (!o) return refuse(error);
     if (!o.accepted) return refuse(o.reason);
-    const name = commitModel(dir, o.out);
-    try {
-      await this.host.adopt(path.join(storeDir(dir), name), `${reason}: own model ${name}`);
-    } catch (e) {
-      rmSync(path.join(storeDir(dir), name), { recursive: true, force: true });
-      return refuse(`it does not load: ${(e as Error).message}`);
+    const recall = o.syntheticRecall ?? 0;
+    if (recall < l.check.minSyntheticRecall) {
+      return refuse(`it catches only ${(recall * 100).toFixed(1)}% of the held-out synthetic anomalies at its threshold (learning.check.minSyntheticRecall ${l.check.minSyntheticRecall})`);
     }
-    const was = s.state;
+    const name = commitModel(dir, o.out);
+    const was = { state: s.state, current: s.current, previous: s.previous };
+    // The state first: the alert stage made by the swap reads it (own model → alerts no longer provisional).
     s.previous = s.current;
     s.current = name;
     s.state = 'detecting';
+    try {
+      await this.host.adopt(path.join(storeDir(dir), name), `${reason}: own model ${name}`);
+    } catch (e) {
+      Object.assign(s, was);
+      rmSync(path.join(storeDir(dir), name), { recursive: true, force: true });
+      return refuse(`it does not load: ${(e as Error).message}`);
+    }
     s.nextRetrainAt = nextRetrain(l.retrain.every);
-    s.lastTrainingResult = `accepted ${name}: check FPR ${o.checkFpr!.toFixed(4)} ≤ ${l.check.maxFpr} on ${o.packets.check} held-out packets, threshold ${o.threshold!.toFixed(4)}, trained on ${o.packets.train} packets in ${seconds} s`;
+    s.lastTrainingResult = `accepted ${name}: check FPR ${o.checkFpr!.toFixed(4)} ≤ ${l.check.maxFpr} on ${o.packets.check} held-out packets, synthetic recall ${recall.toFixed(3)}, threshold ${o.threshold!.toFixed(4)}, trained on ${o.packets.train} packets in ${seconds} s`;
     this.lastEvent = s.lastTrainingResult;
     this.metrics.trainings.inc({ result: 'accepted' });
     this.save();
     pruneModels(dir, KEEP_MODELS, [s.current, s.previous]);
-    if (was !== 'detecting') logger.info(`lifecycle: learning → detecting with own model ${name} (${s.lastTrainingResult})`);
+    if (was.state !== 'detecting') logger.info(`lifecycle: learning → detecting with own model ${name} (${s.lastTrainingResult})`);
     else logger.info(`training: ${reason}: swapped in own model ${name}, previous ${s.previous ?? 'the shipped model'} kept for rollback (${s.lastTrainingResult})`);
   }
 
@@ -292,12 +299,17 @@ export class Learner {
   private async reset(): Promise<void> {
     if (this.child) this.child.kill('SIGKILL');
     await this.training?.done;
-    await this.host.adopt(undefined, 'learn --reset: back to the shipped model');
+    const prev = this.state;
+    this.state = freshState();
+    try {
+      await this.host.adopt(undefined, 'learn --reset: back to the shipped model');
+    } catch (e) {
+      this.state = prev;
+      throw e;
+    }
     this.spool.clear();
     this.incidents.clear();
     this.incidentsDirty = true;
-    const prev = this.state;
-    this.state = { ...freshState(), previous: null };
     this.save();
     this.event(`lifecycle: ${prev.state} → learning (learn --reset: spool cleared, own models kept in the store)`);
   }
@@ -371,7 +383,13 @@ export class Learner {
 
   describe(): string {
     const s = this.state;
-    return `state: ${s.state}\nmodel: ${this.host.inUse().id}\ntraining: ${this.training ? `running since ${formatDuration(Date.now() - this.training.since)}` : 'no'}\n`;
+    let model = '(loading)';
+    try {
+      model = this.host.inUse().id;
+    } catch {
+      /* not loaded yet */
+    }
+    return `state: ${s.state}\nmodel: ${model}\ntraining: ${this.training ? `running for ${formatDuration(Date.now() - this.training.since)}` : 'no'}\n`;
   }
 }
 

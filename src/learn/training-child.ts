@@ -37,7 +37,7 @@ async function train(job: TrainingJob): Promise<TrainingOutcome> {
   const trainPcap = path.join(job.work, 'train.pcap'), checkPcap = path.join(job.work, 'check.pcap'), incPcap = path.join(job.work, 'incidents.pcap');
   const counts = await cut(job, trainPcap, checkPcap, incPcap);
   const fail = (reason: string, extra: Partial<TrainingOutcome> = {}): TrainingOutcome =>
-    ({ accepted: false, reason, out: job.out, packets: counts, threshold: null, checkFpr: null, incidentRecall: null, seconds: 0, ...extra });
+    ({ accepted: false, reason, out: job.out, packets: counts, threshold: null, checkFpr: null, syntheticRecall: null, incidentRecall: null, seconds: 0, ...extra });
   if (counts.train < job.training.window * 8) return fail(`only ${counts.train} packets to train on after leaving out incidents and the held-out part`);
   if (counts.check < job.training.window) return fail(`only ${counts.check} packets in the held-out part of time to check the model on`);
   const t = job.training;
@@ -64,7 +64,7 @@ async function train(job: TrainingJob): Promise<TrainingOutcome> {
   const rep = JSON.parse(readFileSync(report, 'utf8')) as Record<string, unknown>;
   rep.sensorCheck = { fpr, maxFpr: job.maxFpr, packets: scored, reason: job.reason, excludedPackets: counts.excluded };
   writeFileSync(report, JSON.stringify(rep, null, 2) + '\n');
-  const base = { threshold: summary.threshold, checkFpr: fpr };
+  const base = { threshold: summary.threshold, checkFpr: fpr, syntheticRecall: summary.validation.recall };
   if (fpr > job.maxFpr) return fail(`check failed: FPR ${fpr.toFixed(4)} on the ${scored} held-out packets at threshold ${summary.threshold.toFixed(4)} is above learning.check.maxFpr ${job.maxFpr}`, base);
 
   // What the current model flags inside recent incidents, the candidate must still flag (enough of).
@@ -94,20 +94,18 @@ async function train(job: TrainingJob): Promise<TrainingOutcome> {
     }
   }
   rmSync(job.work, { recursive: true, force: true });
-  return { accepted: true, reason: 'passed', out: job.out, packets: counts, threshold: summary.threshold, checkFpr: fpr, incidentRecall: recall, seconds: 0 };
+  return { accepted: true, reason: 'passed', out: job.out, packets: counts, ...base, incidentRecall: recall, seconds: 0 };
 }
 
 /** Spool → train.pcap (before the held-out cut), check.pcap (after), incidents.pcap (around recent incidents). */
 async function cut(job: TrainingJob, trainPcap: string, checkPcap: string, incPcap: string) {
-  // The cut in time: first pass over the file names' spans would miss gaps; read timestamps instead.
-  let first = Infinity, last = -Infinity;
-  for (const f of job.files) {
-    const m = /(\d+)-(\d+)-\d+\.pcap$/.exec(f);
-    if (m) { first = Math.min(first, Number(m[1]) / 1000); last = Math.max(last, Number(m[2]) / 1000); }
-  }
-  const cutTs = first + (last - first) * (1 - job.holdOut);
   const margin = job.incidentMarginSeconds;
   const around = job.incidents.map((s) => ({ startTs: s.startTs - margin, endTs: s.endTs + margin }));
+  // The held-out part is the most recent holdOut share of the packets kept for training: the last
+  // part of time as the network filled it (a gap while the sensor was down holds no packets to check on).
+  let kept = 0;
+  for await (const batch of openCaptureFiles(job.files)) for (const p of batch) if (!inside(p.tsSec + p.tsNsec / 1e9, job.exclude)) kept++;
+  const cutAt = Math.floor(kept * (1 - job.holdOut));
   const counts = { train: 0, check: 0, excluded: 0, incidents: 0 };
   let writers: { train: PcapWriter; check: PcapWriter; inc: PcapWriter } | null = null;
   let linkType = -1;
@@ -128,10 +126,13 @@ async function cut(job: TrainingJob, trainPcap: string, checkPcap: string, incPc
         counts.excluded++;
         continue;
       }
-      const w = ts < cutTs ? writers.train : writers.check;
-      w.write(p.tsSec, p.tsNsec, p.data, p.origLen);
-      if (ts < cutTs) counts.train++;
-      else counts.check++;
+      if (counts.train < cutAt) {
+        writers.train.write(p.tsSec, p.tsNsec, p.data, p.origLen);
+        counts.train++;
+      } else {
+        writers.check.write(p.tsSec, p.tsNsec, p.data, p.origLen);
+        counts.check++;
+      }
     }
   }
   if (writers) for (const w of Object.values(writers)) await w.close();

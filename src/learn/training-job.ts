@@ -35,6 +35,8 @@ export interface TrainingOutcome {
   packets: { train: number; check: number; excluded: number; incidents: number };
   threshold: number | null;
   checkFpr: number | null;
+  /** Share of the held-out synthetic anomalies at or above the threshold (training's validation). */
+  syntheticRecall: number | null;
   incidentRecall: number | null;
   seconds: number;
 }
