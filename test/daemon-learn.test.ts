@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -175,7 +175,7 @@ describe('daemon learns its own network: learning → detecting, retraining, ref
     assert.equal(cli(['learn', '--now', '--config', config]).status, 0);
     const r = await daemon.waitLog(/new model refused, keeping (\S+): (check failed: FPR .* above learning\.check\.maxFpr 0|it catches only .*learning\.check\.minSyntheticRecall 1\))/, 150_000, mark);
     t.diagnostic(r[0]);
-    assert.match(r[1], new RegExp(`^${m[2]}@[0-9a-f]+:$`));
+    assert.match(r[1], new RegExp(`^${m[2]}@[0-9a-f]+$`));
     assert.equal(learnState(state).current, m[2]);
     assert.equal(storeNames(state).filter((n) => n.startsWith('.')).length, 0, 'the refused model is not left in the store');
 
@@ -207,5 +207,13 @@ describe('daemon learns its own network: learning → detecting, retraining, ref
     const st = cli(['status', '--state-dir', state]);
     assert.match(st.stdout, /state:\s+detecting/);
     assert.match(st.stdout, /daemon:\s+stopped/);
+    // Without root: as nobody, with only the read access the unit gives (StateDirectoryMode=0755, files 0644).
+    if (have('setpriv', ['--version'])) {
+      for (let d = state; d !== path.dirname(tmp); d = path.dirname(d)) chmodSync(d, 0o755);
+      const r = run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'status', '--state-dir', state]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /state:\s+detecting/);
+      assert.match(r.stdout, new RegExp(`model:\\s+${previous}@`));
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { RawPacket } from '../capture/raw-packet';
 import type { DaemonConfig } from '../daemon/config-schema';
@@ -180,11 +181,7 @@ export class Learner {
     const jobFile = path.join(job.work, 'job.json');
     writeFileSync(jobFile, JSON.stringify(job));
     logger.info(`training: ${reason} started on ${packets} spooled packets in ${files.length} file(s) (${exclude.length} incident span(s) left out, the most recent ${l.check.holdOut * 100}% of the packets held out for the check), in a child process at nice ${t.nice}, heap cap ${t.maxMemoryMB} MB`);
-    const child = (this.child = fork(path.join(__dirname, 'training-child.js'), [jobFile], {
-      execArgv: [`--max-old-space-size=${t.maxMemoryMB}`],
-      env: { ...process.env, UV_THREADPOOL_SIZE: '1', OMP_NUM_THREADS: '1', TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }));
+    const child = (this.child = forkTraining(jobFile, t.maxMemoryMB, t.nice));
     let outcome: TrainingOutcome | null = null, error = '';
     child.on('message', (m: TrainingOutcome | { error: string }) => {
       if ('error' in m) error = m.error;
@@ -391,6 +388,25 @@ export class Learner {
     }
     return `state: ${s.state}\nmodel: ${model}\ntraining: ${this.training ? `running for ${formatDuration(Date.now() - this.training.since)}` : 'no'}\n`;
   }
+}
+
+/**
+ * The training child: its own heap cap, one thread for libuv and any native math, and the lowest
+ * priority (set here and again by the child itself), so capture and scoring keep both cores
+ * first. The daemon benchmark starts its trainings through this too.
+ */
+export function forkTraining(jobFile: string, maxMemoryMB: number, nice: number): ChildProcess {
+  const child = fork(path.join(__dirname, 'training-child.js'), [jobFile], {
+    execArgv: [`--max-old-space-size=${maxMemoryMB}`],
+    env: { ...process.env, UV_THREADPOOL_SIZE: '1', OMP_NUM_THREADS: '1', TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    if (child.pid) os.setPriority(child.pid, nice);
+  } catch {
+    /* the child lowers its own priority as it starts */
+  }
+  return child;
 }
 
 function toBytes(v: number | string): number {
