@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PcapWriter } from '../src/capture/pcap-writer';
@@ -11,7 +12,10 @@ import { readState, writeState, freshState } from '../src/learn/learn-state';
 import { commitModel, findModel, listModels, removeIncoming, storeDir } from '../src/learn/model-store';
 import { TrainingSpool, listSpoolFiles } from '../src/learn/training-spool';
 import { statusText } from '../src/cli/learn-commands';
-import { DEFAULT_MODEL_DIR } from '../src/paths';
+import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/paths';
+import { SqliteSink } from '../src/outputs/sqlite-sink';
+import { SCHEMA_VERSION } from '../src/outputs/sqlite-schema';
+import type { AnomalyRecord, RunRecord } from '../src/outputs/records';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lln-h-learnparts-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -112,4 +116,22 @@ test('durations and sizes as the config writes them', () => {
   assert.equal(parseSize('2GB'), 2e9);
   assert.equal(parseSize('1GiB'), 2 ** 30);
   assert.equal(parseSize('lots'), null);
+});
+
+test('provisional alerts (schema v5): written by SqliteSink, filtered by the docs query in the sqlite3 CLI', { skip: spawnSync('sqlite3', ['-version']).status === 0 ? false : 'sqlite3 CLI missing: skipping' }, () => {
+  const db = path.join(tmp, 'prov.db');
+  const sink = new SqliteSink(db);
+  assert.equal(sink.schemaVersion(), SCHEMA_VERSION);
+  const run: RunRecord = { id: 0, startedAt: new Date().toISOString(), finishedAt: null, mode: 'daemon', sources: ['x'], modelId: 'm', modelSha256: '', threshold: 0.9, packets: 0, windows: 0, anomalies: 0, incidents: 0, suppressed: 0, status: 'running' };
+  run.id = sink.startRun(run);
+  const row = (frame: number, provisional: boolean): AnomalyRecord => ({
+    runId: run.id, frame, ts: 1_700_000_000 + frame, tsIso: '', source: 'x', interfaceId: 0, srcMac: null, dstMac: null, srcIp: '10.0.0.1', dstIp: '10.0.0.2',
+    srcPort: 1, dstPort: 2, protocol: 'TCP', length: 60, score: 0.95, threshold: 0.9, incidentId: 0, attentionFrame: frame, topFeatures: '', communityId: null, provisional,
+  });
+  sink.writeAnomalies([row(1, true), row(2, true), row(3, false)]);
+  sink.close();
+  const md = readFileSync(path.join(PACKAGE_ROOT, 'docs', 'sqlite.md'), 'utf8');
+  const sql = /<!-- query: not-provisional -->\s*```sql\n([\s\S]*?)```/.exec(md)![1]!;
+  const out = JSON.parse(execFileSync('sqlite3', ['-json', db, sql], { encoding: 'utf8' })) as { src_ip: string }[];
+  assert.equal(out.length, 1, 'only the own model’s alert');
 });
