@@ -75,7 +75,7 @@ const storeNames = (state: string) => (existsSync(path.join(state, 'models')) ? 
 const spoolBytes = (state: string) => readdirSync(path.join(state, 'training-spool')).reduce((n, f) => n + statSync(path.join(state, 'training-spool', f)).size, 0);
 const learnState = (state: string) => JSON.parse(readFileSync(path.join(state, 'learn-state.json'), 'utf8')) as { state: string; current: string | null; previous: string | null };
 
-describe('daemon learns its own network: learning → detecting, retraining, refusal, rollback', { skip: SKIP, timeout: 400_000 }, () => {
+describe('daemon learns its own network: learning → detecting, retraining, refusal, rollback, reset', { skip: SKIP, timeout: 400_000 }, () => {
   const veth = new VethNamespace();
   let dir = '', state = '', db = '', config = '', port = 0;
   let daemon: DaemonProcess;
@@ -215,5 +215,12 @@ describe('daemon learns its own network: learning → detecting, retraining, ref
       assert.match(r.stdout, /state:\s+detecting/);
       assert.match(r.stdout, new RegExp(`model:\\s+${previous}@`));
     }
+    // learn --reset with the daemon stopped: learning again, the spool cleared, the own models kept.
+    const reset = cli(['learn', '--reset', '--state-dir', state]);
+    assert.equal(reset.status, 0, reset.stderr);
+    assert.deepEqual([learnState(state).state, learnState(state).current], ['learning', null]);
+    assert.deepEqual(readdirSync(path.join(state, 'training-spool')).length, 0);
+    assert.ok(storeNames(state).includes(previous!), 'own models stay in the store');
+    assert.match(cli(['status', '--state-dir', state]).stdout, /state:\s+learning/);
   });
 });
