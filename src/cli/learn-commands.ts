@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../daemon/config-load';
 import { LlnError } from '../errors';
 import { formatDuration, parseDuration } from '../learn/duration';
-import { freshState, readState, writeState, type LearnState } from '../learn/learn-state';
+import { freshState, readState, writeJsonAtomic, writeState, type LearnState } from '../learn/learn-state';
 import { findModel, listModels } from '../learn/model-store';
 import { INCIDENTS_FILE, STATUS_FILE, type RequestName, type StatusSnapshot } from '../learn/status-files';
 import { writeStdout } from '../outputs/sync-output';
@@ -124,6 +124,8 @@ export async function runLearn(o: StateDirOptions & { now?: boolean; reset?: boo
     rmSync(path.join(dir, 'training-spool'), { recursive: true, force: true });
     rmSync(path.join(dir, INCIDENTS_FILE), { force: true });
     writeState(dir, freshState());
+    const snap = readSnapshot(dir);
+    if (snap) writeJsonAtomic(path.join(dir, STATUS_FILE), { ...snap, spool: { ...snap.spool, packets: 0, bytes: 0, files: 0 }, lastEvent: 'learn --reset (daemon stopped)' });
   }
   writeStdout(`learning starts over: spool cleared, own models kept in ${path.join(dir, 'models')} (lln-detect model list)\n`);
 }
