@@ -22,7 +22,11 @@ const IS_ROOT = process.getuid?.() === 0;
 const have = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const SKIP = !existsSync(BENIGN) || !existsSync(MIX) ? `${REALDATA} not found: skipping`
   : !IS_ROOT ? 'needs root for network namespaces: skipping' : !have('ip', ['-V']) || !have('tcpreplay', ['-V']) ? 'iproute2 or tcpreplay missing: skipping' : false;
-/** The check's bound: the held-out FPR a model must stay under, and what the watched benign traffic must meet. */
+/**
+ * The check's bound: the held-out FPR a model must stay under, and what the watched benign traffic
+ * must meet. The synthetic-recall floor is low (0.02): a 2-epoch model catches 10–80 % of its
+ * synthetic anomalies from run to run; the test checks that the floor refuses, not its default.
+ */
 const MAX_FPR = 0.05;
 const SPOOL_CAP = 3_000_000;
 
@@ -58,7 +62,7 @@ learning:
     syntheticCopies: 1
   check:
     maxFpr: ${o.impossibleCheck ? 0 : MAX_FPR}
-    minSyntheticRecall: ${o.impossibleCheck ? 1 : 0.1}
+    minSyntheticRecall: ${o.impossibleCheck ? 1 : 0.02}
   retrain:
     incidentMarginSeconds: 0.5
 `;
