@@ -4,6 +4,11 @@ import path from 'node:path';
 import { generateCapture } from '../src/generator/generate-capture';
 import { readInterfaceCounters } from '../src/capture/interface-counters';
 import { DEFAULT_MODEL_DIR } from '../src/paths';
+import { forkTraining } from '../src/learn/learner';
+import type { TrainingJob } from '../src/learn/training-job';
+import { TRAINING_DEFAULTS } from '../src/train/recipe';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { DaemonProcess, VethNamespace, children, freePort, run, sentCount, sleep, writeConfig } from '../test/helpers/daemon-harness';
 
 const SECONDS = Number(process.env.LLN_BENCH_DAEMON_SECONDS ?? 60);
@@ -11,6 +16,43 @@ const RATES = (process.env.LLN_BENCH_DAEMON_PPS ?? '20000,40000,50000,60000,7000
 /** After the ramp, one run well above the drop-free rate: the daemon's drop count must explain sent − captured. */
 const OVERRUN_PPS = Number(process.env.LLN_BENCH_DAEMON_OVERRUN_PPS ?? 150_000);
 const OVERRUN_SECONDS = Number(process.env.LLN_BENCH_DAEMON_OVERRUN_SECONDS ?? 15);
+/** 0: skip the second ramp, with a background training running as the learning daemon runs one. */
+const WITH_TRAINING = process.env.LLN_BENCH_DAEMON_TRAINING !== '0';
+
+/**
+ * A background training exactly as the learning daemon starts one (forkTraining: nice 19, one
+ * thread, 1536 MB heap, the full default recipe), restarted whenever it finishes, so one is
+ * running through the whole measurement.
+ */
+class BackgroundTraining {
+  private child: ChildProcess | null = null;
+  private stopped = false;
+  trainings = 0;
+  constructor(private readonly dir: string, private readonly pcap: string) {}
+  start(): void {
+    if (this.stopped) return;
+    const work = path.join(this.dir, `train-${this.trainings}`);
+    const job: TrainingJob = {
+      reason: 'scheduled retraining', files: [this.pcap], out: path.join(work, 'model'), work: path.join(work, 'work'), holdOut: 0.2, maxFpr: 0.01, exclude: [], incidents: [],
+      incidentMarginSeconds: 60, minRecallOnIncidents: 0.5, currentModel: DEFAULT_MODEL_DIR, currentThreshold: 0.9,
+      training: { ...TRAINING_DEFAULTS, initModel: DEFAULT_MODEL_DIR }, nice: 19,
+    };
+    const jobFile = path.join(this.dir, `job-${this.trainings}.json`);
+    writeFileSync(jobFile, JSON.stringify(job));
+    this.trainings++;
+    this.child = forkTraining(jobFile, 1536, 19);
+    children.add(this.child);
+    this.child.on('exit', () => {
+      children.delete(this.child!);
+      this.child = null;
+      this.start();
+    });
+  }
+  stop(): void {
+    this.stopped = true;
+    this.child?.kill('SIGKILL');
+  }
+}
 
 /** Sum of the per-CPU "dropped" column of /proc/net/softnet_stat: the kernel's input backlog (a veth's receive path). */
 function backlogDrops(): number {
@@ -122,6 +164,27 @@ export async function runDaemonBench(): Promise<Record<string, number>> {
       const lossless = x.captured >= x.sent && x.droppedWindows === 0 && x.kernelRxDropped === 0 && x.pcapDropped + x.pcapIfDropped + x.queueDropped === 0;
       if (lossless) best = pps;
       else break;
+    }
+    if (WITH_TRAINING) {
+      // The same ramp while a training runs: the drop-free rate a learning sensor keeps. The
+      // training reads a spool-sized slice of the same traffic (the generated LAN, 600 s).
+      const training = new BackgroundTraining(dir, pcap);
+      training.start();
+      let bestTraining = 0;
+      try {
+        await sleep(5000); // past the child's start-up, into feature building and epochs
+        for (const pps of RATES) {
+          const x = await measure(veth, dir, pcap, pps, SECONDS);
+          report(`training_pps${pps}`, x);
+          const lossless = x.captured >= x.sent && x.droppedWindows === 0 && x.kernelRxDropped === 0 && x.pcapDropped + x.pcapIfDropped + x.queueDropped === 0;
+          if (lossless) bestTraining = pps;
+          else break;
+        }
+      } finally {
+        training.stop();
+      }
+      out.highest_lossless_pps_while_training = bestTraining;
+      out.trainings_started = training.trainings;
     }
     if (OVERRUN_PPS > 0) {
       out.overrun_seconds = OVERRUN_SECONDS;

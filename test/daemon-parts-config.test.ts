@@ -55,7 +55,12 @@ test('errors name the file, the key path, the bad value and what is allowed', ()
   // A misspelt required key is reported as the typo it is, not as the real key missing.
   assert.match(configError('interfaces:\n  - nme: eth0\n'), /interfaces\[0\]: unknown key 'nme' \(did you mean 'name'\?\) \(and 1 more problem\)/);
   assert.match(configError('interfaces: [{name: eth0}]\noutputs: {sqllite: a.db, csvv: {path: a.csv}}\n'), /outputs: unknown keys 'sqllite', 'csvv' \(did you mean 'sqllite' → 'sqlite', 'csvv' → 'csv'\?\)/);
-  assert.match(configError('interfaces: [{name: eth0}]\nzzz: 1\n'), /unknown key 'zzz' \(allowed here: interfaces, spool, model, window, outputs, alerts, logging, metrics, stateDir\)/);
+  assert.match(configError('interfaces: [{name: eth0}]\nzzz: 1\n'), /unknown key 'zzz' \(allowed here: interfaces, spool, model, window, outputs, alerts, logging, metrics, stateDir, learning\)/);
+  // The learning keys: durations, sizes and typos get the same one-line errors.
+  assert.equal(configError('interfaces: [{name: eth0}]\nlearning: {period: soon}\n'), `config ${FILE}: learning.period: expected a duration such as '90s', '30m', '12h', '7d' or '2w', got 'soon'`);
+  assert.match(configError('interfaces: [{name: eth0}]\nlearning: {spool: {maxBytes: lots}}\n'), /learning\.spool\.maxBytes: expected a size such as '512MB' or '2GB', got 'lots'/);
+  assert.match(configError('interfaces: [{name: eth0}]\nlearning: {retrain: {evry: 7d}}\n'), /learning\.retrain: unknown key 'evry' \(did you mean 'every'\?\)/);
+  assert.match(configError('interfaces: [{name: eth0}]\nlearning: {check: {maxFpr: 2}}\n'), /learning\.check\.maxFpr: expected a number between 0 and 1, got 2/);
   assert.match(configError('interfaces: [{name: eth0}]\nlogging: {level: loud}\n'), /logging\.level: expected one of error, warn, info, debug, got 'loud'/);
   assert.match(configError('interfaces: [{name: eth0}]\nmodel: {threshold: 2}\n'), /model\.threshold: expected a number between 0 and 1, got 2/);
   assert.match(configError('interfaces: [{name: eth0}, {name: eth0}]\n'), /interfaces\[1\]\.name: expected a name not already listed, got 'eth0'/);

@@ -57,6 +57,7 @@ test('the unit runs as a dedicated user with only the capture capabilities and t
     ProtectHome: 'yes',
     PrivateTmp: 'yes',
     StateDirectory: 'lln-detect',
+    StateDirectoryMode: '0755',
     ConfigurationDirectory: 'lln-detect',
     Restart: 'on-failure',
     WatchdogSec: '30',

@@ -191,6 +191,34 @@ fleet
     const { runFleetRetention } = await import('./fleet-command');
     await runFleetRetention(opts);
   });
+const stateDirOptions = (c: Command) =>
+  c.option('--config <file>', 'daemon config (its stateDir)', '/etc/lln-detect/config.yaml').option('--state-dir <dir>', 'state directory (default: stateDir from the config)');
+
+stateDirOptions(program.command('status').description("the sensor's lifecycle: state, model in use and its age, learning progress, next retrain, alerts in the last 24 h (no root needed)"))
+  .action(async (opts) => {
+    const { runStatus } = await import('./learn-commands');
+    await runStatus(opts);
+  });
+
+stateDirOptions(program.command('learn').description('learning: train now on the spool (--now), or forget what was learned and learn again (--reset)'))
+  .option('--now', 'train on the recent training spool now (the daemon must be running)')
+  .option('--reset', 'start learning over: clear the spool, go back to the shipped model (own models stay in the store)')
+  .action(async (opts) => {
+    const { runLearn } = await import('./learn-commands');
+    await runLearn(opts);
+  });
+
+const modelCmd = program.command('model').description("the sensor's own models (state directory models/)");
+stateDirOptions(modelCmd.command('list').description('own models in the store, current and previous marked; damaged ones named'))
+  .action(async (opts) => {
+    const { runModelList } = await import('./learn-commands');
+    await runModelList(opts);
+  });
+stateDirOptions(modelCmd.command('rollback').description('go back to the previous own model (the daemon swaps it in at once)'))
+  .action(async (opts) => {
+    const { runModelRollback } = await import('./learn-commands');
+    await runModelRollback(opts);
+  });
 
 const config = program.command('config').description('daemon configuration');
 config

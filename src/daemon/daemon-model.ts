@@ -3,8 +3,9 @@ import { LlnError } from '../errors';
 import { openScorer, type OpenedModel } from '../pipeline/open-scorer';
 import type { DaemonConfig } from './config-schema';
 
-export async function openModel(cfg: DaemonConfig): Promise<OpenedModel> {
-  return openScorer({ modelDir: cfg.model.dir, backend: 'auto', worker: true, batch: 256 });
+/** `dir`: the sensor's own model (learning), which takes the place of model.dir. */
+export async function openModel(cfg: DaemonConfig, dir?: string): Promise<OpenedModel> {
+  return openScorer({ modelDir: dir ?? cfg.model.dir, backend: 'auto', worker: true, batch: 256 });
 }
 
 /** The model must fit this program's features, the config's window settings and the running pipeline's window. */

@@ -26,6 +26,7 @@ import { effectiveFilter } from './self-traffic';
 import { SpoolWatcher } from './spool-watcher';
 import { ForwardMetrics } from '../fleet/forward-metrics';
 import { ForwardThread } from '../fleet/forward-thread';
+import { Learner, learningEnabled } from '../learn/learner';
 
 /** Live windows wait at most this long for a full batch before they are scored. */
 const FLUSH_MS = 1000;
@@ -81,6 +82,7 @@ class Daemon {
   private spool: SpoolWatcher | null = null;
   private forward: ForwardThread | null = null;
   private ticks = 0;
+  private learner: Learner | null = null;
   private tick: NodeJS.Timeout | null = null;
   private watchdog: { stop(): void } | null = null;
   private lastTickAt = Date.now();
@@ -116,10 +118,14 @@ class Daemon {
     // Metrics first: a port in use fails in milliseconds, not after loading the model.
     if (cfg.metrics.enabled) {
       const healthy = () => this.ready && Date.now() - this.lastTickAt < STUCK_MS;
-      this.server = await startMetricsServer(cfg.metrics.listen, this.metrics, healthy);
+      const details = () => (this.learner ? this.learner.describe() : '');
+      this.server = await startMetricsServer(cfg.metrics.listen, this.metrics, healthy, details);
       logger.info(`metrics on http://${cfg.metrics.listen}/metrics`);
     }
-    const model = (this.model = await openModel(cfg));
+    if (learningEnabled(cfg)) {
+      this.learner = new Learner(cfg, { inUse: () => this.inUse(), adopt: (dir, why) => this.adopt(dir, why) }, this.metrics);
+    }
+    const model = (this.model = await this.openEffectiveModel(cfg));
     const stride = cfg.window.stride ?? model.stride;
     checkModelFits(cfg, model, model.window);
     this.metrics.setModel(model.id, model.backend);
@@ -185,10 +191,73 @@ class Daemon {
   }
 
   private makeStage(): AlertStage {
+    const learner = this.learner;
+    const provisional = learner?.provisional ?? false;
+    // learning.provisionalAlerts: false → while learning, alerts are counted but not written.
+    const quiet = provisional && !this.cfg.learning.provisionalAlerts;
+    // The stage writes through these two calls only.
+    const sink = quiet ? ({ writeAnomalies: () => {}, upsertIncidents: () => {} } as unknown as FanoutSink) : this.sink!;
     return new AlertStage({
-      sink: this.sink!, tracker: this.tracker!, run: this.run!, threshold: this.threshold, scaler: this.model!.scaler,
-      onAnomaly: () => this.metrics.anomalies.inc(),
+      sink, tracker: this.tracker!, run: this.run!, threshold: this.threshold, scaler: this.model!.scaler, provisional,
+      onAnomaly: (row) => {
+        this.metrics.anomalies.inc();
+        learner?.noteAnomaly(row.ts);
+      },
+      onIncidents: learner ? (rows) => learner.noteIncidents(rows, provisional) : undefined,
     });
+  }
+
+  /** The learner's own model when it has one, else model.dir / the shipped model; an own model that fails to load falls back. */
+  private async openEffectiveModel(cfg: DaemonConfig): Promise<OpenedModel> {
+    const own = this.learner?.modelDir();
+    if (own) {
+      try {
+        return await openModel(cfg, own);
+      } catch (e) {
+        logger.error(`own model ${own} does not load, scoring with the ${cfg.model.dir ? 'configured' : 'shipped'} model: ${(e as Error).message}`);
+      }
+    }
+    return openModel(cfg);
+  }
+
+  private inUse() {
+    const m = this.model!;
+    return { dir: m.dir, id: m.id, threshold: this.threshold, window: m.window, stride: this.cfg.window.stride ?? m.stride };
+  }
+
+  /** The learner swaps a model in (a new own model, a rollback, a reset) by the same path as SIGHUP. */
+  private adopt(dir: string | undefined, why: string): Promise<void> {
+    const work = this.reloads.then(async () => {
+      const next = dir ? await openModel(this.cfg, dir) : await openModel(this.cfg);
+      try {
+        checkModelFits(this.cfg, next, this.model!.window);
+      } catch (e) {
+        await next.scorer.dispose();
+        throw e;
+      }
+      await this.swapModel(next, this.cfg);
+      logger.info(`model swapped (${why}): model ${next.id}, threshold ${this.threshold.toFixed(4)}`);
+    });
+    this.reloads = work.catch(() => undefined);
+    return work;
+  }
+
+  /** Batches in flight finish on the old model; every window dispatched from here uses the new one. */
+  private async swapModel(model: OpenedModel, cfg: DaemonConfig): Promise<void> {
+    const old = this.model!;
+    await this.inLane(() => {
+      this.cfg = { ...this.cfg, model: cfg.model, alerts: cfg.alerts, logging: cfg.logging, learning: cfg.learning };
+      this.model = model;
+      this.pipeline!.setScorer(this.timed(model.scorer), model.scaler, this.threshold);
+      this.stage = this.makeStage();
+    });
+    await this.pipeline!.idle();
+    await old.scorer.dispose();
+    const run = this.run!;
+    Object.assign(run, { modelId: model.id, modelSha256: model.sha256, threshold: this.threshold });
+    this.sink!.updateRun?.(run);
+    this.metrics.setModel(model.id, model.backend);
+    this.metrics.threshold.set(this.threshold);
   }
 
   private onFinal(final: FinalPackets): void {
@@ -219,6 +288,7 @@ class Daemon {
   }
 
   private enqueue(iface: string, packets: RawPacket[]): Promise<void> {
+    this.learner?.write(packets); // the training spool gets every captured packet, in capture order
     return this.inLane(async () => {
       for (const p of packets) p.frame = ++this.frame;
       this.metrics.packetsDecoded.inc({ interface: iface }, packets.length);
@@ -279,6 +349,7 @@ class Daemon {
     this.syncCaptureLoss();
     this.sink!.updateRun?.(this.run!);
     if (++this.ticks % 5 === 0) this.forward?.refresh();
+    this.learner?.tick();
   }
 
   /** Counters kept by the pipeline, tracker and decoder → Prometheus (which only counts up by deltas). */
@@ -312,28 +383,15 @@ class Daemon {
     let next: OpenedModel | null = null;
     try {
       const cfg = loadConfig(this.configPath);
-      next = await openModel(cfg);
+      this.learner?.setConfig(cfg);
+      next = await (this.learner ? this.openEffectiveModel(cfg) : openModel(cfg));
       checkModelFits(cfg, next, this.model!.window);
       const ifs = (c: DaemonConfig) => JSON.stringify(c.interfaces) + JSON.stringify(c.spool ?? null) + JSON.stringify(c.window) + JSON.stringify(c.outputs) + JSON.stringify(c.metrics);
       if (ifs(cfg) !== ifs(this.cfg)) logger.warn('reload: changes to interfaces, spool, window, outputs or metrics take effect after a restart');
-      const old = this.model!;
       const model = next;
-      await this.inLane(() => {
-        // Batches in flight finish on the old model; every window dispatched from here uses the new one.
-        this.cfg = { ...this.cfg, model: cfg.model, alerts: cfg.alerts, logging: cfg.logging };
-        this.model = model;
-        this.pipeline!.setScorer(this.timed(model.scorer), model.scaler, this.threshold);
-        this.stage = this.makeStage();
-      });
       next = null;
+      await this.swapModel(model, cfg);
       configureLogger(this.cfg.logging);
-      await this.pipeline!.idle();
-      await old.scorer.dispose();
-      const run = this.run!;
-      Object.assign(run, { modelId: model.id, modelSha256: model.sha256, threshold: this.threshold });
-      this.sink!.updateRun?.(run);
-      this.metrics.setModel(model.id, model.backend);
-      this.metrics.threshold.set(this.threshold);
       logger.info(`reloaded: model ${model.id}, threshold ${this.threshold.toFixed(4)}`);
     } catch (e) {
       await next?.scorer.dispose();
@@ -360,6 +418,7 @@ class Daemon {
     for (const i of this.intakes) i.stop();
     await this.spool?.stop();
     await Promise.all(this.loops); // each loop hands on its last captured batch before it ends
+    await this.learner?.stop().catch((e: Error) => logger.error(`learning: stopping: ${e.message}`));
     this.syncCaptureLoss(); // every capture is closed: libpcap's final counters, as read at close
     await this.lane;
     const run = this.run;

@@ -37,6 +37,12 @@ export class DaemonMetrics {
   readonly captureUp = this.gauge('lln_capture_up', '1 while capture on the interface is running, 0 while it is retrying', ['interface']);
   readonly modelInfo = this.gauge('lln_model_info', 'Always 1; labels name the loaded model', ['model_id', 'backend']);
   readonly threshold = this.gauge('lln_model_threshold', 'Anomaly threshold in use');
+  // Learning (docs/daemon.md, "Learning its own network").
+  readonly lifecycle = this.gauge('lln_lifecycle_state', '1 for the lifecycle state the sensor is in (learning, detecting), 0 for the others', ['state']);
+  readonly trainingRunning = this.gauge('lln_training_running', '1 while a background training runs');
+  readonly trainings = this.counter('lln_trainings_total', 'Background trainings finished, by result (accepted, refused)', ['result']);
+  readonly spoolPackets = this.gauge('lln_training_spool_packets', 'Packets held in the training spool');
+  readonly spoolBytes = this.gauge('lln_training_spool_bytes', 'Bytes held in the training spool (capped by learning.spool.maxBytes)');
 
   readonly inferenceSeconds = new Histogram({
     name: 'lln_inference_seconds',
@@ -84,7 +90,7 @@ export interface MetricsServer {
  * Serve GET /metrics (Prometheus text format) and GET /healthz on `listen` (host:port; port 0
  * picks a free one). `healthy` decides /healthz: 200 "ok" or 503 "unhealthy".
  */
-export function startMetricsServer(listen: string, metrics: DaemonMetrics, healthy: () => boolean = () => true): Promise<MetricsServer> {
+export function startMetricsServer(listen: string, metrics: DaemonMetrics, healthy: () => boolean = () => true, details: () => string = () => ''): Promise<MetricsServer> {
   const hp = parseListen(listen);
   if (!hp) return Promise.reject(new LlnError('LLN_E_CONFIG', `metrics.listen: expected host:port, got '${listen}'`));
   const server = http.createServer((req, res) => {
@@ -100,7 +106,7 @@ export function startMetricsServer(listen: string, metrics: DaemonMetrics, healt
       );
     } else if (url === '/healthz') {
       const ok = healthy();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'unhealthy\n');
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end((ok ? 'ok\n' : 'unhealthy\n') + details());
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /healthz\n');
     }

@@ -36,7 +36,7 @@ export interface ForwardPositions {
 
 /**
  * The local side of store-and-forward: the SQLite file stays the source of truth. anomalies are
- * append-only and forwarded by id; runs and incidents change in place, and the v5 triggers log
+ * append-only and forwarded by id; runs and incidents change in place, and the v6 triggers log
  * every change in forward_changes. The forward position advances only after PostgreSQL committed
  * the rows up to it, so a crash at any moment re-sends at most one batch (harmless: every row has
  * a unique key there) and never skips one.
@@ -46,7 +46,7 @@ export class ForwardStore {
   private readonly st: Record<string, Database.Statement>;
 
   constructor(readonly path: string) {
-    // The sink's constructor applies the schema migrations (v5 adds the forward tables).
+    // The sink's constructor applies the schema migrations (v6 adds the forward tables).
     new SqliteSink(path).close();
     this.db = new Database(path, { timeout: 5000 });
     this.db.pragma('journal_mode = WAL');

@@ -36,6 +36,8 @@ export interface AnomalyRecord {
   topFeatures: string;
   /** Community ID v1 ("1:base64") for TCP/UDP/SCTP/ICMP/ICMPv6 flows, else null. */
   communityId: string | null;
+  /** Written while the daemon was still learning its network (scored by the shipped model); SQLite only. */
+  provisional?: boolean;
 }
 
 /**
@@ -77,6 +79,8 @@ export interface IncidentRecord {
   /** Attention frame and explanation of the highest-scoring packet. */
   attentionFrame: number;
   topFeatures: string;
+  /** Opened while the daemon was still learning its network; SQLite only. */
+  provisional?: boolean;
 }
 
 export type RunMode = 'replay' | 'daemon';

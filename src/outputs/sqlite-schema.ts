@@ -93,7 +93,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN pcap_ifdropped INTEGER;
   ALTER TABLE runs ADD COLUMN queue_dropped INTEGER;
   `,
-  // v5: store and forward to a central PostgreSQL (src/fleet/). anomalies are append-only and
+  // v5: alerts written while the daemon was learning its network (scored by the shipped model, not yet its own).
+  `
+  ALTER TABLE anomalies ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE incidents ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+  `,
+  // v6: store and forward to a central PostgreSQL (src/fleet/). anomalies are append-only and
   // forwarded by id; runs and incidents change in place, so their changes are logged, but only
   // once a forwarder has claimed the file (a forward_state row): a file never forwarded logs nothing.
   `

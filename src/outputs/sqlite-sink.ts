@@ -48,13 +48,13 @@ export class SqliteSink implements AnomalySink {
     }
     this.insertAnomaly = this.db.prepare(
       `INSERT INTO anomalies (run_id, frame, ts, ts_iso, source, interface_id, src_mac, dst_mac, src_ip, dst_ip,
-         src_port, dst_port, protocol, length, score, threshold, incident_id, attention_frame, top_features, community_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         src_port, dst_port, protocol, length, score, threshold, incident_id, attention_frame, top_features, community_id, provisional)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.upsertIncident = this.db.prepare(
       `INSERT INTO incidents (run_id, id, first_frame, last_frame, start_ts, start_iso, end_ts, end_iso, hosts, ports,
-         packets, anomalies, suppressed, max_score, attention_frame, top_features, main_source, main_target, sources, targets)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         packets, anomalies, suppressed, max_score, attention_frame, top_features, main_source, main_target, sources, targets, provisional)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, id) DO UPDATE SET
          first_frame = excluded.first_frame, last_frame = excluded.last_frame,
          start_ts = excluded.start_ts, start_iso = excluded.start_iso, end_ts = excluded.end_ts, end_iso = excluded.end_iso,
@@ -62,6 +62,7 @@ export class SqliteSink implements AnomalySink {
          suppressed = excluded.suppressed, max_score = excluded.max_score,
          attention_frame = excluded.attention_frame, top_features = excluded.top_features,
          main_source = excluded.main_source, main_target = excluded.main_target, sources = excluded.sources, targets = excluded.targets`,
+       // provisional is kept from the first write: an incident opened while learning stays provisional.
     );
     this.insertRun = this.db.prepare(
       `INSERT INTO runs (started_at, finished_at, mode, sources, model_id, model_sha256, threshold,
@@ -140,7 +141,7 @@ export class SqliteSink implements AnomalySink {
         st.run(
           a.runId, a.frame, a.ts, a.tsIso, a.source, a.interfaceId, a.srcMac, a.dstMac, a.srcIp, a.dstIp,
           a.srcPort, a.dstPort, a.protocol, a.length, a.score, a.threshold, a.incidentId || null,
-          a.attentionFrame, a.topFeatures, a.communityId,
+          a.attentionFrame, a.topFeatures, a.communityId, a.provisional ? 1 : 0,
         );
       }
     })();
@@ -154,7 +155,7 @@ export class SqliteSink implements AnomalySink {
           this.upsertIncident.run(
             i.runId, i.id, i.firstFrame, i.lastFrame, i.startTs, isoFromEpoch(i.startTs), i.endTs, isoFromEpoch(i.endTs),
             JSON.stringify(i.hosts), JSON.stringify(i.ports), i.packets, i.anomalies, i.suppressed, i.maxScore,
-            i.attentionFrame, i.topFeatures, i.mainSource, i.mainTarget, i.sources, i.targets,
+            i.attentionFrame, i.topFeatures, i.mainSource, i.mainTarget, i.sources, i.targets, i.provisional ? 1 : 0,
           );
         }
       })(),

@@ -18,6 +18,8 @@ export interface AlertStageOptions {
   topFeatures?: number;
   /** Called for every anomaly row written (summaries, metrics). */
   onAnomaly?: (row: AnomalyRecord) => void;
+  /** Mark every row and incident as provisional (the daemon while it learns its network). */
+  provisional?: boolean;
   /** Called with every batch of incident updates the sinks receive (summary tables). */
   onIncidents?: (rows: IncidentRecord[]) => void;
 }
@@ -48,6 +50,7 @@ export class AlertStage {
           if (placed.newMax) this.o.tracker.explainIncident(placed.incidentId, why);
           if (placed.write) {
             const row = anomalyFromPacket(p, { runId: run.id, score, threshold, attentionFrame, incidentId: placed.incidentId, topFeatures: why });
+            if (this.o.provisional) row.provisional = true;
             rows.push(row);
             this.o.onAnomaly?.(row);
           }
@@ -75,6 +78,7 @@ export class AlertStage {
   }
 
   private upsert(rows: IncidentRecord[]): void {
+    if (this.o.provisional) for (const r of rows) r.provisional = true;
     this.o.sink.upsertIncidents(rows);
     this.o.onIncidents?.(rows);
   }

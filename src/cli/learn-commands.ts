@@ -1,0 +1,181 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../daemon/config-load';
+import { LlnError } from '../errors';
+import { formatDuration, parseDuration } from '../learn/duration';
+import { freshState, readState, writeJsonAtomic, writeState, type LearnState } from '../learn/learn-state';
+import { findModel, listModels } from '../learn/model-store';
+import { INCIDENTS_FILE, STATUS_FILE, type RequestName, type StatusSnapshot } from '../learn/status-files';
+import { formatForwardStatus, readForwardStatus } from '../fleet/forward-status';
+import { writeStdout } from '../outputs/sync-output';
+
+/**
+ * `lln-detect status`, `learn --now | --reset`, `model list | rollback`: they read the state
+ * directory (no root needed for status and list), and ask a running daemon through request files
+ * in <stateDir>/requests/, which it picks up within a second.
+ */
+export interface StateDirOptions { config: string; stateDir?: string }
+
+export function resolveStateDir(o: StateDirOptions): string {
+  if (o.stateDir) return path.resolve(o.stateDir);
+  try {
+    return loadConfig(o.config).stateDir;
+  } catch (e) {
+    throw new LlnError('LLN_E_CONFIG', `${(e as Error).message} (or pass --state-dir DIR)`, { cause: e });
+  }
+}
+
+function readSnapshot(dir: string): StatusSnapshot | null {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, STATUS_FILE), 'utf8')) as StatusSnapshot;
+  } catch {
+    return null;
+  }
+}
+
+/** The daemon is running when its snapshot is fresh and its pid is alive (EPERM: alive, another user's). */
+export function daemonRunning(snap: StatusSnapshot | null): boolean {
+  if (!snap?.running || !snap.pid || Date.now() - Date.parse(snap.updatedAt) > 30_000) return false;
+  try {
+    process.kill(snap.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function modelAge(snap: StatusSnapshot): string {
+  for (const f of ['training-report.json']) {
+    try {
+      const r = JSON.parse(readFileSync(path.join(snap.model.dir, f), 'utf8')) as { createdAt?: string };
+      if (r.createdAt) return `age ${formatDuration(Date.now() - Date.parse(r.createdAt))}`;
+    } catch {
+      /* no report */
+    }
+  }
+  return 'age unknown';
+}
+
+export function statusText(dir: string, now = Date.now()): string {
+  const state = readState(dir);
+  const snap = readSnapshot(dir);
+  if (!state && !snap) return `no learning state in ${dir}: the daemon has not run with learning here yet (a fresh install starts learning on its first start)\n`;
+  const rows: [string, string][] = [];
+  const s = state ?? freshState();
+  const running = daemonRunning(snap);
+  rows.push(['state', `${s.state}${s.state === 'learning' ? ` since ${s.learningSince}` : ''}`]);
+  if (snap) rows.push(['model', `${snap.model.id} (${snap.model.own ? 'own' : 'shipped/configured'}, ${modelAge(snap)}, threshold ${snap.model.threshold.toFixed(4)})`]);
+  else rows.push(['model', s.current ? `${s.current} (own)` : 'shipped/configured']);
+  if (s.state === 'learning' && snap) {
+    const elapsed = now - Date.parse(s.learningSince);
+    const period = parseDuration(snap.learning.period) ?? NaN;
+    rows.push(['learning', `${snap.spool.packets} of at least ${snap.learning.minPackets} packets, ${formatDuration(elapsed)} of ${snap.learning.period} (${Math.min(100, Math.round((100 * Math.min(elapsed / period, snap.spool.packets / snap.learning.minPackets))))}%)`]);
+  }
+  if (snap?.training) rows.push(['training', `running (${snap.training.reason}) for ${formatDuration(now - Date.parse(snap.training.since))}`]);
+  else rows.push(['training', running ? 'idle' : 'none (daemon stopped)']);
+  if (s.lastTrainingAt) rows.push(['last training', `${s.lastTrainingAt}: ${s.lastTrainingResult ?? ''}`]);
+  rows.push(['next retrain', s.nextRetrainAt ? `${s.nextRetrainAt} (in ${formatDuration(Date.parse(s.nextRetrainAt) - now)})` : s.state === 'learning' ? 'after learning' : 'never (learning.retrain.every)']);
+  if (snap) rows.push(['spool', `${snap.spool.packets} packets, ${(snap.spool.bytes / 1e6).toFixed(1)} MB of ${(snap.spool.maxBytes / 1e6).toFixed(0)} MB, ${snap.spool.files} file(s)`]);
+  if (snap) {
+    const hourNow = Math.floor(now / 3600e3);
+    let n = 0;
+    for (const [h, c] of Object.entries(snap.alertsByHour)) if (Number(h) > hourNow - 24) n += c;
+    rows.push(['alerts 24h', `${n}${s.state === 'learning' ? ' (provisional while learning)' : ''}`]);
+  }
+  rows.push(['daemon', running ? `running (pid ${snap!.pid}, updated ${snap!.updatedAt})` : `stopped${snap ? ` (last seen ${snap.updatedAt})` : ''}`]);
+  if (snap?.lastEvent) rows.push(['last event', snap.lastEvent]);
+  rows.push(['state dir', dir]);
+  const w = Math.max(...rows.map((r) => r[0].length)) + 2;
+  return rows.map(([k, v]) => `${(k + ':').padEnd(w)}${v}`).join('\n') + '\n';
+}
+
+export async function runStatus(o: StateDirOptions): Promise<void> {
+  writeStdout(statusText(resolveStateDir(o)) + forwardSection(o));
+}
+
+/** The fleet forwarder's section, when the config forwards to PostgreSQL (read from the local SQLite file). */
+function forwardSection(o: StateDirOptions): string {
+  if (o.stateDir && !existsSync(o.config)) return '';
+  let db: string | false;
+  try {
+    const cfg = loadConfig(o.config);
+    if (!cfg.outputs.postgres) return '';
+    db = cfg.outputs.sqlite;
+  } catch {
+    return '';
+  }
+  if (db === false) return '';
+  try {
+    return formatForwardStatus(readForwardStatus(db));
+  } catch (e) {
+    return `forwarding to PostgreSQL: cannot read ${db} (${(e as Error).message}); run as root or the lln-detect user\n`;
+  }
+}
+
+async function ask(dir: string, req: RequestName, until: (s: LearnState | null) => boolean, timeoutMs: number): Promise<boolean> {
+  const rdir = path.join(dir, 'requests');
+  try {
+    mkdirSync(rdir, { recursive: true });
+    writeFileSync(path.join(rdir, req), new Date().toISOString() + '\n');
+  } catch (e) {
+    throw new LlnError('LLN_E_OUTPUT', `cannot leave a request in ${rdir}: ${(e as Error).message}; run as root or the lln-detect user`, { cause: e });
+  }
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (!existsSync(path.join(rdir, req)) && until(readState(dir))) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+export async function runLearn(o: StateDirOptions & { now?: boolean; reset?: boolean }): Promise<void> {
+  if (!o.now === !o.reset) throw new LlnError('LLN_E_USAGE', 'give one of --now (train on the spool now) or --reset (forget what was learned, start learning again)');
+  const dir = resolveStateDir(o);
+  const running = daemonRunning(readSnapshot(dir));
+  if (o.now) {
+    if (!running) throw new LlnError('LLN_E_USAGE', `the daemon is not running (state dir ${dir}); trainings run inside it: start it (systemctl start lln-detect), then lln-detect learn --now`);
+    if (!(await ask(dir, 'learn-now', () => true, 10_000))) throw new LlnError('LLN_E_USAGE', 'the daemon did not pick up the request within 10 s; check its log (journalctl -u lln-detect)');
+    writeStdout('training requested; follow it with: lln-detect status\n');
+    return;
+  }
+  if (running) {
+    if (!(await ask(dir, 'reset', (s) => s?.state === 'learning' && s.current === null, 30_000))) throw new LlnError('LLN_E_USAGE', 'the daemon did not reset within 30 s; check its log (journalctl -u lln-detect)');
+  } else {
+    rmSync(path.join(dir, 'training-spool'), { recursive: true, force: true });
+    rmSync(path.join(dir, INCIDENTS_FILE), { force: true });
+    writeState(dir, freshState());
+    const snap = readSnapshot(dir);
+    if (snap) writeJsonAtomic(path.join(dir, STATUS_FILE), { ...snap, spool: { ...snap.spool, packets: 0, bytes: 0, files: 0 }, lastEvent: 'learn --reset (daemon stopped)' });
+  }
+  writeStdout(`learning starts over: spool cleared, own models kept in ${path.join(dir, 'models')} (lln-detect model list)\n`);
+}
+
+export async function runModelList(o: StateDirOptions): Promise<void> {
+  const dir = resolveStateDir(o);
+  const s = readState(dir);
+  const lines: string[] = [];
+  const models = listModels(dir, (name, why) => lines.push(`${name}  SKIPPED: ${why}`));
+  for (const m of models) {
+    const tag = m.name === s?.current ? 'current' : m.name === s?.previous ? 'previous' : '';
+    const chk = m.check ? `check FPR ${m.check.fpr.toFixed(4)} on ${m.check.packets} packets` : '';
+    lines.push(`${m.name}  ${tag.padEnd(8)}  threshold ${m.threshold.toFixed(4)}  trained on ${m.packets ?? '?'} packets  ${chk}`.trimEnd());
+  }
+  if (lines.length === 0) lines.push(`no own models in ${path.join(dir, 'models')} yet${s?.state === 'learning' ? ' (still learning: lln-detect status)' : ''}`);
+  if (!s?.current) lines.push('in use: the shipped/configured model');
+  writeStdout(lines.join('\n') + '\n');
+}
+
+export async function runModelRollback(o: StateDirOptions): Promise<void> {
+  const dir = resolveStateDir(o);
+  const s = readState(dir);
+  if (!s?.previous) throw new LlnError('LLN_E_USAGE', `no previous own model to roll back to (in use: ${s?.current ?? 'the shipped model'}); lln-detect learn --reset goes back to the shipped model`);
+  const got = findModel(dir, s.previous);
+  if ('problem' in got) throw new LlnError('LLN_E_MODEL', `the previous model ${s.previous} is unusable (${got.problem}); keeping ${s.current}`);
+  const want = s.previous, was = s.current;
+  if (daemonRunning(readSnapshot(dir))) {
+    if (!(await ask(dir, 'rollback', (n) => n?.current === want, 30_000))) throw new LlnError('LLN_E_MODEL', `the daemon did not roll back within 30 s: ${readSnapshot(dir)?.lastEvent ?? 'see its log'}`);
+  } else {
+    writeState(dir, { ...s, current: want, previous: was, state: 'detecting' });
+  }
+  writeStdout(`rolled back: now on ${want}, ${was} kept as previous\n`);
+}
