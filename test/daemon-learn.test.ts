@@ -110,7 +110,7 @@ const storeNames = (state: string) => (existsSync(path.join(state, 'models')) ? 
 const spoolBytes = (state: string) => readdirSync(path.join(state, 'training-spool')).reduce((n, f) => n + statSync(path.join(state, 'training-spool', f)).size, 0);
 const learnState = (state: string) => JSON.parse(readFileSync(path.join(state, 'learn-state.json'), 'utf8')) as { state: string; current: string | null; previous: string | null };
 
-describe('daemon learns its own network: learning → detecting, retraining, refusal, rollback, reset', { skip: SKIP, timeout: 400_000 }, () => {
+describe('daemon learns its own network: learning → detecting, retraining, refusal, rollback, reset', { skip: SKIP, timeout: 900_000 }, () => {
   const veth = new VethNamespace();
   let dir = '', state = '', db = '', config = '', port = 0;
   let daemon: DaemonProcess;
@@ -162,7 +162,7 @@ describe('daemon learns its own network: learning → detecting, retraining, ref
     daemon = new DaemonProcess(config, port);
     await daemon.waitReady();
     await daemon.waitLog(/lifecycle: learning, resumed/);
-    const m = await daemon.waitLog(/lifecycle: learning → detecting with own model (\d{8}T\d{6}Z-[0-9a-f]{12}) \((.*)\)/, 150_000);
+    const m = await daemon.waitLog(/lifecycle: learning → detecting with own model (\d{8}T\d{6}Z-[0-9a-f]{12}) \((.*)\)/, 300_000);
     t.diagnostic(m[0]);
     assert.equal(learnState(state).current, m[1]);
     assert.equal(await metricRetry(daemon, 'lln_lifecycle_state', 'state="detecting"'), 1);
@@ -197,7 +197,7 @@ describe('daemon learns its own network: learning → detecting, retraining, ref
     const first = learnState(state).current!;
     let mark = daemon.log.length;
     assert.equal(cli(['learn', '--now', '--config', config]).status, 0);
-    const m = await daemon.waitLog(/training: requested \(learn --now\): (swapped in own model (\d{8}T\d{6}Z-[0-9a-f]{12})|new model refused.*)/, 150_000, mark);
+    const m = await daemon.waitLog(/training: requested \(learn --now\): (swapped in own model (\d{8}T\d{6}Z-[0-9a-f]{12})|new model refused.*)/, 300_000, mark);
     t.diagnostic(m[0]);
     assert.ok(m[2], 'the retrained model passed its check');
     assert.deepEqual([learnState(state).current, learnState(state).previous], [m[2], first]);
@@ -208,7 +208,7 @@ describe('daemon learns its own network: learning → detecting, retraining, ref
     daemon.signal('SIGHUP');
     await daemon.waitLog(/reloaded: model/, 30_000, mark);
     assert.equal(cli(['learn', '--now', '--config', config]).status, 0);
-    const r = await daemon.waitLog(/new model refused, keeping (\S+): (check failed: FPR .* above learning\.check\.maxFpr 0|it catches only .*learning\.check\.minSyntheticRecall 1\))/, 150_000, mark);
+    const r = await daemon.waitLog(/new model refused, keeping (\S+): (check failed: FPR .* above learning\.check\.maxFpr 0|it catches only .*learning\.check\.minSyntheticRecall 1\))/, 300_000, mark);
     t.diagnostic(r[0]);
     assert.match(r[1], new RegExp(`^${m[2]}@[0-9a-f]+$`));
     assert.equal(learnState(state).current, m[2]);

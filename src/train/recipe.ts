@@ -15,8 +15,8 @@ export const TRAINING_DEFAULTS = {
   targetFpr: 0.005,
   inputNoise: 0.1,
   syntheticCopies: 3,
-  /** Share of the segments without an anomaly that get an ordinary session labelled 0 (docs/training.md, "Decoys"). */
-  decoyRate: 0.05,
+  /** Share of the segments without an anomaly that get an ordinary session labelled 0 (docs/training.md, "Decoys": off). */
+  decoyRate: 0,
   /** Lowest threshold a calibration without labels may choose (docs/training.md, "The recipe"). */
   thresholdFloor: 0.9,
   seed: 1,
