@@ -97,6 +97,13 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TABLE incidents_archive (LIKE incidents INCLUDING ALL);
   CREATE TABLE runs_archive (LIKE runs INCLUDING ALL);
   `,
+  // v2: the SQLite v5 columns: alerts written while a daemon was learning its network.
+  `
+  ALTER TABLE anomalies ADD COLUMN provisional integer NOT NULL DEFAULT 0;
+  ALTER TABLE incidents ADD COLUMN provisional integer NOT NULL DEFAULT 0;
+  ALTER TABLE anomalies_archive ADD COLUMN provisional integer NOT NULL DEFAULT 0;
+  ALTER TABLE incidents_archive ADD COLUMN provisional integer NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

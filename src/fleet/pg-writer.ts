@@ -16,12 +16,13 @@ const ANOMALY_COLS: Cols = [
   ['interface_id', 'integer'], ['src_mac', 'text'], ['dst_mac', 'text'], ['src_ip', 'text'], ['dst_ip', 'text'],
   ['src_port', 'integer'], ['dst_port', 'integer'], ['protocol', 'text'], ['length', 'integer'], ['score', 'float8'],
   ['threshold', 'float8'], ['incident_id', 'bigint'], ['attention_frame', 'bigint'], ['top_features', 'text'], ['community_id', 'text'],
+  ['provisional', 'integer'],
 ];
 const INCIDENT_COLS: Cols = [
   ['run_id', 'bigint'], ['id', 'bigint'], ['first_frame', 'bigint'], ['last_frame', 'bigint'], ['start_ts', 'float8'],
   ['start_iso', 'text'], ['end_ts', 'float8'], ['end_iso', 'text'], ['hosts', 'text'], ['ports', 'text'], ['packets', 'bigint'],
   ['anomalies', 'bigint'], ['max_score', 'float8'], ['suppressed', 'bigint'], ['attention_frame', 'bigint'], ['top_features', 'text'],
-  ['main_source', 'text'], ['main_target', 'text'], ['sources', 'integer'], ['targets', 'integer'],
+  ['main_source', 'text'], ['main_target', 'text'], ['sources', 'integer'], ['targets', 'integer'], ['provisional', 'integer'],
 ];
 
 function insertSql(table: string, cols: Cols, conflict: string): string {
