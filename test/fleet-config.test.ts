@@ -14,11 +14,11 @@ import { writeBacklog } from './helpers/fleet-fixtures';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lln-fleet-cfg-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('forward status of a local file: not configured, then pending rows, lag and the last error', async () => {
+test('forward status of a local file: nothing forwarded yet, then pending rows, lag and the last error', async () => {
   const db = path.join(dir, 'status.db');
   writeBacklog(db, 1000);
   assert.deepEqual(readForwardStatus(db).configured, false, 'never forwarded');
-  assert.match(formatForwardStatus(readForwardStatus(db)), /^forwarding to PostgreSQL: not configured/);
+  assert.match(formatForwardStatus(readForwardStatus(db)), /^forwarding to PostgreSQL: nothing forwarded from this file yet/);
   const raw = new Database(db, { readonly: true });
   assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.equal((raw.prepare('SELECT count(*) AS n FROM forward_changes').get() as { n: number }).n, 0, 'an unclaimed file logs no changes');

@@ -41,7 +41,7 @@ export function readForwardStatus(dbPath: string, now = Date.now()): ForwardStat
 
 /** One section of `lln-detect status`. */
 export function formatForwardStatus(s: ForwardStatus): string {
-  if (!s.configured) return 'forwarding to PostgreSQL: not configured (outputs.postgres)\n';
+  if (!s.configured) return 'forwarding to PostgreSQL: nothing forwarded from this file yet (the daemon or replay --pg starts it)\n';
   const lines = [
     `forwarding to PostgreSQL ${s.target} as sensor ${s.sensor}:`,
     `  pending rows     ${s.pendingRows}`,
