@@ -48,14 +48,14 @@ function readLabels(file: string): Uint8Array {
   return out;
 }
 
-export async function evaluateMix(model: OpenedModel, mix: string, dir = REALDATA_DIR, threshold = model.threshold): Promise<MixResult> {
+export async function evaluateMix(model: OpenedModel, mix: string, dir = REALDATA_DIR, threshold = model.threshold, stride?: number): Promise<MixResult> {
   const labels = readLabels(path.join(dir, 'mixes', `${mix}.labels.csv`));
   const scores = new Float32Array(labels.length);
   // An incident is false when none of its packets is an attack packet.
   const tracker = new IncidentTracker();
   const hasAttack = new Map<number, boolean>();
   let n = 0;
-  await scoreCapture([path.join(dir, 'mixes', `${mix}.pcap`)], model, {}, (p, s) => {
+  await scoreCapture([path.join(dir, 'mixes', `${mix}.pcap`)], model, { stride }, (p, s) => {
     scores[n] = s;
     if (s >= threshold) {
       const place = tracker.add({

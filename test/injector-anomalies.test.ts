@@ -43,7 +43,9 @@ test('every kind: frames 1..n, time order, untouched packets labelled 0, injecte
         ones++;
         assert.ok(!untouched || kind === 'timing-burst', `${kind}: packet ${i} labelled 1 but identical to a real packet`);
       }
-      if (r.labels[i] === 1 && p.ipTotalLen >= 0) {
+      // A later fragment carries no transport header (as the decoder leaves it).
+      if (r.labels[i] === 1 && p.fragOffset > 0) assert.ok(p.srcPort === -1 && p.payloadLen === -1, `${kind}: a later fragment with a transport header`);
+      else if (r.labels[i] === 1 && p.ipTotalLen >= 0) {
         assert.ok(p.origLen >= p.ipTotalLen + (p.linkType === 1 ? 14 : 0) && p.capLen <= p.origLen, `${kind}: frame shorter than its IP packet`);
         if (p.ipProto === 6) assert.equal(p.ipTotalLen, p.ipHeaderLen + p.tcpHeaderLen + p.payloadLen, `${kind}: TCP lengths`);
         if (p.ipProto === 17) assert.equal(p.ipTotalLen, p.ipHeaderLen + 8 + p.payloadLen, `${kind}: UDP lengths`);
@@ -55,7 +57,7 @@ test('every kind: frames 1..n, time order, untouched packets labelled 0, injecte
       assert.equal(r.labels[s.startIndex], 1);
       assert.equal(r.labels[s.endIndex], 1);
     }
-    const insertions = ['port-scan', 'flood', 'dns-mismatch', 'dns-tunnel', 'foreign-port', 'icmp-sweep', 'brute-force', 'amplification'];
+    const insertions = ['port-scan', 'flood', 'dns-mismatch', 'dns-tunnel', 'foreign-port', 'icmp-sweep', 'brute-force', 'amplification', 'fragment-attack', 'worm-probe'];
     if (insertions.includes(kind)) assert.ok(r.packets.length > pk.length, `${kind}: nothing inserted`);
     else assert.equal(r.labels.reduce((s, x) => s + x, 0) > 0, true);
   }
@@ -91,6 +93,38 @@ test('attacks use the stream\'s own hosts and look like the attack', { skip: SKI
   // Every ARP packet is a reply; the rest is traffic relayed through the attacker's MAC.
   const attackerMacs = new Set(spoofed.filter((p) => p.l3 === 'arp').map((p) => p.arpSenderMac));
   assert.ok(spoofed.every((p) => (p.l3 === 'arp' ? p.arpOp === 2 : attackerMacs.has(p.srcMac) || attackerMacs.has(p.dstMac))));
+});
+
+test('fragment attacks are IPv4 fragments to one victim; worm probes one size to one port at many addresses', { skip: SKIP_NO_SAMPLES }, async () => {
+  const pk = await real;
+  let overlapping = 0, oversized = 0;
+  for (let seed = 1; seed <= 12; seed++) {
+    const r = injectAnomalies(pk, { seed, rate: 0.05, kinds: ['fragment-attack'] });
+    const frags = r.packets.filter((_, i) => r.labels[i] === 1);
+    assert.ok(frags.length > 0 && frags.every((p) => p.l3 === 'ipv4' && (p.ipMf || p.fragOffset > 0) && !p.ipDf), `seed ${seed}: not all fragments`);
+    for (const g of r.segments) {
+      const seg = r.packets.slice(g.startIndex, g.endIndex + 1).filter((_, k) => r.labels[g.startIndex + k] === 1);
+      assert.equal(new Set(seg.map((p) => p.dstIp)).size, 1, 'one victim per attack');
+      // Teardrop: a first fragment followed by one that starts inside it.
+      for (let k = 1; k < seg.length; k++) {
+        if (seg[k - 1].fragOffset === 0 && seg[k - 1].ipMf && seg[k].fragOffset > 0 && seg[k].fragOffset < seg[k - 1].ipTotalLen - seg[k - 1].ipHeaderLen) overlapping++;
+      }
+      if (seg.some((p) => p.fragOffset + p.ipTotalLen - p.ipHeaderLen > 65535)) oversized++;
+    }
+  }
+  assert.ok(overlapping > 0, 'some fragment pairs overlap (teardrop)');
+  assert.ok(oversized > 0, 'some datagrams reassemble past 65,535 bytes (ping of death)');
+
+  const w = injectAnomalies(pk, { seed: 9, rate: 0.05, kinds: ['worm-probe'] });
+  for (const g of w.segments) {
+    const probes = w.packets.slice(g.startIndex, g.endIndex + 1).filter((_, k) => w.labels[g.startIndex + k] === 1);
+    assert.ok(probes.every((p) => p.ipProto === 17), 'UDP');
+    assert.equal(new Set(probes.map((p) => p.srcIp)).size, 1, 'one infected source');
+    assert.equal(new Set(probes.map((p) => p.dstPort)).size, 1, 'one port');
+    assert.equal(new Set(probes.map((p) => p.payloadLen)).size, 1, 'one datagram size');
+  }
+  const spread = Math.max(...w.segments.map((g) => new Set(w.packets.slice(g.startIndex, g.endIndex + 1).filter((_, k) => w.labels[g.startIndex + k] === 1).map((p) => p.dstIp)).size));
+  assert.ok(spread >= 5, `a worm sprays many addresses (most: ${spread})`);
 });
 
 test('rejects a bad rate or unknown kind', () => {

@@ -99,6 +99,7 @@ program
   .option('--stride <s>', 'packets between scored windows at replay time', positiveInt('--stride'), TRAINING_DEFAULTS.stride)
   .option('--train-stride <s>', 'packets between training windows', positiveInt('--train-stride'), TRAINING_DEFAULTS.trainStride)
   .option('--patience <n>', 'early-stopping patience in epochs', positiveInt('--patience'), TRAINING_DEFAULTS.patience)
+  .option('--average-epochs <n>', 'keep the mean of the weights of the n best epochs (1: the best epoch)', positiveInt('--average-epochs'), TRAINING_DEFAULTS.averageEpochs)
   .option('--target-fpr <f>', 'false-positive rate the threshold is calibrated to', fraction('--target-fpr'), TRAINING_DEFAULTS.targetFpr)
   .option('--no-synthetic', 'with --labels: do not add synthetic anomalies')
   .option('--synthetic-kinds <list>', 'comma-separated synthetic anomaly kinds (default: all; docs/training.md lists them)', (v: string) => v.split(',').map((k) => k.trim()).filter(Boolean))

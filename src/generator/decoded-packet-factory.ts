@@ -120,6 +120,26 @@ export function icmpPacket(b: PacketBase, srcIp: string, dstIp: string, ttl: num
   return p;
 }
 
+/**
+ * A later IPv4 fragment (offset > 0): the decoder reads no transport header there, so ports,
+ * flags and payload stay absent; `more` is the MF flag, `dataLen` the bytes after the IP header.
+ */
+export function ipv4Fragment(b: PacketBase, srcIp: string, dstIp: string, proto: number, ttl: number, offset: number, more: boolean, dataLen: number): DecodedPacket {
+  const p = ip(b, srcIp, dstIp, proto, ttl);
+  p.ipDf = false;
+  p.ipMf = more;
+  p.fragOffset = offset;
+  setLengths(p, p.ipHeaderLen + dataLen);
+  return p;
+}
+
+/** Marks a UDP or ICMP packet built above as the first fragment of a larger datagram (MF set). */
+export function asFirstFragment(p: DecodedPacket): DecodedPacket {
+  p.ipDf = false;
+  p.ipMf = true;
+  return p;
+}
+
 export function arpPacket(b: PacketBase, op: number, senderMac: string, senderIp: string, targetIp: string): DecodedPacket {
   const p = blank(b);
   p.l3 = 'arp';

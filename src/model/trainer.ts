@@ -53,12 +53,19 @@ export interface TrainOptions {
    * check.monitor instead of the lowest validation loss.
    */
   check?: (model: tf.LayersModel) => Promise<EpochCheck>;
+  /**
+   * Keep the mean of the weights of this many best epochs (by the monitored figure) instead of
+   * the best epoch's alone. 1 (the default) keeps the best epoch.
+   */
+  averageBest?: number;
 }
 
 export interface TrainResult {
   model: tf.LayersModel;
   history: EpochRecord[];
   bestEpoch: number;
+  /** The epochs whose weights were averaged into the result (0-based; [bestEpoch] without averaging). */
+  averagedEpochs: number[];
   stoppedEarly: boolean;
   interrupted: boolean;
 }
@@ -137,8 +144,10 @@ export async function trainModel(data: TrainData, opts: TrainOptions): Promise<T
   const valDs = data.validation ? asDataset(data.validation, Math.max(batchSize, 256), window, features, null) : undefined;
 
   const history: EpochRecord[] = [];
+  const keep = Math.max(1, Math.floor(opts.averageBest ?? 1));
   let best = Infinity, bestEpoch = -1, waited = 0;
-  let bestWeights: tf.Tensor[] | null = null;
+  /** The `keep` best epochs so far, best first: their weights are the result (averaged). */
+  const kept: Array<{ epoch: number; monitored: number; weights: tf.Tensor[] }> = [];
   let stoppedEarly = false, interrupted = false;
   let epochStart = Date.now();
   const checkStop = (): void => {
@@ -166,10 +175,13 @@ export async function trainModel(data: TrainData, opts: TrainOptions): Promise<T
         if (interrupted) return;
         // Lower is better: a loss, or the negated check.
         const monitored = check ? -check.monitor : valDs ? rec.valLoss : rec.loss;
+        if (monitored !== null && Number.isFinite(monitored) && (kept.length < keep || monitored < kept[kept.length - 1].monitored)) {
+          kept.push({ epoch, monitored, weights: model.getWeights().map((w) => w.clone()) });
+          kept.sort((a, b) => a.monitored - b.monitored || a.epoch - b.epoch);
+          if (kept.length > keep) kept.pop()!.weights.forEach((t) => t.dispose());
+        }
         if (monitored !== null && Number.isFinite(monitored) && monitored < best) {
           best = monitored; bestEpoch = epoch; waited = 0;
-          bestWeights?.forEach((t) => t.dispose());
-          bestWeights = model.getWeights().map((w) => w.clone());
         } else if (++waited >= patience) {
           stoppedEarly = true; model.stopTraining = true;
         }
@@ -178,9 +190,14 @@ export async function trainModel(data: TrainData, opts: TrainOptions): Promise<T
     },
   });
 
-  if (bestWeights) {
-    model.setWeights(bestWeights);
-    (bestWeights as tf.Tensor[]).forEach((t) => t.dispose());
+  if (kept.length > 0) {
+    // Epochs of one run lie in one basin: their mean is a flatter, steadier point than any one of
+    // them (weight averaging); batch-norm statistics are averaged alike.
+    const mean = tf.tidy(() => kept[0].weights.map((_, i) => tf.addN(kept.map((k) => k.weights[i])).div(kept.length)));
+    model.setWeights(mean);
+    mean.forEach((t) => t.dispose());
+    for (const k of kept) k.weights.forEach((t) => t.dispose());
   }
-  return { model, history, bestEpoch, stoppedEarly, interrupted };
+  const averagedEpochs = kept.map((k) => k.epoch).sort((a, b) => a - b);
+  return { model, history, bestEpoch, averagedEpochs, stoppedEarly, interrupted };
 }

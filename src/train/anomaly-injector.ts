@@ -2,14 +2,14 @@ import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import { LlnError } from '../errors';
 import { SeededRandom } from './seeded-random';
 import {
-  PacketBase, arpPacket, dnsInfo, dnsMessageLen, icmpPacket, notDns, resizePayload, retime, tcpPacket, udpPacket,
+  PacketBase, arpPacket, asFirstFragment, dnsInfo, ipv4Fragment, dnsMessageLen, icmpPacket, notDns, resizePayload, retime, tcpPacket, udpPacket,
 } from '../generator/decoded-packet-factory';
 import { StreamProfile, isPrivateIp, profileStream } from '../generator/stream-profile';
 
 /** Documented in docs/training.md (one line each); keep the two lists in step. */
 export const INJECTION_KINDS = [
   'port-scan', 'flood', 'dns-mismatch', 'dns-tunnel', 'arp-spoof', 'foreign-port', 'size-shift', 'timing-burst', 'ttl-anomaly', 'icmp-sweep',
-  'brute-force', 'amplification',
+  'brute-force', 'amplification', 'fragment-attack', 'worm-probe',
 ] as const;
 export type InjectionKind = (typeof INJECTION_KINDS)[number];
 
@@ -49,6 +49,9 @@ const LOGIN_PORTS = [22, 23, 21, 3389, 445, 110, 143, 5900];
 const REFLECTED_SERVICES: ReadonlyArray<readonly [number, number, number]> = [
   [53, 1200, 1472], [123, 440, 468], [1900, 280, 380], [11211, 1400, 1472], [389, 1200, 1472], [19, 700, 1472], [161, 900, 1472],
 ];
+
+/** UDP ports worms spread on (SQL Server resolution, NetBIOS, TFTP, SNMP, SIP, UPnP-less IoT services). */
+const WORM_UDP_PORTS = [1434, 137, 69, 161, 5060, 1900, 17185, 3702, 27015, 9999];
 
 interface Item { p: DecodedPacket; label: number; seg: number; order: number }
 
@@ -336,6 +339,75 @@ function applyKind(kind: InjectionKind | 'ordinary-session', rng: SeededRandom, 
         const len = rng.range(lo, hi);
         const dns = sport === 53 ? dnsInfo(rng.int(65536), true, rng.pick(['', 'isc.org', 'ripe.net', `${randomLabel(rng, 4, 10)}.com`]), 255, rng.range(10, 40)) : null;
         out.push(udpPacket(b, rng.pick(reflectors), victim, rng.range(40, 120), sport, dport >= 0 ? dport : rng.range(1024, 65535), len, dns));
+        t += rng.exp(1 / gap);
+      }
+      break;
+    }
+    case 'fragment-attack': {
+      // IPv4 fragments a stack should never have to reassemble: overlapping pairs (teardrop),
+      // a datagram longer than 65,535 bytes when reassembled (ping of death), or a stream of
+      // tiny fragments at random offsets. From outside (through the gateway) or from a LAN host.
+      const victim = prof.internal.find((h) => !h.includes(':') && rng.chance(0.5)) ?? prof.internal.find((h) => !h.includes(':'));
+      if (!victim) return null;
+      const outside = rng.chance(0.5) || prof.internal.length < 2;
+      const attacker = outside ? prof.newExternalIp() : prof.otherHost(victim);
+      if (attacker.includes(':')) return null;
+      const from = () => (outside ? { ...base(null, victim), srcMac: prof.gatewayMac } : base(attacker, victim));
+      const ttl = outside ? rng.range(30, 128) : prof.ttlOf(attacker);
+      const variant = rng.pick(['teardrop', 'ping-of-death', 'tiny'] as const);
+      const gap = rng.pick([0.0005, 0.01, 0.3]);
+      if (variant === 'teardrop') {
+        for (let n = rng.range(1, 12); n > 0; n--) {
+          const first = 8 * rng.range(2, 6); // bytes after the IP header, UDP header included
+          out.push(asFirstFragment(udpPacket(from(), attacker, victim, ttl, rng.range(1024, 65535), rng.range(1, 65535), first - 8)));
+          t += 0.0001 + rng.next() * 0.001;
+          out.push(ipv4Fragment(from(), attacker, victim, 17, ttl, 8 * rng.range(1, first / 8 - 1), false, rng.range(1, 8)));
+          t += rng.exp(1 / gap);
+        }
+      } else if (variant === 'ping-of-death') {
+        for (let n = rng.range(1, 3); n > 0; n--) {
+          out.push(asFirstFragment(icmpPacket(from(), attacker, victim, ttl, 8, 0, 1472)));
+          for (let off = 1480; off <= 65528 - 1480; off += 1480) {
+            t += 0.00002 + rng.next() * 0.0002;
+            out.push(ipv4Fragment(from(), attacker, victim, 1, ttl, off, true, 1480));
+          }
+          t += 0.0001;
+          out.push(ipv4Fragment(from(), attacker, victim, 1, ttl, 65528, false, rng.range(400, 1480)));
+          t += rng.exp(1 / gap);
+        }
+      } else {
+        const proto = rng.pick([17, 6, 1]);
+        for (let n = rng.range(20, 200); n > 0; n--) {
+          out.push(ipv4Fragment(from(), attacker, victim, proto, ttl, 8 * rng.range(1, 8000), rng.chance(0.8), 8 * rng.range(1, 4)));
+          t += rng.exp(1 / gap);
+        }
+      }
+      break;
+    }
+    case 'worm-probe': {
+      // One datagram of one fixed size to one port at many addresses (Slammer, 376 bytes to
+      // UDP 1434): an infected LAN host spraying out and across its /24, or one from outside
+      // spraying the LAN; most addresses answer nothing.
+      const port = rng.pick(WORM_UDP_PORTS);
+      const size = rng.range(200, 1400);
+      const inside = rng.chance(0.5);
+      const src = inside ? rng.pick(prof.internal) : prof.newExternalIp();
+      if (src.includes(':')) return null;
+      const v4 = prof.internal.filter((h) => !h.includes(':'));
+      const lan = inside || v4.length === 0 ? src : rng.pick(v4);
+      const prefix = lan.slice(0, lan.lastIndexOf('.') + 1);
+      const sport = rng.chance(0.5) ? port : prof.ephemeralPort();
+      const ttl = inside ? prof.ttlOf(src) : rng.range(30, 128);
+      const gap = rng.pick([0.0005, 0.005, 0.2]);
+      // LAN targets: the /24's known hosts and addresses nobody holds (a sensor on the uplink
+      // sees those too), as the horizontal port scan probes them.
+      const lanHosts = prof.internal.filter((h) => !h.includes(':') && h !== src && h.startsWith(prefix));
+      for (let n = rng.range(5, 60); n > 0; n--) {
+        const offLan = inside && rng.chance(0.6);
+        const dst = offLan ? prof.newExternalIp() : lanHosts.length > 0 && rng.chance(0.5) ? rng.pick(lanHosts) : prefix + rng.range(1, 254);
+        if (dst === src) continue;
+        const b = offLan ? { ...base(src, null), dstMac: prof.gatewayMac } : inside ? base(src, dst) : { ...base(null, dst), srcMac: prof.gatewayMac };
+        out.push(udpPacket(b, src, dst, ttl, sport, port, size));
         t += rng.exp(1 / gap);
       }
       break;

@@ -12,6 +12,8 @@ export const TRAINING_DEFAULTS = {
   stride: 16,
   trainStride: 4,
   patience: 5,
+  /** Weights kept: the mean of this many best epochs (docs/training.md, "The recipe"). */
+  averageEpochs: 1,
   targetFpr: 0.005,
   inputNoise: 0.1,
   syntheticCopies: 3,

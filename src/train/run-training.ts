@@ -33,6 +33,8 @@ export interface TrainingOptions {
   /** Packets between consecutive training windows. */
   trainStride: number;
   patience: number;
+  /** Average the weights of this many best epochs (default: the recipe's; 1 keeps the best epoch). */
+  averageEpochs?: number;
   targetFpr: number;
   /** Lowest threshold a calibration without labels may choose (default: the recipe's). */
   thresholdFloor?: number;
@@ -110,6 +112,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
         batchSize: o.batchSize,
         learningRate: o.learningRate,
         patience: o.patience,
+        averageBest: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs,
         seed: o.seed,
         shouldStop: () => stop,
         check: heldOut.windows > 0 ? (model) => heldOut.check(model, calibration) : undefined,
@@ -122,6 +125,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     progress?.stop();
   }
 
+  if (result.averagedEpochs.length > 1) logger.info(`weights: the mean of epochs ${result.averagedEpochs.map((e) => e + 1).join(', ')} (the ${result.averagedEpochs.length} best by the held-out check)`);
   const held = await heldOut.score(result.model);
   const threshold = heldOut.calibrate(held, calibration);
   // Per packet, real and synthetic held-out packets alike.
@@ -136,10 +140,11 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     synthetic,
     packets: ts.packets,
     windows: { train: train.length, trainAnomalous: pos, validation: val.length },
-    hyperParameters: { inputNoise: o.inputNoise ?? TRAINING_DEFAULTS.inputNoise, syntheticCopies: o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate, thresholdFloor: calibration.floor, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? 'all' },
+    hyperParameters: { inputNoise: o.inputNoise ?? TRAINING_DEFAULTS.inputNoise, syntheticCopies: o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate, thresholdFloor: calibration.floor, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, averageEpochs: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? 'all' },
     model: config,
     history: result.history,
     bestEpoch: result.bestEpoch,
+    averagedEpochs: result.averagedEpochs,
     stoppedEarly: result.stoppedEarly,
     interrupted: result.interrupted,
     threshold,
