@@ -3,6 +3,7 @@
  * LANs plus, when ../shared is beside the project, real benign traffic (REAL_BENIGN_CAPTURES).
  * No labels: synthetic anomalies are injected, as for a user's traffic; the recipe is the
  * default one (src/train/recipe.ts) but for the training stride, 8 (4 times the packets).
+ * `--out DIR` writes the model there instead of replacing models/default (to judge it first).
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -30,14 +31,16 @@ async function main(): Promise<void> {
     else process.stderr.write(`not found, trained without it: ${p}\n`);
   }
   const epochs = Number(process.env.LLN_DEFAULT_EPOCHS ?? 10);
-  const tmp = DEFAULT_MODEL_DIR + '.new';
+  const i = process.argv.indexOf('--out');
+  const dest = i > 0 ? path.resolve(process.argv[i + 1]) : DEFAULT_MODEL_DIR;
+  const tmp = dest + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
     ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, synthetic: true, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.
-  rmSync(DEFAULT_MODEL_DIR, { recursive: true, force: true });
-  renameSync(tmp, DEFAULT_MODEL_DIR);
+  rmSync(dest, { recursive: true, force: true });
+  renameSync(tmp, dest);
   process.stdout.write(`default model: ${s.packets} packets, ${s.trainWindows} training windows, ${s.epochs} epochs, threshold ${s.threshold.toFixed(4)}\n`);
   process.stdout.write(JSON.stringify(s.validation) + '\n');
 }

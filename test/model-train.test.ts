@@ -108,3 +108,29 @@ test('shouldStop interrupts training and early stopping reports the best epoch',
   assert.equal(e.history.length, e.bestEpoch + 2, 'stops one epoch (patience) after the best');
   e.model.dispose();
 });
+
+test('averageBest keeps the mean of the weights of the best epochs by the check', async () => {
+  // A scripted check: epochs 0..4 score these monitors; the three best are epochs 1, 3 and 4.
+  const monitors = [0.1, 0.8, 0.2, 0.9, 0.7];
+  const seen: Float32Array[][] = [];
+  let epoch = 0;
+  const r = await trainModel({ train: synthetic(64, 11) }, {
+    config: CFG, epochs: monitors.length, batchSize: 16, seed: 1, patience: 10, averageBest: 3,
+    check: async (m) => {
+      seen.push(m.getWeights().map((w) => w.dataSync() as Float32Array).map((a) => Float32Array.from(a)));
+      return { monitor: monitors[epoch++], figures: {} };
+    },
+  });
+  assert.deepEqual(r.averagedEpochs, [1, 3, 4]);
+  assert.equal(r.bestEpoch, 3);
+  const got = r.model.getWeights().map((w) => w.dataSync() as Float32Array);
+  let maxErr = 0, moved = 0;
+  got.forEach((g, i) => g.forEach((v, j) => {
+    const mean = (seen[1][i][j] + seen[3][i][j] + seen[4][i][j]) / 3;
+    maxErr = Math.max(maxErr, Math.abs(v - mean));
+    if (Math.abs(v - seen[3][i][j]) > 1e-6) moved++;
+  }));
+  assert.ok(maxErr < 1e-5, `weights are the mean of epochs 1, 3 and 4 (max error ${maxErr})`);
+  assert.ok(moved > 0, 'and not the best epoch alone');
+  r.model.dispose();
+});
