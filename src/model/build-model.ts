@@ -98,7 +98,7 @@ export function buildModel(cfg: ModelConfig): tf.LayersModel {
   const [context] = new AdditiveSelfAttention({ units: cfg.attentionDim, returnAttention: true, seed: s + 20, name: LAYER.attention })
     .apply(x) as tf.SymbolicTensor[];
   const steps = new PooledToPackets({ poolSize: cfg.poolSize, window: cfg.window, name: 'bilstm_packets' }).apply(x) as tf.SymbolicTensor;
-  const around = new RepeatVector({ n: cfg.window, name: 'context_packets' } as { n: number }).apply(context) as tf.SymbolicTensor;
+  const around = new RepeatVector({ n: cfg.window, name: 'context_packets' }).apply(context) as tf.SymbolicTensor;
   let h = tf.layers.concatenate({ axis: -1, name: 'per_packet' }).apply([input, conv, steps, around]) as tf.SymbolicTensor;
   h = tf.layers.dense({
     units: cfg.denseUnits, activation: 'relu', name: 'dense',

@@ -36,7 +36,7 @@ export function repeatMatrix(n: number): tf.Tensor3D {
 }
 
 type RepeatVectorLayer = tf.layers.Layer & { n: number };
-const BuiltinRepeatVector = tf.layers.repeatVector({ n: 1 }).constructor as unknown as new (args: { n: number }) => RepeatVectorLayer;
+const BuiltinRepeatVector = tf.layers.repeatVector({ n: 1 }).constructor as unknown as new (args: { n: number; name?: string }) => RepeatVectorLayer;
 
 /**
  * tfjs's RepeatVector computed as a matMul instead of a Tile. It keeps the class name, so every

@@ -145,8 +145,8 @@ export async function trainModel(data: TrainData, opts: TrainOptions): Promise<T
 
   const history: EpochRecord[] = [];
   const keep = Math.max(1, Math.floor(opts.averageBest ?? 1));
-  let best = Infinity, bestEpoch = -1, waited = 0;
-  /** The `keep` best epochs so far, best first: their weights are the result (averaged). */
+  let waited = 0;
+  /** The `keep` best epochs so far, best first (kept[0] is the best epoch): their weights are the result (averaged). */
   const kept: Array<{ epoch: number; monitored: number; weights: tf.Tensor[] }> = [];
   let stoppedEarly = false, interrupted = false;
   let epochStart = Date.now();
@@ -175,14 +175,15 @@ export async function trainModel(data: TrainData, opts: TrainOptions): Promise<T
         if (interrupted) return;
         // Lower is better: a loss, or the negated check.
         const monitored = check ? -check.monitor : valDs ? rec.valLoss : rec.loss;
-        if (monitored !== null && Number.isFinite(monitored) && (kept.length < keep || monitored < kept[kept.length - 1].monitored)) {
+        const valid = monitored !== null && Number.isFinite(monitored);
+        const improved = valid && (kept.length === 0 || monitored < kept[0].monitored);
+        if (valid && (kept.length < keep || monitored < kept[kept.length - 1].monitored)) {
           kept.push({ epoch, monitored, weights: model.getWeights().map((w) => w.clone()) });
           kept.sort((a, b) => a.monitored - b.monitored || a.epoch - b.epoch);
           if (kept.length > keep) kept.pop()!.weights.forEach((t) => t.dispose());
         }
-        if (monitored !== null && Number.isFinite(monitored) && monitored < best) {
-          best = monitored; bestEpoch = epoch; waited = 0;
-        } else if (++waited >= patience) {
+        if (improved) waited = 0;
+        else if (++waited >= patience) {
           stoppedEarly = true; model.stopTraining = true;
         }
         checkStop();
@@ -198,6 +199,7 @@ export async function trainModel(data: TrainData, opts: TrainOptions): Promise<T
     mean.forEach((t) => t.dispose());
     for (const k of kept) k.weights.forEach((t) => t.dispose());
   }
+  const bestEpoch = kept.length > 0 ? kept[0].epoch : -1;
   const averagedEpochs = kept.map((k) => k.epoch).sort((a, b) => a - b);
   return { model, history, bestEpoch, averagedEpochs, stoppedEarly, interrupted };
 }
