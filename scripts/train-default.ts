@@ -3,7 +3,8 @@
  * LANs plus, when ../shared is beside the project, real benign traffic (REAL_BENIGN_CAPTURES).
  * No labels: synthetic anomalies are injected, as for a user's traffic; the recipe is the
  * default one (src/train/recipe.ts) but for the training stride, 8 (4 times the packets).
- * `--out DIR` writes the model there instead of replacing models/default (to judge it first).
+ * `--out DIR` writes the model there instead of replacing models/default (to judge it first);
+ * `--synthetic-kinds a,b,…` trains on other synthetic kinds than the default ones.
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/paths';
 import { runTraining } from '../src/train/run-training';
 import { REAL_BENIGN_CAPTURES, TRAINING_CAPTURES, generatedDir } from './default-model-recipe';
 import { TRAINING_DEFAULTS } from '../src/train/recipe';
+import { INJECTION_KINDS, type InjectionKind } from '../src/train/anomaly-injector';
 
 async function main(): Promise<void> {
   const dir = generatedDir(PACKAGE_ROOT);
@@ -33,16 +35,25 @@ async function main(): Promise<void> {
   const epochs = Number(process.env.LLN_DEFAULT_EPOCHS ?? 10);
   const i = process.argv.indexOf('--out');
   const dest = i > 0 ? path.resolve(process.argv[i + 1]) : DEFAULT_MODEL_DIR;
+  const k = process.argv.indexOf('--synthetic-kinds');
+  const syntheticKinds = k > 0 ? parseKinds(process.argv[k + 1]) : undefined;
   const tmp = dest + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
-    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, synthetic: true, out: tmp, backend: 'auto',
+    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, synthetic: true, syntheticKinds, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.
   rmSync(dest, { recursive: true, force: true });
   renameSync(tmp, dest);
   process.stdout.write(`default model: ${s.packets} packets, ${s.trainWindows} training windows, ${s.epochs} epochs, threshold ${s.threshold.toFixed(4)}\n`);
   process.stdout.write(JSON.stringify(s.validation) + '\n');
+}
+
+function parseKinds(list: string): InjectionKind[] {
+  const kinds = list.split(',').map((k) => k.trim()).filter(Boolean);
+  const unknown = kinds.filter((k) => !(INJECTION_KINDS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new Error(`unknown synthetic kind ${unknown.join(', ')}: use ${INJECTION_KINDS.join(', ')}`);
+  return kinds as InjectionKind[];
 }
 
 main().catch((e) => {

@@ -102,7 +102,7 @@ program
   .option('--average-epochs <n>', 'keep the mean of the weights of the n best epochs (1: the best epoch)', positiveInt('--average-epochs'), TRAINING_DEFAULTS.averageEpochs)
   .option('--target-fpr <f>', 'false-positive rate the threshold is calibrated to', fraction('--target-fpr'), TRAINING_DEFAULTS.targetFpr)
   .option('--no-synthetic', 'with --labels: do not add synthetic anomalies')
-  .option('--synthetic-kinds <list>', 'comma-separated synthetic anomaly kinds (default: all; docs/training.md lists them)', (v: string) => v.split(',').map((k) => k.trim()).filter(Boolean))
+  .option('--synthetic-kinds <list>', 'comma-separated synthetic anomaly kinds (default: all but the opt-in ones; docs/training.md lists them)', (v: string) => v.split(',').map((k) => k.trim()).filter(Boolean))
   .option('--synthetic-copies <n>', 'independently seeded synthetic copies of the training traffic', positiveInt('--synthetic-copies'), TRAINING_DEFAULTS.syntheticCopies)
   .option('--decoy-rate <f>', 'share of anomaly-free segments that get an ordinary session labelled 0', fraction('--decoy-rate'), TRAINING_DEFAULTS.decoyRate)
   .option('--input-noise <std>', 'std of Gaussian noise added to scaled training inputs', (v: string) => Number(v), TRAINING_DEFAULTS.inputNoise)

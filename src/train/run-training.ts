@@ -14,7 +14,7 @@ import { VERSION } from '../version';
 import { TRAINING_DEFAULTS } from './recipe';
 import { HeldOut } from './held-out';
 import { buildTrainingSet } from './training-set';
-import type { InjectionKind } from './anomaly-injector';
+import { DEFAULT_INJECTION_KINDS, type InjectionKind } from './anomaly-injector';
 import { windowStream } from './window-stream';
 import { writeHistoryPlot } from './history-plot';
 import { TrainingProgress } from './training-progress';
@@ -42,7 +42,7 @@ export interface TrainingOptions {
   synthetic: boolean;
   /** Benign novelty variants (docs/training.md); default on. */
   benignVariants?: boolean;
-  /** Synthetic anomaly kinds (default: all of INJECTION_KINDS). */
+  /** Synthetic anomaly kinds (default: DEFAULT_INJECTION_KINDS, all but the opt-in ones). */
   syntheticKinds?: InjectionKind[];
   /** Independently seeded synthetic copies of the training part (default: the recipe's). */
   syntheticCopies?: number;
@@ -140,7 +140,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     synthetic,
     packets: ts.packets,
     windows: { train: train.length, trainAnomalous: pos, validation: val.length },
-    hyperParameters: { inputNoise: o.inputNoise ?? TRAINING_DEFAULTS.inputNoise, syntheticCopies: o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate, thresholdFloor: calibration.floor, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, averageEpochs: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? 'all' },
+    hyperParameters: { inputNoise: o.inputNoise ?? TRAINING_DEFAULTS.inputNoise, syntheticCopies: o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate, thresholdFloor: calibration.floor, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, averageEpochs: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? DEFAULT_INJECTION_KINDS },
     model: config,
     history: result.history,
     bestEpoch: result.bestEpoch,
