@@ -4,7 +4,8 @@
  * No labels: synthetic anomalies are injected, as for a user's traffic; the recipe is the
  * default one (src/train/recipe.ts) but for the training stride, 8 (4 times the packets).
  * `--out DIR` writes the model there instead of replacing models/default (to judge it first);
- * `--synthetic-kinds a,b,…` trains on other synthetic kinds than the default ones.
+ * `--synthetic-kinds a,b,…` trains on other synthetic kinds than the default ones; `--seed N`
+ * another seed than the recipe's.
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -37,10 +38,13 @@ async function main(): Promise<void> {
   const dest = i > 0 ? path.resolve(process.argv[i + 1]) : DEFAULT_MODEL_DIR;
   const k = process.argv.indexOf('--synthetic-kinds');
   const syntheticKinds = k > 0 ? parseKinds(process.argv[k + 1]) : undefined;
+  const j = process.argv.indexOf('--seed');
+  const seed = j > 0 ? Number(process.argv[j + 1]) : TRAINING_DEFAULTS.seed;
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed wants a whole number >= 0, got ${process.argv[j + 1]}`);
   const tmp = dest + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
-    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, synthetic: true, syntheticKinds, out: tmp, backend: 'auto',
+    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, synthetic: true, syntheticKinds, seed, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.
   rmSync(dest, { recursive: true, force: true });
