@@ -2,7 +2,8 @@
  * `npm run train:default`: regenerate models/default from the project's own generated benign
  * LANs plus, when ../shared is beside the project, real benign traffic (REAL_BENIGN_CAPTURES).
  * No labels: synthetic anomalies are injected, as for a user's traffic; the recipe is the
- * default one (src/train/recipe.ts) but for the training stride, 8 (4 times the packets).
+ * default one (src/train/recipe.ts) but for the training stride, 8 (4 times the packets), and
+ * three synthetic copies.
  * `--out DIR` writes the model there instead of replacing models/default (to judge it first);
  * `--synthetic-kinds a,b,…` trains on other synthetic kinds than the default ones; `--seed N`
  * another seed than the recipe's.
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
   const tmp = dest + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
-    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, synthetic: true, syntheticKinds, seed, out: tmp, backend: 'auto',
+    // Three synthetic copies, as models/default was trained: six (the user recipe's) is not yet judged for it.
+    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, syntheticCopies: 3, synthetic: true, syntheticKinds, seed, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.
   rmSync(dest, { recursive: true, force: true });

@@ -16,7 +16,7 @@ export const TRAINING_DEFAULTS = {
   averageEpochs: 1,
   targetFpr: 0.005,
   inputNoise: 0.1,
-  syntheticCopies: 3,
+  syntheticCopies: 6,
   /** Share of the segments without an anomaly that get an ordinary session labelled 0 (docs/training.md, "Decoys": off). */
   decoyRate: 0,
   /** Lowest threshold a calibration without labels may choose (docs/training.md, "The recipe"). */
