@@ -6,7 +6,7 @@
  * three synthetic copies.
  * `--out DIR` writes the model there instead of replacing models/default (to judge it first);
  * `--synthetic-kinds a,b,…` trains on other synthetic kinds than the default ones; `--seed N`
- * another seed than the recipe's.
+ * another seed than the recipe's; `--synthetic-copies N` other than the shipped model's 3.
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -42,11 +42,14 @@ async function main(): Promise<void> {
   const j = process.argv.indexOf('--seed');
   const seed = j > 0 ? Number(process.argv[j + 1]) : TRAINING_DEFAULTS.seed;
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed wants a whole number >= 0, got ${process.argv[j + 1]}`);
+  const c = process.argv.indexOf('--synthetic-copies');
+  const syntheticCopies = c > 0 ? Number(process.argv[c + 1]) : 3;
+  if (!Number.isInteger(syntheticCopies) || syntheticCopies < 1) throw new Error(`--synthetic-copies wants a whole number >= 1, got ${process.argv[c + 1]}`);
   const tmp = dest + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
     // Three synthetic copies, as models/default was trained: six (the user recipe's) is not yet judged for it.
-    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, syntheticCopies: 3, synthetic: true, syntheticKinds, seed, out: tmp, backend: 'auto',
+    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, syntheticCopies, synthetic: true, syntheticKinds, seed, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.
   rmSync(dest, { recursive: true, force: true });
