@@ -43,12 +43,12 @@ async function main(): Promise<void> {
   const seed = j > 0 ? Number(process.argv[j + 1]) : TRAINING_DEFAULTS.seed;
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed wants a whole number >= 0, got ${process.argv[j + 1]}`);
   const c = process.argv.indexOf('--synthetic-copies');
+  // Three by default, as models/default was trained: six (the user recipe's) is not yet judged for it.
   const syntheticCopies = c > 0 ? Number(process.argv[c + 1]) : 3;
   if (!Number.isInteger(syntheticCopies) || syntheticCopies < 1) throw new Error(`--synthetic-copies wants a whole number >= 1, got ${process.argv[c + 1]}`);
   const tmp = dest + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
-    // Three synthetic copies, as models/default was trained: six (the user recipe's) is not yet judged for it.
     ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, syntheticCopies, synthetic: true, syntheticKinds, seed, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.
