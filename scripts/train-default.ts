@@ -15,9 +15,11 @@ import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/paths';
 import { runTraining } from '../src/train/run-training';
 import { REAL_BENIGN_CAPTURES, TRAINING_CAPTURES, generatedDir } from './default-model-recipe';
 import { TRAINING_DEFAULTS } from '../src/train/recipe';
-import { INJECTION_KINDS, type InjectionKind } from '../src/train/anomaly-injector';
+import { Command, InvalidArgumentError } from 'commander';
+import type { InjectionKind } from '../src/train/anomaly-injector';
 
 async function main(): Promise<void> {
+  const o = parseOptions(process.argv);
   const dir = generatedDir(PACKAGE_ROOT);
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
@@ -35,21 +37,11 @@ async function main(): Promise<void> {
     else process.stderr.write(`not found, trained without it: ${p}\n`);
   }
   const epochs = Number(process.env.LLN_DEFAULT_EPOCHS ?? 10);
-  const i = process.argv.indexOf('--out');
-  const dest = i > 0 ? path.resolve(process.argv[i + 1]) : DEFAULT_MODEL_DIR;
-  const k = process.argv.indexOf('--synthetic-kinds');
-  const syntheticKinds = k > 0 ? parseKinds(process.argv[k + 1]) : undefined;
-  const j = process.argv.indexOf('--seed');
-  const seed = j > 0 ? Number(process.argv[j + 1]) : TRAINING_DEFAULTS.seed;
-  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed wants a whole number >= 0, got ${process.argv[j + 1]}`);
-  const c = process.argv.indexOf('--synthetic-copies');
-  // Three by default, as models/default was trained: six (the user recipe's) is not yet judged for it.
-  const syntheticCopies = c > 0 ? Number(process.argv[c + 1]) : 3;
-  if (!Number.isInteger(syntheticCopies) || syntheticCopies < 1) throw new Error(`--synthetic-copies wants a whole number >= 1, got ${process.argv[c + 1]}`);
+  const dest = o.out ? path.resolve(o.out) : DEFAULT_MODEL_DIR;
   const tmp = dest + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
-    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, syntheticCopies, synthetic: true, syntheticKinds, seed, out: tmp, backend: 'auto',
+    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, syntheticCopies: o.syntheticCopies, synthetic: true, syntheticKinds: o.syntheticKinds, seed: o.seed, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.
   rmSync(dest, { recursive: true, force: true });
@@ -58,11 +50,21 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify(s.validation) + '\n');
 }
 
-function parseKinds(list: string): InjectionKind[] {
-  const kinds = list.split(',').map((k) => k.trim()).filter(Boolean);
-  const unknown = kinds.filter((k) => !(INJECTION_KINDS as readonly string[]).includes(k));
-  if (unknown.length > 0) throw new Error(`unknown synthetic kind ${unknown.join(', ')}: use ${INJECTION_KINDS.join(', ')}`);
-  return kinds as InjectionKind[];
+/** The script's options; the injector itself refuses an unknown synthetic kind. */
+function parseOptions(argv: string[]): { out?: string; syntheticKinds?: InjectionKind[]; seed: number; syntheticCopies: number } {
+  const whole = (name: string, min: number) => (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} wants a whole number >= ${min}, got ${v}`);
+    return n;
+  };
+  return new Command('train-default')
+    .option('--out <dir>', 'write the model here instead of replacing models/default')
+    .option('--synthetic-kinds <list>', 'synthetic kinds, comma-separated', (v: string) => v.split(',').map((k) => k.trim()).filter(Boolean) as InjectionKind[])
+    .option('--seed <n>', 'training seed', whole('--seed', 0), TRAINING_DEFAULTS.seed)
+    // Three by default, as models/default was trained: six (the user recipe's) is not yet judged for it.
+    .option('--synthetic-copies <n>', 'synthetic copies of the training traffic', whole('--synthetic-copies', 1), 3)
+    .parse(argv)
+    .opts();
 }
 
 main().catch((e) => {
