@@ -4,6 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateCapture } from '../src/generator/generate-capture';
 import { FEATURE_SCHEMA } from '../src/features/schema';
+import { DEFAULT_INJECTION_KINDS } from '../src/train/anomaly-injector';
+import { TRAINING_DEFAULTS } from '../src/train/recipe';
 import { runCli, tempDir } from './helpers/cli';
 
 const dir = tempDir('train');
@@ -27,6 +29,9 @@ test('train without labels writes a complete, loadable model directory', () => {
   const report = JSON.parse(readFileSync(path.join(model, 'training-report.json'), 'utf8'));
   assert.equal(report.inputs[0].sha256.length, 64);
   assert.equal(report.synthetic, true);
+  // The report names the kinds and copies the model was trained on (the recipe's, here).
+  assert.deepEqual(report.hyperParameters.syntheticKinds, DEFAULT_INJECTION_KINDS);
+  assert.equal(report.hyperParameters.syntheticCopies, TRAINING_DEFAULTS.syntheticCopies);
   assert.ok(report.history.length >= 1 && report.history.length <= 3);
   assert.ok(report.windows.trainAnomalous > 0 && report.windows.train > report.windows.trainAnomalous);
   const th = JSON.parse(readFileSync(path.join(model, 'threshold.json'), 'utf8'));
