@@ -6,7 +6,9 @@
  * three synthetic copies.
  * `--out DIR` writes the model there instead of replacing models/default (to judge it first);
  * `--synthetic-kinds a,b,…` trains on other synthetic kinds than the default ones; `--seed N`
- * another seed than the recipe's; `--synthetic-copies N` other than the shipped model's 3.
+ * another seed than the recipe's; `--synthetic-copies N` other than the shipped model's 3;
+ * `--init-model DIR` fine-tunes that model (e.g. models/default) instead of fresh weights, at
+ * `--learning-rate LR`.
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
   const tmp = dest + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
-    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, syntheticCopies: o.syntheticCopies, synthetic: true, syntheticKinds: o.syntheticKinds, seed: o.seed, out: tmp, backend: 'auto',
+    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, syntheticCopies: o.syntheticCopies, synthetic: true, syntheticKinds: o.syntheticKinds, seed: o.seed, initModel: o.initModel, learningRate: o.learningRate, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.
   rmSync(dest, { recursive: true, force: true });
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
 }
 
 /** The script's options; the injector itself refuses an unknown synthetic kind. */
-function parseOptions(argv: string[]): { out?: string; syntheticKinds?: InjectionKind[]; seed: number; syntheticCopies: number } {
+function parseOptions(argv: string[]): { out?: string; syntheticKinds?: InjectionKind[]; seed: number; syntheticCopies: number; initModel?: string; learningRate: number } {
   const whole = (name: string, min: number) => (v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} wants a whole number >= ${min}, got ${v}`);
@@ -63,6 +65,12 @@ function parseOptions(argv: string[]): { out?: string; syntheticKinds?: Injectio
     .option('--seed <n>', 'training seed', whole('--seed', 0), TRAINING_DEFAULTS.seed)
     // Three by default, as models/default was trained: six (the user recipe's) is not yet judged for it.
     .option('--synthetic-copies <n>', 'synthetic copies of the training traffic', whole('--synthetic-copies', 1), 3)
+    .option('--init-model <dir>', 'fine-tune this model instead of starting from fresh weights')
+    .option('--learning-rate <lr>', 'Adam learning rate', (v: string) => {
+      const n = Number(v);
+      if (!(n > 0)) throw new InvalidArgumentError(`--learning-rate wants a number > 0, got ${v}`);
+      return n;
+    }, TRAINING_DEFAULTS.learningRate)
     .parse(argv)
     .opts();
 }
