@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths';
@@ -31,6 +31,25 @@ export function spawnCli(args: string[], opts: { cwd?: string } = {}) {
   return spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: { ...process.env, LLN_LOG_FORMAT: 'text' }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+const tempDirs: string[] = [];
+
+/**
+ * A fresh directory under the system temp dir, removed when this test file's process exits
+ * (node --test runs each file in its own process), so a suite run leaves no litter in /tmp.
+ */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `lln-${prefix}-`));
+  const dir = mkdtempSync(path.join(os.tmpdir(), `lln-${prefix}-`));
+  if (tempDirs.length === 0) process.once('exit', removeTempDirs);
+  tempDirs.push(dir);
+  return dir;
+}
+
+function removeTempDirs(): void {
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a directory a child still holds open, or a read-only mount left inside: leave it
+    }
+  }
 }
