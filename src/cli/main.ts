@@ -74,7 +74,7 @@ program
   .option('--jsonl <file>', 'anomalies and incidents as JSON lines ("-" = stdout)')
   .option('--scores-csv <file>', 'every packet score: frame,timestamp,score')
   .option('--plot <file.svg>', 'score-over-time plot (SVG)')
-  .option('--batch <n>', 'windows per inference batch (default: 8192 packets worth, 512 at stride 16)', positiveInt('--batch'))
+  .option('--batch <n>', 'windows per inference batch (default: 1024 up to stride 16, else 8192 packets worth)', positiveInt('--batch'))
   .option('--no-worker', 'run inference on the main thread')
   .option('--quiet', 'no progress bar or summary table')
   .option('--pg <url>', 'then forward the --db file to PostgreSQL: postgresql://ROLE@HOST:5432/DB?sslmode=... (no password in it)')
