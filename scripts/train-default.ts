@@ -2,8 +2,8 @@
  * `npm run train:default`: regenerate models/default from the project's own generated benign
  * LANs plus, when ../shared is beside the project, real benign traffic (REAL_BENIGN_CAPTURES).
  * No labels: synthetic anomalies are injected, as for a user's traffic; the recipe is the
- * default one (src/train/recipe.ts) but for the training stride, 8 (4 times the packets), and
- * three synthetic copies.
+ * default one (src/train/recipe.ts) but for the training stride, 8 (4 times the packets), three
+ * synthetic copies and the threshold floor (SHIPPED_THRESHOLD_FLOOR).
  * `--out DIR` writes the model there instead of replacing models/default (to judge it first);
  * `--synthetic-kinds a,b,…` trains on other synthetic kinds than the default ones; `--seed N`
  * another seed than the recipe's; `--synthetic-copies N` other than the shipped model's 3;
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { generateCapture } from '../src/generator/generate-capture';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/paths';
 import { runTraining } from '../src/train/run-training';
-import { REAL_BENIGN_CAPTURES, TRAINING_CAPTURES, generatedDir } from './default-model-recipe';
+import { REAL_BENIGN_CAPTURES, SHIPPED_THRESHOLD_FLOOR, TRAINING_CAPTURES, generatedDir } from './default-model-recipe';
 import { TRAINING_DEFAULTS } from '../src/train/recipe';
 import { Command, InvalidArgumentError } from 'commander';
 import type { InjectionKind } from '../src/train/anomaly-injector';
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const tmp = dest + '.new';
   rmSync(tmp, { recursive: true, force: true });
   const s = await runTraining({
-    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, syntheticCopies: o.syntheticCopies, synthetic: true, syntheticKinds: o.syntheticKinds, seed: o.seed, initModel: o.initModel, learningRate: o.learningRate, out: tmp, backend: 'auto',
+    ...TRAINING_DEFAULTS, files, epochs, batchSize: 64, trainStride: 8, patience: 3, syntheticCopies: o.syntheticCopies, thresholdFloor: SHIPPED_THRESHOLD_FLOOR, synthetic: true, syntheticKinds: o.syntheticKinds, seed: o.seed, initModel: o.initModel, learningRate: o.learningRate, out: tmp, backend: 'auto',
   });
   // Replace the shipped model only once the new one is complete.
   rmSync(dest, { recursive: true, force: true });

@@ -75,8 +75,10 @@ test('the shell is flagged the same after another capture as alone, and its inci
   const r2 = runCli(['replay', sample('http.cap'), sample('dns-remoteshell.pcap'), '--db', after, '--no-csv', '--quiet']);
   assert.equal(r2.code, 0, r2.stderr);
   const shell = flaggedShell(alone, 0);
-  // Measured with the shipped model: 11 of 25 (the old window model: 19, plus 13 benign frames).
-  assert.ok(shell.length >= 10, `${shell.length} of the shell's 25 frames flagged alone`);
+  // Every payload frame is flagged: the shell's TCP connection is flagged at its opening and the
+  // flow verdict holds that for the connection (before it: 11 of the 25 frames, 3 payload frames).
+  const missed = SHELL_PAYLOAD.filter((f) => !shell.includes(f));
+  assert.deepEqual(missed, [], `shell payload frames not flagged alone (${shell.length} of the shell's 25 frames flagged)`);
   const d0 = new Database(alone, { readonly: true });
   const before = (d0.prepare('SELECT COUNT(*) AS n FROM anomalies WHERE frame < ?').get(SHELL_FIRST) as { n: number }).n;
   d0.close();
@@ -95,4 +97,14 @@ test('the shell is flagged the same after another capture as alone, and its inci
   d.close();
   assert.ok(inc.att >= SHELL_FIRST && inc.att <= SHELL_LAST, `attention frame ${inc.att}`);
   assert.match(inc.top, /dns_not_dns|svc_dns/, "the explanation names the DNS port the shell misuses");
+  // A payload frame's own row: its score is its own or its connection's verdict, and then the
+  // explanation names the shell frame that earned it.
+  const d2 = new Database(alone, { readonly: true });
+  const rows = d2.prepare(`SELECT frame, top_features AS top FROM anomalies WHERE frame IN (${SHELL_PAYLOAD.join(',')})`).all() as Array<{ frame: number; top: string }>;
+  d2.close();
+  for (const r of rows) {
+    const held = /^flow verdict of frame (\d+); /.exec(r.top);
+    if (held) assert.ok(Number(held[1]) >= SHELL_FIRST && Number(held[1]) < r.frame, `frame ${r.frame} holds the verdict of frame ${held[1]}`);
+    assert.match(r.top, /dns_not_dns|svc_dns/, `frame ${r.frame}: ${r.top}`);
+  }
 });

@@ -1,6 +1,7 @@
 import { decode } from '../capture/decode';
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import type { RawPacket } from '../capture/raw-packet';
+import { FlowHold, NO_FLOW } from './flow-hold';
 import { KeptRows } from './kept-rows';
 
 /**
@@ -12,10 +13,15 @@ export interface FinalPackets {
   frame(i: number): number;
   /** Capture time, epoch seconds. */
   ts(i: number): number;
-  /** Max score over the scored windows containing the packet; -1 when none was scored (windows dropped). */
+  /**
+   * Max score over the scored windows containing the packet, or its flow's opening score when
+   * that is higher (flow-hold.ts); -1 when none was scored (windows dropped).
+   */
   score(i: number): number;
-  /** Frame the attention pointed to in the window that gave the max score (-1 = none). */
+  /** Frame the attention pointed to in the window that gave the score (-1 = none). */
   attentionFrame(i: number): number;
+  /** The frame of its flow's opening whose score the packet holds, or -1 when the score is its own. */
+  heldFrom(i: number): number;
   /** The packet decoded again from its captured bytes (for the few rows that get written: it allocates). */
   decoded(i: number): DecodedPacket;
   /**
@@ -54,6 +60,8 @@ export class PendingPackets implements FinalPackets {
   length = 0;
 
   private readonly kept: KeptRows;
+  /** Packets become final in capture order, which is the order the flow verdict needs. */
+  private readonly hold = new FlowHold();
 
   constructor(private readonly F: number, initialCapacity = 1 << 15) {
     const cap = 1 << Math.ceil(Math.log2(Math.max(2, initialCapacity)));
@@ -66,11 +74,11 @@ export class PendingPackets implements FinalPackets {
     return this.tail - this.head;
   }
 
-  /** Add a packet; returns its sequence number. */
-  push(raw: RawPacket, ts: number): number {
+  /** Add a packet (flow: its flowKey, for the flow verdict); returns its sequence number. */
+  push(raw: RawPacket, ts: number, flow = NO_FLOW): number {
     if (this.tail - this.head === this.slots.cap) this.grow();
     const seq = this.tail++;
-    this.slots.put(seq & this.mask, raw, ts);
+    this.slots.put(seq & this.mask, raw, ts, flow);
     return seq;
   }
 
@@ -141,6 +149,13 @@ export class PendingPackets implements FinalPackets {
     const end = beforeSeq < this.tail ? beforeSeq : this.tail;
     const n = end - this.head;
     if (n <= 0) return 0;
+    const { scores, attFrames, heldFrames, flows, times, frames } = this.slots;
+    for (let s = this.head; s < end; s++) {
+      const k = s & this.mask;
+      scores[k] = this.hold.apply(flows[k], times[k], frames[k], scores[k], attFrames[k]);
+      attFrames[k] = this.hold.heldAttention;
+      heldFrames[k] = this.hold.heldFrame;
+    }
     this.viewFrom = this.head;
     this.length = n;
     try {
@@ -173,6 +188,10 @@ export class PendingPackets implements FinalPackets {
 
   attentionFrame(i: number): number {
     return this.slots.attFrames[(this.viewFrom + i) & this.mask];
+  }
+
+  heldFrom(i: number): number {
+    return this.slots.heldFrames[(this.viewFrom + i) & this.mask];
   }
 
   decoded(i: number): DecodedPacket {
@@ -214,6 +233,9 @@ class PacketSlots {
   readonly attFrames: Float64Array;
   readonly deviations: Float32Array;
   readonly rowIds: Float64Array;
+  /** The flow verdict's inputs and result: flowKey (NO_FLOW = none), frame whose score is held (-1 = own). */
+  readonly flows: Float64Array;
+  readonly heldFrames: Float64Array;
 
   constructor(readonly cap: number) {
     this.buffers = new Array<ArrayBufferLike | undefined>(cap).fill(undefined);
@@ -233,9 +255,11 @@ class PacketSlots {
     this.attFrames = new Float64Array(cap);
     this.deviations = new Float32Array(cap);
     this.rowIds = new Float64Array(cap);
+    this.flows = new Float64Array(cap);
+    this.heldFrames = new Float64Array(cap);
   }
 
-  put(k: number, raw: RawPacket, ts: number): void {
+  put(k: number, raw: RawPacket, ts: number, flow: number): void {
     this.buffers[k] = raw.data.buffer;
     this.sources[k] = raw.source;
     this.byteOffsets[k] = raw.data.byteOffset;
@@ -253,6 +277,8 @@ class PacketSlots {
     this.attFrames[k] = -1;
     this.deviations[k] = 0;
     this.rowIds[k] = -1;
+    this.flows[k] = flow;
+    this.heldFrames[k] = -1;
   }
 
   raw(k: number): RawPacket {
@@ -281,5 +307,7 @@ class PacketSlots {
     this.attFrames[to] = o.attFrames[from];
     this.deviations[to] = o.deviations[from];
     this.rowIds[to] = o.rowIds[from];
+    this.flows[to] = o.flows[from];
+    this.heldFrames[to] = o.heldFrames[from];
   }
 }

@@ -2,6 +2,7 @@ import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import { FeatureExtractor } from '../features/feature-extractor';
 import { FEATURE_COUNT } from '../features/schema';
 import type { Scaler } from '../features/scaler';
+import { flowKey } from '../pipeline/flow-hold';
 
 /**
  * Per-packet feature rows of one packet stream, plus per-packet labels. Training keeps these
@@ -12,15 +13,24 @@ export interface FeatureMatrix {
   rows: Float32Array;
   labels: Uint8Array;
   n: number;
+  /** Per packet its flowKey and capture time: training's calibration applies the flow verdict as replay does. */
+  flows: Float64Array;
+  times: Float64Array;
 }
 
 /** Run the same FeatureExtractor the scorer uses over a packet stream (fresh context state). */
 export function extractMatrix(packets: DecodedPacket[], labels: Uint8Array): FeatureMatrix {
   const F = FEATURE_COUNT;
   const rows = new Float32Array(packets.length * F);
+  const flows = new Float64Array(packets.length);
+  const times = new Float64Array(packets.length);
   const extractor = new FeatureExtractor();
-  for (let i = 0; i < packets.length; i++) extractor.extract(packets[i], rows, i * F);
-  return { rows, labels, n: packets.length };
+  for (let i = 0; i < packets.length; i++) {
+    extractor.extract(packets[i], rows, i * F);
+    flows[i] = flowKey(packets[i]);
+    times[i] = packets[i].ts;
+  }
+  return { rows, labels, n: packets.length, flows, times };
 }
 
 /** Scale every row in place with the scaler's own transform (the one replay uses). */

@@ -3,10 +3,14 @@ import { thresholdAtFpr, thresholdBestF1 } from '../model/calibrate';
 import { rocAuc } from '../model/metrics';
 import type { EpochCheck } from '../model/trainer';
 import { tf } from '../model/tf';
+import { FlowHold } from '../pipeline/flow-hold';
 import type { FeatureMatrix } from './feature-matrix';
 import { cutWindows, type WindowRef } from './window-refs';
 
-/** One held-out packet as replay would score it: the max of its own probability over the windows holding it. */
+/**
+ * One held-out packet as replay would score it: the max of its own probability over the windows
+ * holding it, then the flow verdict (flow-hold.ts).
+ */
 export interface HeldOutPacket { m: number; score: number; label: number }
 
 export type ThresholdRecord =
@@ -29,7 +33,8 @@ export class HeldOut {
     return this.refs.length;
   }
 
-  async score(model: tf.LayersModel): Promise<HeldOutPacket[]> {
+  /** flowVerdict false: the model's own per-packet scores, without the flow verdict (the epoch check). */
+  async score(model: tf.LayersModel, flowVerdict = true): Promise<HeldOutPacket[]> {
     const { W } = this;
     const scores = await scoreWindows(model, this.set.x, this.set.n, W);
     const best = new Map<number, Float32Array>();
@@ -42,7 +47,13 @@ export class HeldOut {
       }
     });
     const out: HeldOutPacket[] = [];
-    for (const [m, row] of best) for (let p = 0; p < row.length; p++) if (row[p] >= 0) out.push({ m, score: row[p], label: this.matrices[m].labels[p] });
+    for (const [m, row] of best) {
+      const { flows, times, labels } = this.matrices[m];
+      const hold = new FlowHold(); // each held-out part is replayed on its own, in capture order
+      for (let p = 0; p < row.length; p++) {
+        if (row[p] >= 0) out.push({ m, score: flowVerdict ? hold.apply(flows[p], times[p], p, row[p], -1) : row[p], label: labels[p] });
+      }
+    }
     return out;
   }
 
@@ -63,13 +74,16 @@ export class HeldOut {
   }
 
   /**
-   * The epoch check: calibrate as training will at the end, then the share of held-out anomalous
+   * The epoch check: calibrate as training will at the end (under the recipe's earlyStopFloor, the
+   * caller's `floor`), then the share of held-out anomalous
    * packets (synthetic, or labelled) at or above that threshold, and the real benign packets'
    * FPR there. Early stopping keeps the epoch that catches the most at the user's threshold:
    * validation loss rose from the first epoch on while this figure still improved.
+   * The model's own scores, without the flow verdict: the verdict is a fixed rule on top of them,
+   * the same for every epoch, and the recipe was measured choosing epochs this way.
    */
   async check(model: tf.LayersModel, o: { labelled: boolean; targetFpr: number; floor: number }): Promise<EpochCheck> {
-    const held = await this.score(model);
+    const held = await this.score(model, false);
     const thr = this.calibrate(held, o).value;
     let pos = 0, tp = 0, benign = 0, fp = 0;
     for (const e of held) {

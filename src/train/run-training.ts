@@ -94,6 +94,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   const config: ModelConfig = init ? { ...init.config, seed: o.seed } : { ...DEFAULT_MODEL_CONFIG, ...o.model, window: W, features: FEATURE_COUNT, seed: o.seed };
   const heldOut = new HeldOut(matrices, val, ts.real, W);
   const calibration = { labelled: Boolean(o.labels), targetFpr: o.targetFpr, floor: o.thresholdFloor ?? TRAINING_DEFAULTS.thresholdFloor };
+  const checkCalibration = { ...calibration, floor: Math.min(calibration.floor, TRAINING_DEFAULTS.earlyStopFloor) };
   const progress = o.progress === false ? null : new TrainingProgress(o.epochs, Math.ceil(train.length / o.batchSize));
   let stop = false;
   const onSigint = () => {
@@ -115,7 +116,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
         averageBest: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs,
         seed: o.seed,
         shouldStop: () => stop,
-        check: heldOut.windows > 0 ? (model) => heldOut.check(model, calibration) : undefined,
+        check: heldOut.windows > 0 ? (model) => heldOut.check(model, checkCalibration) : undefined,
         onBatchEnd: (_b, logs) => progress?.batch(logs),
         onEpochEnd: (rec) => progress?.epoch(rec),
       },
@@ -140,7 +141,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     synthetic,
     packets: ts.packets,
     windows: { train: train.length, trainAnomalous: pos, validation: val.length },
-    hyperParameters: { inputNoise: o.inputNoise ?? TRAINING_DEFAULTS.inputNoise, syntheticCopies: o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate, thresholdFloor: calibration.floor, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, averageEpochs: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? DEFAULT_INJECTION_KINDS },
+    hyperParameters: { inputNoise: o.inputNoise ?? TRAINING_DEFAULTS.inputNoise, syntheticCopies: o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate, thresholdFloor: calibration.floor, earlyStopFloor: checkCalibration.floor, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, averageEpochs: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? DEFAULT_INJECTION_KINDS },
     model: config,
     history: result.history,
     bestEpoch: result.bestEpoch,

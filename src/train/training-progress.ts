@@ -51,7 +51,7 @@ export class TrainingProgress {
 export function epochLine(done: number, epochs: number, r: EpochRecord): string {
   const c = r.check?.figures;
   const held = c
-    ? ` | held-out packets at threshold ${fmt(c.threshold)}: anomalies caught ${fmt(c.recall)}, benign FPR ${pct(c.benignFpr)}, ROC-AUC ${fmt(c.rocAuc)}`
+    ? ` | held-out packets at the early-stopping threshold ${fmt(c.threshold)}: anomalies caught ${fmt(c.recall)}, benign FPR ${pct(c.benignFpr)}, ROC-AUC ${fmt(c.rocAuc)}`
     : '';
   return `epoch ${done}/${epochs}: loss ${fmt(r.loss)} (training windows), ${fmt(r.valLoss)} (held-out windows)${held} (${r.seconds.toFixed(1)} s)`;
 }
