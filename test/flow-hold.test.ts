@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { RawPacket } from '../src/capture/raw-packet';
-import { FLOW_HOLD, FlowHold, NO_FLOW, flowKey } from '../src/pipeline/flow-hold';
+import { FLOW_HOLD, FlowHold, NO_FLOW, flowKey, serviceKey } from '../src/pipeline/flow-hold';
 import { PendingPackets } from '../src/pipeline/pending-packets';
 import { readAllPackets } from '../src/pipeline/read-packets';
 import { PACKAGE_ROOT } from '../src/paths';
@@ -37,38 +37,77 @@ test('flowKey: one key per bidirectional 5-tuple of a real capture, none for pac
   assert.ok(keys.every((k) => Number.isSafeInteger(k) && k >= 0));
 });
 
+test('serviceKey: one per client, server and server port, whatever the client port', async () => {
+  const { packets } = await readAllPackets([path.join(PACKAGE_ROOT, 'samples', 'lan-dnsshell.pcap')]);
+  const byService = new Map<string, Set<number>>();
+  for (const p of packets) {
+    if (p.srcPort < 0 || p.srcIp === null) { assert.equal(serviceKey(p), NO_FLOW); continue; }
+    const name = `${p.ipProto} ${p.srcIp} ${p.dstIp}/${p.dstPort}`;
+    if (!byService.has(name)) byService.set(name, new Set());
+    byService.get(name)!.add(serviceKey(p));
+  }
+  for (const [name, keys] of byService) assert.equal(keys.size, 1, `${name}: ${keys.size} keys`);
+  const all = [...byService.values()].map((k) => [...k][0]);
+  assert.equal(new Set(all).size, all.length, 'no two services share a key');
+  assert.ok(all.length > 10, `${all.length} services`);
+});
+
 test('FlowHold: the opening score holds for the rest of the flow, a late high score does not, idleness ends it', () => {
   const h = new FlowHold();
-  const A = 1001, B = 2002;
+  const A = 1001, B = 2002, SA = 11, SB = 22; // flows and their services
   const K = FLOW_HOLD.openingPackets;
   // Flow A opens with a high second packet: every later packet holds 0.95 and names frame 2.
-  assert.equal(h.apply(A, 0, 1, 0.1, 1), 0.1);
+  assert.equal(h.apply(A, SA, 0, 1, 0.1, 1), 0.1);
   assert.equal(h.heldFrame, -1);
-  assert.equal(h.apply(A, 0.1, 2, 0.95, 7), 0.95);
+  assert.equal(h.apply(A, SA, 0.1, 2, 0.95, 7), 0.95);
   assert.equal(h.heldFrame, -1, 'the packet that earned the score holds its own');
   for (let i = 3; i <= 40; i++) {
-    assert.equal(h.apply(A, i * 0.1, i, 0.02, i), 0.95, `frame ${i}`);
+    assert.equal(h.apply(A, SA, i * 0.1, i, 0.02, i), 0.95, `frame ${i}`);
     assert.equal(h.heldFrame, 2);
     assert.equal(h.heldAttention, 7, 'the attention frame of the packet whose score is held');
   }
   // A packet of its own above the held score keeps its own.
-  assert.equal(h.apply(A, 4.1, 41, 0.99, 41), 0.99);
+  assert.equal(h.apply(A, SA, 4.1, 41, 0.99, 41), 0.99);
   assert.equal(h.heldFrame, -1);
   // Past its maxPackets-th packet a flow that is never idle holds nothing more.
-  for (let i = 42; i <= FLOW_HOLD.maxPackets; i++) assert.equal(h.apply(A, i * 0.1, i, 0.02, -1), 0.95, `frame ${i}`);
-  assert.equal(h.apply(A, 13, FLOW_HOLD.maxPackets + 1, 0.02, -1), 0.02, 'the packet after maxPackets keeps its own score');
+  for (let i = 42; i <= FLOW_HOLD.maxPackets; i++) assert.equal(h.apply(A, SA, i * 0.1, i, 0.02, -1), 0.95, `frame ${i}`);
+  assert.equal(h.apply(A, SA, 13, FLOW_HOLD.maxPackets + 1, 0.02, -1), 0.02, 'the packet after maxPackets keeps its own score');
   assert.equal(h.heldFrame, -1);
   // Flow B turns odd only after its opening: nothing is held.
-  for (let i = 1; i <= K; i++) h.apply(B, i, 100 + i, 0.01, -1);
-  assert.equal(h.apply(B, K + 1, 200, 0.97, -1), 0.97);
-  assert.equal(h.apply(B, K + 2, 201, 0.03, -1), 0.03, 'a score after the opening is not held');
+  for (let i = 1; i <= K; i++) h.apply(B, SB, i, 100 + i, 0.01, -1);
+  assert.equal(h.apply(B, SB, K + 1, 200, 0.97, -1), 0.97);
+  assert.equal(h.apply(B, SB, K + 2, 201, 0.03, -1), 0.03, 'a score after the opening is not held');
   // Flow A idle longer than the limit opens again: the old verdict is gone.
   const later = 13 + FLOW_HOLD.idleSeconds + 1;
-  assert.equal(h.apply(A, later, 300, 0.04, -1), 0.04);
+  assert.equal(h.apply(A, SA, later, 300, 0.04, -1), 0.04);
   assert.equal(h.heldFrame, -1);
   // No flow: always its own score.
-  assert.equal(h.apply(NO_FLOW, 0, 400, 0.3, -1), 0.3);
+  assert.equal(h.apply(NO_FLOW, NO_FLOW, 0, 400, 0.3, -1), 0.3);
   assert.equal(h.size, 2);
+});
+
+test('FlowHold: later flows of a flagged service hold its verdict for serviceSeconds, then earn their own', () => {
+  const h = new FlowHold();
+  const S = 77; // one client, one server port; each connection is a new flow
+  const flow = (n: number) => 5000 + n;
+  // Connection 1 opens at t=0 with a flagged SYN.
+  assert.equal(h.apply(flow(1), S, 0, 1, 0.98, 1), 0.98);
+  for (let k = 1; k < 5; k++) h.apply(flow(1), S, k * 0.2, 1 + k, 0.01, -1);
+  // Connection 2, 6 s later, scores low of its own: it holds the service's verdict, naming frame 1.
+  assert.equal(h.apply(flow(2), S, 6, 10, 0.02, -1), 0.98);
+  assert.equal(h.heldKind, 'service');
+  assert.equal(h.heldFrame, 1);
+  // Connections keep coming every 6 s (the service never idles); after serviceSeconds the verdict
+  // earned at t=0 gives way to the openings of the last serviceSeconds, which score low.
+  let t = 6, frame = 10, n = 2;
+  while (t < FLOW_HOLD.serviceSeconds + 6) {
+    t += 6; frame += 10; n++;
+    const got = h.apply(flow(n), S, t, frame, 0.02, -1);
+    if (t <= FLOW_HOLD.serviceSeconds) assert.equal(got, 0.98, `connection at ${t} s`);
+    else assert.equal(got, 0.02, `connection at ${t} s: the t=0 verdict is older than ${FLOW_HOLD.serviceSeconds} s`);
+  }
+  // Another service of the same client is not touched.
+  assert.equal(h.apply(9999, 78, t, frame + 1, 0.03, -1), 0.03);
 });
 
 /** Real TCP frames of one connection 10.0.0.1:40000 <-> 10.0.0.2:22, alternating direction. */
@@ -84,7 +123,8 @@ test('the pending ring hands out held scores: a connection flagged at its openin
   const { decode } = await import('../src/capture/decode');
   for (let f = 1; f <= 20; f++) {
     const raw = sshFrame(f);
-    pend.push(raw, f, flowKey(decode(raw)));
+    const p = decode(raw);
+    pend.push(raw, f, flowKey(p), serviceKey(p));
   }
   // One window over frames 1..20: the opening (frame 1) scores 0.99, the rest 0.01; attention on frame 1.
   const W = 20;

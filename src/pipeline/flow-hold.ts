@@ -2,26 +2,34 @@ import type { DecodedPacket } from '../capture/decode/decoded-packet';
 
 /**
  * The flow verdict: a TCP/UDP flow whose opening scored high keeps that score for the rest of
- * the flow. Why: the model judges a packet by the window around it, and in the middle of a
+ * the flow, and so do the other flows of the same client to the same service while they keep
+ * coming. Why: the model judges a packet by the window around it, and in the middle of a
  * connection that window is the connection itself. A password-guessing session is flagged at
  * its SYN (a new flow from a new peer, seconds after the last one) but its later packets look
  * like any SSH session, so on realdata 93% of its packets scored below the threshold although
  * 9 of its 11 connections were flagged at their start. Operators think in connections: when a
- * connection's opening is an alert, so is the connection.
+ * connection's opening is an alert, so is the connection, and a client that keeps opening
+ * connections to the service it was flagged on is still the same event.
  *
- * Rule, per bidirectional 5-tuple: the flow's max score over its first `openingPackets` packets
- * is held by its later packets up to its `maxPackets`th (a packet's final score = max(own,
- * held)), until the flow is idle for more than `idleSeconds` (then the next packet opens it
- * again). Only the opening counts, so a long benign session that turns odd late (a download's
- * last segments) does not flag the rest of itself; the idle limit keeps a periodic exchange on a
- * fixed 5-tuple (NTP polls every 64 s) from carrying one alert across hours, and the packet limit
- * does the same for a long-lived connection that is never idle (an MQTT session with
+ * Rule:
+ * - A flow is a bidirectional 5-tuple. Its opening is its first `openingPackets` packets; its
+ *   verdict, the highest score among them. It ends when idle for more than `idleSeconds` (the
+ *   next packet opens it again).
+ * - A service is (protocol, client, server, server port), the client being the sender of the
+ *   flow's first packet. Its verdict is the highest opening score of its flows within the last
+ *   `serviceSeconds`; it ends when none of its flows has a packet for `idleSeconds`.
+ * - A packet's final score is max(own, its flow's verdict, its service's verdict) up to its
+ *   flow's `maxPackets`th packet; beyond it, its own.
+ *
+ * Only openings count, so a long benign session that turns odd late (a download's last
+ * segments) does not flag the rest of itself. The idle limit keeps a periodic exchange on a
+ * fixed 5-tuple (NTP polls every 64 s) from carrying one alert across hours, and the packet
+ * limit does the same for a long-lived connection that is never idle (an MQTT session with
  * keep-alives, or any flow of a capture replayed faster than it was recorded). The values were
- * chosen on realdata (docs/quality.md, "Flow verdict"): the packet limit costs nothing there (a
- * guessing connection is ~40 packets). Replay, the daemon and training's calibration all score
- * through this one rule.
+ * chosen on realdata (docs/quality.md, "Flow verdict"). Replay, the daemon and training's
+ * calibration all score through this one rule.
  */
-export const FLOW_HOLD = { openingPackets: 8, idleSeconds: 30, maxPackets: 128 } as const;
+export const FLOW_HOLD = { openingPackets: 8, idleSeconds: 30, maxPackets: 128, serviceSeconds: 60 } as const;
 
 /** No flow (not TCP/UDP): the packet keeps its own score. */
 export const NO_FLOW = -1;
@@ -32,18 +40,23 @@ export const NO_FLOW = -1;
  * flows colliding is ~1e-8 even with 10^4 flows open. No allocation: it runs for every packet.
  */
 export function flowKey(p: DecodedPacket): number {
-  if (p.srcPort < 0 || p.dstPort < 0 || p.ipProto < 0 || p.srcIp === null || p.dstIp === null) return NO_FLOW;
-  const forward = p.srcIp < p.dstIp || (p.srcIp === p.dstIp && p.srcPort <= p.dstPort);
-  const a = forward ? p.srcIp : p.dstIp, b = forward ? p.dstIp : p.srcIp;
-  const pa = forward ? p.srcPort : p.dstPort, pb = forward ? p.dstPort : p.srcPort;
-  h1 = 0x811c9dc5 ^ p.ipProto;
-  h2 = Math.imul(0x01000193 ^ p.ipProto, 0x9e3779b1);
-  for (let i = 0; i < a.length; i++) mix(a.charCodeAt(i));
-  mix(pa);
-  mix(0x7c);
-  for (let i = 0; i < b.length; i++) mix(b.charCodeAt(i));
-  mix(pb);
-  return (h1 >>> 0) * 0x200000 + (h2 >>> 11);
+  if (!hasPorts(p)) return NO_FLOW;
+  const forward = p.srcIp! < p.dstIp! || (p.srcIp === p.dstIp && p.srcPort <= p.dstPort);
+  return forward ? hashKey(p.ipProto, p.srcIp!, p.srcPort, p.dstIp!, p.dstPort) : hashKey(p.ipProto, p.dstIp!, p.dstPort, p.srcIp!, p.srcPort);
+}
+
+/**
+ * The service the packet would open if it were its flow's first: (protocol, source, destination,
+ * destination port), as a 53-bit key (NO_FLOW without ports). FlowHold takes it from a flow's
+ * first packet only.
+ */
+export function serviceKey(p: DecodedPacket): number {
+  if (!hasPorts(p)) return NO_FLOW;
+  return hashKey(p.ipProto ^ 0x100, p.srcIp!, -1, p.dstIp!, p.dstPort);
+}
+
+function hasPorts(p: DecodedPacket): boolean {
+  return p.srcPort >= 0 && p.dstPort >= 0 && p.ipProto >= 0 && p.srcIp !== null && p.dstIp !== null;
 }
 
 let h1 = 0, h2 = 0;
@@ -52,44 +65,88 @@ function mix(c: number): void {
   h2 = Math.imul(h2 ^ c, 0x5bd1e995);
 }
 
-interface FlowState { packets: number; held: number; heldFrame: number; heldAttention: number; last: number }
+function hashKey(proto: number, a: string, pa: number, b: string, pb: number): number {
+  h1 = 0x811c9dc5 ^ proto;
+  h2 = Math.imul(0x01000193 ^ proto, 0x9e3779b1);
+  for (let i = 0; i < a.length; i++) mix(a.charCodeAt(i));
+  mix(pa);
+  mix(0x7c);
+  for (let i = 0; i < b.length; i++) mix(b.charCodeAt(i));
+  mix(pb);
+  return (h1 >>> 0) * 0x200000 + (h2 >>> 11);
+}
 
-/** Flows remembered at most; beyond it the ones idle longest are forgotten (a scan opens millions). */
-const MAX_FLOWS = 1 << 16;
+interface FlowState { packets: number; held: number; heldFrame: number; heldAttention: number; last: number; service: number }
+interface ServiceState { best: number; bestTs: number; bestFrame: number; bestAttention: number; last: number }
+
+/** Flows (and services) remembered at most; beyond it the ones opened longest ago are forgotten (a scan opens millions). */
+const MAX_ENTRIES = 1 << 16;
+
+/** Where a held score came from (FlowHold.heldKind). */
+export type HeldKind = 'own' | 'flow' | 'service';
 
 /**
  * Applies the flow verdict to packets in capture order. `apply` returns the packet's final
- * score; after it, `heldFrame`/`heldAttention` tell whether the score was held (the frame whose
- * score it holds, else -1) and the attention frame that goes with it.
+ * score; after it, `heldFrame`/`heldAttention`/`heldKind` tell whether the score was held (the
+ * frame whose score it holds, else -1; the attention frame that goes with it; from its own flow
+ * or from another flow of its service).
  */
 export class FlowHold {
   private readonly flows = new Map<number, FlowState>();
+  private readonly services = new Map<number, ServiceState>();
   heldFrame = -1;
   heldAttention = -1;
+  heldKind: HeldKind = 'own';
 
-  apply(key: number, ts: number, frame: number, score: number, attention: number): number {
+  apply(key: number, service: number, ts: number, frame: number, score: number, attention: number): number {
     this.heldFrame = -1;
     this.heldAttention = attention;
+    this.heldKind = 'own';
     if (key === NO_FLOW) return score;
+    const { idleSeconds, openingPackets, maxPackets, serviceSeconds } = FLOW_HOLD;
     let f = this.flows.get(key);
-    if (f === undefined || ts - f.last > FLOW_HOLD.idleSeconds) {
+    if (f === undefined || ts - f.last > idleSeconds) {
       if (f !== undefined) this.flows.delete(key); // re-inserted last: Map order stays "least recently opened first"
-      if (this.flows.size >= MAX_FLOWS) this.forgetOldest();
-      f = { packets: 0, held: -1, heldFrame: -1, heldAttention: -1, last: ts };
-      this.flows.set(key, f);
+      f = { packets: 0, held: -1, heldFrame: -1, heldAttention: -1, last: ts, service };
+      remember(this.flows, key, f);
+    }
+    let s = this.services.get(f.service);
+    if (s === undefined || ts - s.last > idleSeconds) {
+      if (s !== undefined) this.services.delete(f.service);
+      s = { best: -1, bestTs: ts, bestFrame: -1, bestAttention: -1, last: ts };
+      remember(this.services, f.service, s);
     }
     f.packets++;
     if (ts > f.last) f.last = ts;
+    if (ts > s.last) s.last = ts;
     const own = score;
-    if (f.held > score && f.packets <= FLOW_HOLD.maxPackets) {
-      score = f.held;
-      this.heldFrame = f.heldFrame;
-      this.heldAttention = f.heldAttention;
+    if (f.packets <= maxPackets) {
+      if (f.held > score) {
+        score = f.held;
+        this.heldFrame = f.heldFrame;
+        this.heldAttention = f.heldAttention;
+        this.heldKind = 'flow';
+      }
+      if (s.best > score && ts - s.bestTs <= serviceSeconds) {
+        score = s.best;
+        this.heldFrame = s.bestFrame;
+        this.heldAttention = s.bestAttention;
+        this.heldKind = 'service';
+      }
     }
-    if (f.packets <= FLOW_HOLD.openingPackets && own > f.held) {
-      f.held = own;
-      f.heldFrame = frame;
-      f.heldAttention = attention;
+    if (f.packets <= openingPackets && own >= 0) {
+      if (own > f.held) {
+        f.held = own;
+        f.heldFrame = frame;
+        f.heldAttention = attention;
+      }
+      // The service keeps the best opening of its last serviceSeconds: an older best gives way.
+      if (own > s.best || ts - s.bestTs > serviceSeconds) {
+        s.best = own;
+        s.bestTs = ts;
+        s.bestFrame = frame;
+        s.bestAttention = attention;
+      }
     }
     return score;
   }
@@ -97,13 +154,16 @@ export class FlowHold {
   get size(): number {
     return this.flows.size;
   }
+}
 
-  /** Forget the quarter of flows opened longest ago (an active one among them just opens again). */
-  private forgetOldest(): void {
-    let n = MAX_FLOWS >> 2;
-    for (const k of this.flows.keys()) {
+/** Insert, first forgetting the quarter of entries inserted longest ago when full (an active one among them just opens again). */
+function remember<V>(map: Map<number, V>, key: number, value: V): void {
+  if (map.size >= MAX_ENTRIES) {
+    let n = MAX_ENTRIES >> 2;
+    for (const k of map.keys()) {
       if (n-- <= 0) break;
-      this.flows.delete(k);
+      map.delete(k);
     }
   }
+  map.set(key, value);
 }

@@ -20,8 +20,10 @@ export interface FinalPackets {
   score(i: number): number;
   /** Frame the attention pointed to in the window that gave the score (-1 = none). */
   attentionFrame(i: number): number;
-  /** The frame of its flow's opening whose score the packet holds, or -1 when the score is its own. */
+  /** The frame whose opening score the packet holds (flow-hold.ts), or -1 when the score is its own. */
   heldFrom(i: number): number;
+  /** Whether that frame opened another flow of the packet's service rather than its own flow. */
+  heldFromService(i: number): boolean;
   /** The packet decoded again from its captured bytes (for the few rows that get written: it allocates). */
   decoded(i: number): DecodedPacket;
   /**
@@ -74,11 +76,11 @@ export class PendingPackets implements FinalPackets {
     return this.tail - this.head;
   }
 
-  /** Add a packet (flow: its flowKey, for the flow verdict); returns its sequence number. */
-  push(raw: RawPacket, ts: number, flow = NO_FLOW): number {
+  /** Add a packet (flow, service: its flowKey and serviceKey, for the flow verdict); returns its sequence number. */
+  push(raw: RawPacket, ts: number, flow = NO_FLOW, service = NO_FLOW): number {
     if (this.tail - this.head === this.slots.cap) this.grow();
     const seq = this.tail++;
-    this.slots.put(seq & this.mask, raw, ts, flow);
+    this.slots.put(seq & this.mask, raw, ts, flow, service);
     return seq;
   }
 
@@ -149,12 +151,13 @@ export class PendingPackets implements FinalPackets {
     const end = beforeSeq < this.tail ? beforeSeq : this.tail;
     const n = end - this.head;
     if (n <= 0) return 0;
-    const { scores, attFrames, heldFrames, flows, times, frames } = this.slots;
+    const { scores, attFrames, heldFrames, heldByService, flows, services, times, frames } = this.slots;
     for (let s = this.head; s < end; s++) {
       const k = s & this.mask;
-      scores[k] = this.hold.apply(flows[k], times[k], frames[k], scores[k], attFrames[k]);
+      scores[k] = this.hold.apply(flows[k], services[k], times[k], frames[k], scores[k], attFrames[k]);
       attFrames[k] = this.hold.heldAttention;
       heldFrames[k] = this.hold.heldFrame;
+      heldByService[k] = this.hold.heldKind === 'service' ? 1 : 0;
     }
     this.viewFrom = this.head;
     this.length = n;
@@ -192,6 +195,10 @@ export class PendingPackets implements FinalPackets {
 
   heldFrom(i: number): number {
     return this.slots.heldFrames[(this.viewFrom + i) & this.mask];
+  }
+
+  heldFromService(i: number): boolean {
+    return this.slots.heldByService[(this.viewFrom + i) & this.mask] === 1;
   }
 
   decoded(i: number): DecodedPacket {
@@ -233,9 +240,11 @@ class PacketSlots {
   readonly attFrames: Float64Array;
   readonly deviations: Float32Array;
   readonly rowIds: Float64Array;
-  /** The flow verdict's inputs and result: flowKey (NO_FLOW = none), frame whose score is held (-1 = own). */
+  /** The flow verdict's inputs and result: flowKey and serviceKey (NO_FLOW = none), frame whose score is held (-1 = own), held from the service (1) or the flow (0). */
   readonly flows: Float64Array;
+  readonly services: Float64Array;
   readonly heldFrames: Float64Array;
+  readonly heldByService: Uint8Array;
 
   constructor(readonly cap: number) {
     this.buffers = new Array<ArrayBufferLike | undefined>(cap).fill(undefined);
@@ -256,10 +265,12 @@ class PacketSlots {
     this.deviations = new Float32Array(cap);
     this.rowIds = new Float64Array(cap);
     this.flows = new Float64Array(cap);
+    this.services = new Float64Array(cap);
     this.heldFrames = new Float64Array(cap);
+    this.heldByService = new Uint8Array(cap);
   }
 
-  put(k: number, raw: RawPacket, ts: number, flow: number): void {
+  put(k: number, raw: RawPacket, ts: number, flow: number, service: number): void {
     this.buffers[k] = raw.data.buffer;
     this.sources[k] = raw.source;
     this.byteOffsets[k] = raw.data.byteOffset;
@@ -278,7 +289,9 @@ class PacketSlots {
     this.deviations[k] = 0;
     this.rowIds[k] = -1;
     this.flows[k] = flow;
+    this.services[k] = service;
     this.heldFrames[k] = -1;
+    this.heldByService[k] = 0;
   }
 
   raw(k: number): RawPacket {
@@ -308,6 +321,8 @@ class PacketSlots {
     this.deviations[to] = o.deviations[from];
     this.rowIds[to] = o.rowIds[from];
     this.flows[to] = o.flows[from];
+    this.services[to] = o.services[from];
     this.heldFrames[to] = o.heldFrames[from];
+    this.heldByService[to] = o.heldByService[from];
   }
 }

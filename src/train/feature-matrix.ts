@@ -2,7 +2,7 @@ import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import { FeatureExtractor } from '../features/feature-extractor';
 import { FEATURE_COUNT } from '../features/schema';
 import type { Scaler } from '../features/scaler';
-import { flowKey } from '../pipeline/flow-hold';
+import { flowKey, serviceKey } from '../pipeline/flow-hold';
 
 /**
  * Per-packet feature rows of one packet stream, plus per-packet labels. Training keeps these
@@ -13,8 +13,9 @@ export interface FeatureMatrix {
   rows: Float32Array;
   labels: Uint8Array;
   n: number;
-  /** Per packet its flowKey and capture time: training's calibration applies the flow verdict as replay does. */
+  /** Per packet its flowKey, serviceKey and capture time: training's calibration applies the flow verdict as replay does. */
   flows: Float64Array;
+  services: Float64Array;
   times: Float64Array;
 }
 
@@ -23,14 +24,16 @@ export function extractMatrix(packets: DecodedPacket[], labels: Uint8Array): Fea
   const F = FEATURE_COUNT;
   const rows = new Float32Array(packets.length * F);
   const flows = new Float64Array(packets.length);
+  const services = new Float64Array(packets.length);
   const times = new Float64Array(packets.length);
   const extractor = new FeatureExtractor();
   for (let i = 0; i < packets.length; i++) {
     extractor.extract(packets[i], rows, i * F);
     flows[i] = flowKey(packets[i]);
+    services[i] = serviceKey(packets[i]);
     times[i] = packets[i].ts;
   }
-  return { rows, labels, n: packets.length, flows, times };
+  return { rows, labels, n: packets.length, flows, services, times };
 }
 
 /** Scale every row in place with the scaler's own transform (the one replay uses). */

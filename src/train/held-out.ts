@@ -48,10 +48,10 @@ export class HeldOut {
     });
     const out: HeldOutPacket[] = [];
     for (const [m, row] of best) {
-      const { flows, times, labels } = this.matrices[m];
+      const { flows, services, times, labels } = this.matrices[m];
       const hold = new FlowHold(); // each held-out part is replayed on its own, in capture order
       for (let p = 0; p < row.length; p++) {
-        if (row[p] >= 0) out.push({ m, score: flowVerdict ? hold.apply(flows[p], times[p], p, row[p], -1) : row[p], label: labels[p] });
+        if (row[p] >= 0) out.push({ m, score: flowVerdict ? hold.apply(flows[p], services[p], times[p], p, row[p], -1) : row[p], label: labels[p] });
       }
     }
     return out;
