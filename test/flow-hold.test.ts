@@ -110,6 +110,16 @@ test('FlowHold: later flows of a flagged service hold its verdict for serviceSec
   assert.equal(h.apply(9999, 78, t, frame + 1, 0.03, -1), 0.03);
 });
 
+test('FlowHold: a burst of flows holds a service verdict for serviceFlows flows only (time running fast)', () => {
+  const h = new FlowHold();
+  const S = 88;
+  assert.equal(h.apply(7000, S, 0, 1, 0.97, -1), 0.97);
+  const got: number[] = [];
+  for (let n = 1; n <= FLOW_HOLD.serviceFlows + 3; n++) got.push(h.apply(7000 + n, S, n * 0.001, 1 + n, 0.01, -1));
+  assert.deepEqual(got.slice(0, FLOW_HOLD.serviceFlows - 1), new Array(FLOW_HOLD.serviceFlows - 1).fill(0.97), 'the flows right after it hold it');
+  assert.equal(got[got.length - 1], 0.01, `more than ${FLOW_HOLD.serviceFlows} flows later, all within a second, the verdict is gone`);
+});
+
 /** Real TCP frames of one connection 10.0.0.1:40000 <-> 10.0.0.2:22, alternating direction. */
 function sshFrame(frame: number): RawPacket {
   const out = frame % 2 === 1;

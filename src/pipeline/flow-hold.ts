@@ -17,7 +17,8 @@ import type { DecodedPacket } from '../capture/decode/decoded-packet';
  *   next packet opens it again).
  * - A service is (protocol, client, server, server port), the client being the sender of the
  *   flow's first packet. Its verdict is the highest opening score of its flows within the last
- *   `serviceSeconds`; it ends when none of its flows has a packet for `idleSeconds`.
+ *   `serviceSeconds` and the last `serviceFlows` flows; it ends when none of its flows has a
+ *   packet for `idleSeconds`.
  * - A packet's final score is max(own, its flow's verdict, its service's verdict) up to its
  *   flow's `maxPackets`th packet; beyond it, its own.
  *
@@ -25,11 +26,13 @@ import type { DecodedPacket } from '../capture/decode/decoded-packet';
  * segments) does not flag the rest of itself. The idle limit keeps a periodic exchange on a
  * fixed 5-tuple (NTP polls every 64 s) from carrying one alert across hours, and the packet
  * limit does the same for a long-lived connection that is never idle (an MQTT session with
- * keep-alives, or any flow of a capture replayed faster than it was recorded). The values were
- * chosen on realdata (docs/quality.md, "Flow verdict"). Replay, the daemon and training's
- * calibration all score through this one rule.
+ * keep-alives, or any flow of a capture replayed faster than it was recorded); the service's
+ * flow limit bounds what one flagged opening can hold on a busy service when capture time runs
+ * fast (a replay at top speed puts a day of DNS queries into one minute). The values were chosen
+ * on realdata (docs/quality.md, "Flow verdict"). Replay, the daemon and training's calibration
+ * all score through this one rule.
  */
-export const FLOW_HOLD = { openingPackets: 8, idleSeconds: 30, maxPackets: 128, serviceSeconds: 60 } as const;
+export const FLOW_HOLD = { openingPackets: 8, idleSeconds: 30, maxPackets: 128, serviceSeconds: 60, serviceFlows: 16 } as const;
 
 /** No flow (not TCP/UDP): the packet keeps its own score. */
 export const NO_FLOW = -1;
@@ -77,7 +80,8 @@ function hashKey(proto: number, a: string, pa: number, b: string, pb: number): n
 }
 
 interface FlowState { packets: number; held: number; heldFrame: number; heldAttention: number; last: number; service: number }
-interface ServiceState { best: number; bestTs: number; bestFrame: number; bestAttention: number; last: number }
+/** flows: flows the service has opened; bestFlow: the value of `flows` when `best` was earned. */
+interface ServiceState { best: number; bestTs: number; bestFrame: number; bestAttention: number; last: number; flows: number; bestFlow: number }
 
 /** Flows (and services) remembered at most; beyond it the ones opened longest ago are forgotten (a scan opens millions). */
 const MAX_ENTRIES = 1 << 16;
@@ -103,19 +107,26 @@ export class FlowHold {
     this.heldAttention = attention;
     this.heldKind = 'own';
     if (key === NO_FLOW) return score;
-    const { idleSeconds, openingPackets, maxPackets, serviceSeconds } = FLOW_HOLD;
-    let f = this.flows.get(key);
-    if (f === undefined || ts - f.last > idleSeconds) {
-      if (f !== undefined) this.flows.delete(key); // re-inserted last: Map order stays "least recently opened first"
+    const { idleSeconds, openingPackets, maxPackets, serviceSeconds, serviceFlows } = FLOW_HOLD;
+    const known = this.flows.get(key);
+    const opens = known === undefined || ts - known.last > idleSeconds;
+    let f: FlowState;
+    if (opens) {
+      if (known !== undefined) this.flows.delete(key); // re-inserted last: Map order stays "least recently opened first"
       f = { packets: 0, held: -1, heldFrame: -1, heldAttention: -1, last: ts, service };
       remember(this.flows, key, f);
+    } else {
+      f = known;
     }
     let s = this.services.get(f.service);
     if (s === undefined || ts - s.last > idleSeconds) {
       if (s !== undefined) this.services.delete(f.service);
-      s = { best: -1, bestTs: ts, bestFrame: -1, bestAttention: -1, last: ts };
+      s = { best: -1, bestTs: ts, bestFrame: -1, bestAttention: -1, last: ts, flows: 0, bestFlow: 0 };
       remember(this.services, f.service, s);
     }
+    if (opens) s.flows++;
+    // The service's verdict counts while it is from its last serviceSeconds and serviceFlows.
+    const fresh = ts - s.bestTs <= serviceSeconds && s.flows - s.bestFlow <= serviceFlows;
     f.packets++;
     if (ts > f.last) f.last = ts;
     if (ts > s.last) s.last = ts;
@@ -127,7 +138,7 @@ export class FlowHold {
         this.heldAttention = f.heldAttention;
         this.heldKind = 'flow';
       }
-      if (s.best > score && ts - s.bestTs <= serviceSeconds) {
+      if (s.best > score && fresh) {
         score = s.best;
         this.heldFrame = s.bestFrame;
         this.heldAttention = s.bestAttention;
@@ -140,10 +151,11 @@ export class FlowHold {
         f.heldFrame = frame;
         f.heldAttention = attention;
       }
-      // The service keeps the best opening of its last serviceSeconds: an older best gives way.
-      if (own > s.best || ts - s.bestTs > serviceSeconds) {
+      // The service keeps the best opening of its recent flows: an older best gives way.
+      if (own > s.best || !fresh) {
         s.best = own;
         s.bestTs = ts;
+        s.bestFlow = s.flows;
         s.bestFrame = frame;
         s.bestAttention = attention;
       }
