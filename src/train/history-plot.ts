@@ -4,7 +4,7 @@ export interface HistoryPoint {
   epoch: number;
   loss: number;
   valLoss: number;
-  /** Held-out packets at the threshold calibration would choose after this epoch (NaN: none). */
+  /** Held-out packets at the early-stopping threshold (calibration under earlyStopFloor) after this epoch (NaN: none). */
   recall: number;
   benignFpr: number;
   rocAuc: number;
@@ -45,7 +45,7 @@ export function writeHistoryPlot(path: string, history: HistoryPoint[]): void {
       { name: 'training windows', color: '#1f77b4', values: history.map((h) => finite(h.loss)) },
       { name: 'held-out windows', color: '#d62728', values: history.map((h) => finite(h.valLoss)) },
     ], lossMax),
-    panel(430, 'held-out packets at the threshold', [
+    panel(430, 'held-out packets at the early-stopping threshold', [
       { name: 'anomalies caught', color: '#2ca02c', values: history.map((h) => finite(h.recall)) },
       { name: 'ROC-AUC', color: '#9467bd', values: history.map((h) => finite(h.rocAuc)) },
       { name: 'benign FPR (%)', color: '#d62728', values: history.map((h) => finite(100 * h.benignFpr)) },
