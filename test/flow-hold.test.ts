@@ -37,11 +37,17 @@ test('flowKey: one key per bidirectional 5-tuple of a real capture, none for pac
   assert.ok(keys.every((k) => Number.isSafeInteger(k) && k >= 0));
 });
 
-test('serviceKey: one per client, server and server port, whatever the client port', async () => {
+test('serviceKey: one per client, server and server port, whatever the client port; none for TCP without SYN', async () => {
   const { packets } = await readAllPackets([path.join(PACKAGE_ROOT, 'samples', 'lan-dnsshell.pcap')]);
   const byService = new Map<string, Set<number>>();
+  let joined = 0;
   for (const p of packets) {
     if (p.srcPort < 0 || p.srcIp === null) { assert.equal(serviceKey(p), NO_FLOW); continue; }
+    if (p.ipProto === 6 && (p.tcpFlags & 2) === 0) {
+      assert.equal(serviceKey(p), NO_FLOW, `frame ${p.frame}: a TCP packet without SYN opens no service`);
+      joined++;
+      continue;
+    }
     const name = `${p.ipProto} ${p.srcIp} ${p.dstIp}/${p.dstPort}`;
     if (!byService.has(name)) byService.set(name, new Set());
     byService.get(name)!.add(serviceKey(p));
@@ -49,7 +55,7 @@ test('serviceKey: one per client, server and server port, whatever the client po
   for (const [name, keys] of byService) assert.equal(keys.size, 1, `${name}: ${keys.size} keys`);
   const all = [...byService.values()].map((k) => [...k][0]);
   assert.equal(new Set(all).size, all.length, 'no two services share a key');
-  assert.ok(all.length > 10, `${all.length} services`);
+  assert.ok(all.length > 10 && joined > 100, `${all.length} services, ${joined} TCP packets without SYN`);
 });
 
 test('FlowHold: the opening score holds for the rest of the flow, a late high score does not, idleness ends it', () => {
@@ -121,18 +127,21 @@ test('FlowHold: a burst of flows holds a service verdict for serviceFlows flows 
 });
 
 /** Real TCP frames of one connection 10.0.0.1:40000 <-> 10.0.0.2:22, alternating direction. */
-function sshFrame(frame: number): RawPacket {
+/** Frame `frame` of an SSH connection: odd frames client to server; frame 1 its SYN unless `joined` (met mid-stream). */
+function sshFrame(frame: number, joined = false): RawPacket {
   const out = frame % 2 === 1;
+  const syn = frame === 1 && !joined;
   const data = ethernet({ type: 0x0800, payload: ipv4({ src: out ? '10.0.0.1' : '10.0.0.2', dst: out ? '10.0.0.2' : '10.0.0.1', proto: 6,
-    payload: tcp({ sport: out ? 40000 : 22, dport: out ? 22 : 40000, flags: 0x18, payload: new Uint8Array(48) }) }) });
+    payload: tcp({ sport: out ? 40000 : 22, dport: out ? 22 : 40000, flags: syn ? 0x02 : 0x18, payload: new Uint8Array(syn ? 0 : 48) }) }) });
   return { frame, tsSec: frame, tsNsec: 0, tsDigits: 6, capLen: data.length, origLen: data.length, linkType: 1, interfaceId: 0, data, source: 't' };
 }
 
-test('the pending ring hands out held scores: a connection flagged at its opening is flagged throughout', async () => {
+/** The final [score, held from, attention frame] of 20 SSH frames whose frame 1 scores 0.99, the rest 0.01. */
+async function finalScores(joined: boolean): Promise<Array<[number, number, number]>> {
   const pend = new PendingPackets(1);
   const { decode } = await import('../src/capture/decode');
   for (let f = 1; f <= 20; f++) {
-    const raw = sshFrame(f);
+    const raw = sshFrame(f, joined);
     const p = decode(raw);
     pend.push(raw, f, flowKey(p), serviceKey(p));
   }
@@ -147,7 +156,21 @@ test('the pending ring hands out held scores: a connection flagged at its openin
   pend.takeFinal(Infinity, (f) => {
     for (let i = 0; i < f.length; i++) got.push([f.score(i), f.heldFrom(i), f.attentionFrame(i)]);
   });
+  return got;
+}
+
+test('the pending ring hands out held scores: a connection flagged at its opening is flagged throughout', async () => {
+  const got = await finalScores(false);
   assert.equal(got.length, 20);
   assert.deepEqual(got[0], [Math.fround(0.99), -1, 1]);
   for (let i = 1; i < 20; i++) assert.deepEqual(got[i], [Math.fround(0.99), 1, 1], `frame ${i + 1} holds frame 1's score`);
+});
+
+test('a TCP connection met mid-stream has no opening: its packets keep their own scores', async () => {
+  // The same 20 frames, but the first one seen is a data segment (a capture that starts while the
+  // connection runs): its 0.99 is its own, and nothing after it holds it.
+  const got = await finalScores(true);
+  assert.equal(got.length, 20);
+  assert.deepEqual(got[0], [Math.fround(0.99), -1, 1]);
+  for (let i = 1; i < 20; i++) assert.deepEqual(got[i], [Math.fround(0.01), -1, 1], `frame ${i + 1} keeps its own score`);
 });

@@ -21,6 +21,10 @@ import type { DecodedPacket } from '../capture/decode/decoded-packet';
  *   packet for `idleSeconds`.
  * - A packet's final score is max(own, its flow's verdict, its service's verdict) up to its
  *   flow's `maxPackets`th packet; beyond it, its own.
+ * - A TCP flow first seen without a SYN was joined mid-stream (a capture or a sensor that starts
+ *   while it runs, a flow the tables forgot): it has no opening, its packets keep their own
+ *   scores. On realdata's held-out day each benign burst resumes mid-connection, and one such
+ *   download's first segment, flagged, held the 50 segments after it.
  *
  * Only openings count, so a long benign session that turns odd late (a download's last
  * segments) does not flag the rest of itself. The idle limit keeps a periodic exchange on a
@@ -55,8 +59,12 @@ export function flowKey(p: DecodedPacket): number {
  */
 export function serviceKey(p: DecodedPacket): number {
   if (!hasPorts(p)) return NO_FLOW;
+  // A TCP packet without SYN opens nothing: a connection met mid-stream has no opening.
+  if (p.ipProto === 6 && (p.tcpFlags & TCP_SYN) === 0) return NO_FLOW;
   return hashKey(p.ipProto ^ 0x100, p.srcIp!, -1, p.dstIp!, p.dstPort);
 }
+
+const TCP_SYN = 2;
 
 function hasPorts(p: DecodedPacket): boolean {
   return p.srcPort >= 0 && p.dstPort >= 0 && p.ipProto >= 0 && p.srcIp !== null && p.dstIp !== null;
@@ -117,6 +125,12 @@ export class FlowHold {
       remember(this.flows, key, f);
     } else {
       f = known;
+    }
+    if (f.service === NO_FLOW) {
+      // Joined mid-stream (its first packet seen was no SYN): no opening to judge it by.
+      f.packets++;
+      if (ts > f.last) f.last = ts;
+      return score;
     }
     let s = this.services.get(f.service);
     if (s === undefined || ts - s.last > idleSeconds) {
