@@ -174,3 +174,22 @@ test('a TCP connection met mid-stream has no opening: its packets keep their own
   assert.deepEqual(got[0], [Math.fround(0.99), -1, 1]);
   for (let i = 1; i < 20; i++) assert.deepEqual(got[i], [Math.fround(0.01), -1, 1], `frame ${i + 1} keeps its own score`);
 });
+
+test('FlowHold: without a SYN there is no opening, for a connection never seen or one resuming after idleness', () => {
+  const h = new FlowHold();
+  const A = 3003, B = 4004, SA = 33; // flows; A's service (data segments have serviceKey NO_FLOW)
+  const idle = FLOW_HOLD.idleSeconds + 1;
+  // A opens with a SYN: its opening holds.
+  assert.equal(h.apply(A, SA, 0, 1, 0.95, -1), 0.95, 'the SYN');
+  assert.equal(h.apply(A, NO_FLOW, 0.1, 2, 0.02, -1), 0.95);
+  assert.equal(h.heldFrame, 1);
+  // Idle past the limit, A resumes with data segments: no handshake, nothing to hold (measured:
+  // re-opening on them lowers realdata's ranking, the hubs' MQTT sessions resume so all day).
+  assert.equal(h.apply(A, NO_FLOW, idle, 3, 0.9, -1), 0.9);
+  assert.equal(h.apply(A, NO_FLOW, idle + 0.1, 4, 0.02, -1), 0.02);
+  assert.equal(h.heldFrame, -1);
+  // B's first packet seen is a data segment: its high score is its own, the next packet keeps its own.
+  assert.equal(h.apply(B, NO_FLOW, 0, 10, 0.95, -1), 0.95);
+  assert.equal(h.apply(B, NO_FLOW, 0.1, 11, 0.02, -1), 0.02);
+  assert.equal(h.heldFrame, -1);
+});
