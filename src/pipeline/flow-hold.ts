@@ -22,11 +22,11 @@ import type { DecodedPacket } from '../capture/decode/decoded-packet';
  * - A packet's final score is max(own, its flow's verdict, its service's verdict) up to its
  *   flow's `maxPackets`th packet; beyond it, its own.
  * - A TCP flow first seen without a SYN was joined mid-stream (a capture or a sensor that starts
- *   while it runs, a flow the tables forgot): it has no opening, its packets keep their own
- *   scores. So has a connection that resumes after idleness without a SYN: re-opening on its
- *   data segments lowered realdata's ranking (ROC-AUC 0.965 → 0.953 with seed 7), as the hubs'
- *   MQTT sessions resume so all day. On realdata's held-out day each benign burst resumes mid-connection, and one such
- *   download's first segment, flagged, held the 50 segments after it.
+ *   while it runs, a flow the tables forgot): it has no opening, and its packets keep their own
+ *   scores. On realdata's held-out day every benign burst resumes mid-connection, and one
+ *   download's first segment, flagged, held the 50 segments after it. A connection that resumes
+ *   after idleness without a SYN is joined too: re-opening it on its data segments lowered
+ *   realdata's ranking (ROC-AUC 0.965 → 0.953 with seed 7; the hubs' MQTT sessions resume so).
  *
  * Only openings count, so a long benign session that turns odd late (a download's last
  * segments) does not flag the rest of itself. The idle limit keeps a periodic exchange on a
@@ -56,12 +56,12 @@ export function flowKey(p: DecodedPacket): number {
 
 /**
  * The service the packet would open if it were its flow's first: (protocol, source, destination,
- * destination port), as a 53-bit key (NO_FLOW without ports). FlowHold takes it from a flow's
- * first packet only.
+ * destination port), as a 53-bit key. NO_FLOW without ports, and for a TCP packet without SYN,
+ * which opens nothing (the flow was joined mid-stream). FlowHold takes it from a flow's first
+ * packet only.
  */
 export function serviceKey(p: DecodedPacket): number {
   if (!hasPorts(p)) return NO_FLOW;
-  // A TCP packet without SYN opens nothing: a connection met mid-stream has no opening.
   if (p.ipProto === 6 && (p.tcpFlags & TCP_SYN) === 0) return NO_FLOW;
   return hashKey(p.ipProto ^ 0x100, p.srcIp!, -1, p.dstIp!, p.dstPort);
 }
