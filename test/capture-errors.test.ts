@@ -12,6 +12,7 @@ import type { RawPacket, SourceStats } from '../src/capture/raw-packet';
 import { LlnError } from '../src/errors';
 import { PcapngBuilder, buildPcap, randomBytes, seededRandom } from './helpers/pcapng-builder';
 import { SKIP_NO_SAMPLES, sample } from './helpers/samples';
+import { NOBODY, unprivilegedSkip } from './helpers/unprivileged';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lln-capture-errors-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -159,7 +160,7 @@ describe('bad input', () => {
     assert.deepEqual(out.packets.map((p) => p.linkType), [4242, 4242]);
   });
 
-  it('checkCaptureFile: missing, directory, unreadable', async () => {
+  it('checkCaptureFile: missing, directory, unreadable', async (t) => {
     const missing = path.join(dir, 'nope.pcap');
     await assert.rejects(checkCaptureFile(missing), (e: LlnError) => e.code === 'LLN_E_NOT_FOUND' && e.message.includes(missing));
     assertLlnError((await readOutcome([missing])).error, 'LLN_E_NOT_FOUND');
@@ -176,9 +177,11 @@ describe('bad input', () => {
       return;
     }
     // root reads everything: ask as an unprivileged user in a child process.
+    const skip = unprivilegedSkip();
+    if (skip) { t.skip(skip); return; }
     const mod = JSON.stringify(path.join(__dirname, '../src/capture/file-source.js'));
     const script = `require(${mod}).checkCaptureFile(${JSON.stringify(locked)}).then(() => console.log('OK'), (e) => console.log(e.code))`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { uid: 65534, gid: 65534 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { uid: NOBODY, gid: NOBODY });
     assert.equal(stdout.trim(), 'LLN_E_UNREADABLE');
   });
 });

@@ -5,6 +5,7 @@ import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSyn
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths';
+import { NOBODY, unprivilegedSkip } from './helpers/unprivileged';
 
 /**
  * `lln-detect install-service` through the real CLI: --dry-run changes nothing (checked on a temp
@@ -114,8 +115,8 @@ test('real install into a temp root: user, unit with this ExecStart, config; a s
   assert.equal(readFileSync(path.join(root, 'etc', 'passwd'), 'utf8').split('\n').filter((l) => l.startsWith('lln-detect:')).length, 1);
 });
 
-test('a real install as a normal user on / is refused with a one-line hint', { skip: (!IS_ROOT || spawnSync('setpriv', ['--version']).status !== 0) && 'needs root and setpriv' }, () => {
-  const r = install([], { LLN_INSTALL_ROOT: '' }, 65534);
+test('a real install as a normal user on / is refused with a one-line hint', { skip: ((!IS_ROOT || spawnSync('setpriv', ['--version']).status !== 0) && 'needs root and setpriv') || (unprivilegedSkip() ?? false) }, () => {
+  const r = install([], { LLN_INSTALL_ROOT: '' }, NOBODY);
   assert.equal(r.status, 2, r.stderr + r.stdout);
   assert.match(r.stderr.trim(), /^lln-detect: LLN_E_USAGE: install-service .* run it as root .*--dry-run$/);
   assert.equal(r.stdout, '');

@@ -7,6 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PACKAGE_ROOT } from '../src/paths';
 import { CLI, children, DaemonProcess, VethNamespace, freePort, run } from './helpers/daemon-harness';
+import { NOBODY, unprivilegedSkip } from './helpers/unprivileged';
 
 /**
  * The sensor learning its own network, as a user meets it: a fresh install (no model
@@ -248,9 +249,9 @@ describe('daemon learns its own network: learning → detecting, retraining, ref
     assert.match(st.stdout, /state:\s+detecting/);
     assert.match(st.stdout, /daemon:\s+stopped/);
     // Without root: as nobody, with only the read access the unit gives (StateDirectoryMode=0755, files 0644).
-    if (have('setpriv', ['--version'])) {
+    if (have('setpriv', ['--version']) && unprivilegedSkip() === null) {
       for (let d = state; d !== path.dirname(tmp); d = path.dirname(d)) chmodSync(d, 0o755);
-      const r = run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'status', '--state-dir', state]);
+      const r = run('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, 'status', '--state-dir', state]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /state:\s+detecting/);
       assert.match(r.stdout, new RegExp(`model:\\s+${previous}@`));
