@@ -53,15 +53,19 @@ function tryOpen(filter: string): LivePacketSource | string {
 }
 
 test('live capture on lo: 50 UDP datagrams arrive with their exact payloads, then a TCP connection', { skip: SKIP_NOT_ROOT }, async (t) => {
-  const udpPort = randomInt(40000, 60000);
-  const tcpPort = udpPort + 1;
+  // Ports the kernel hands out (port 0), so they never collide with one in use: a random fixed
+  // port once met another test's connection (EADDRINUSE) and left the capture open forever.
+  const server = net.createServer((c) => c.end(Buffer.from('pong')));
+  await new Promise<void>((r, j) => { server.once('error', j); server.listen(0, '127.0.0.1', r); });
+  const tcpPort = (server.address() as net.AddressInfo).port;
+  const receiver = dgram.createSocket('udp4');
+  await new Promise<void>((r, j) => { receiver.once('error', j); receiver.bind(0, '127.0.0.1', r); });
+  const udpPort = receiver.address().port;
   const src = tryOpen(`(udp and dst port ${udpPort}) or (tcp and port ${tcpPort})`);
-  if (typeof src === 'string') return t.skip(src);
+  if (typeof src === 'string') { server.close(); receiver.close(); return t.skip(src); }
 
   const payloads = Array.from({ length: 50 }, (_, i) => Buffer.concat([Buffer.from(`lln-${i}-`), randomBytes(16 + i)]));
   const sock = dgram.createSocket('udp4');
-  const server = net.createServer((c) => c.end(Buffer.from('pong')));
-  await new Promise<void>((r) => server.listen(tcpPort, '127.0.0.1', r));
   const t0 = Date.now();
 
   const sending = (async () => {
@@ -80,6 +84,7 @@ test('live capture on lo: 50 UDP datagrams arrive with their exact payloads, the
   const packets = await collect(src, (got) => got.filter(isUdp).length >= 50 && got.filter(isTcpFin).length >= 2, 5000);
   await sending;
   sock.close();
+  receiver.close();
   server.close();
 
   const udp = packets.filter(isUdp);
