@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PACKAGE_ROOT } from '../src/paths';
+import { FLOW_HOLD } from '../src/pipeline/flow-hold';
 import { CLI, children, DaemonProcess, VethNamespace, freePort, run } from './helpers/daemon-harness';
 import { NOBODY, unprivilegedSkip } from './helpers/unprivileged';
 
@@ -190,7 +191,8 @@ describe('daemon learns its own network: learning → detecting, retraining, ref
   test('the mix: its attack is flagged, its benign part stays within the check bound', async (t) => {
     const sent = veth.replay(MIX, 6000);
     assert.equal(await capturedReaches(daemon, veth.host, sent), sent);
-    await new Promise((r) => setTimeout(r, 2500)); // the last batch is scored within a second
+    // The last batch is scored within a second; its rows are written once their look-back has passed (flow-hold.ts).
+    await new Promise((r) => setTimeout(r, FLOW_HOLD.lookBackSeconds * 1000 + 4000));
     const labels = readFileSync(MIX.replace(/\.pcap$/, '.labels.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
     const d = new Database(db, { readonly: true, timeout: 5000 });
     const runId = (d.prepare("SELECT max(id) AS id FROM runs WHERE mode = 'daemon'").get() as { id: number }).id;

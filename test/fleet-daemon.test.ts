@@ -72,7 +72,8 @@ describe('fleet daemon: PostgreSQL stopped mid-run', { skip: SKIP_LIVE, timeout:
     try {
       await daemon.waitReady(60_000);
       let sent = veth.replay(committedSample('lan-portscan.pcap'), 3000);
-      await until('first capture forwarded', async () => (await m('lln_forward_rows_total', 'table="anomalies"')) > 0 && (await m('lln_forward_pending_rows')) === 0, 30_000, () => daemon.log);
+      // Rows are written once their look-back has passed (30 s, flow-hold.ts), then forwarded.
+      await until('first capture forwarded', async () => (await m('lln_forward_rows_total', 'table="anomalies"')) > 0 && (await m('lln_forward_pending_rows')) === 0, 75_000, () => daemon.log);
 
       pg.stop();
       sent += veth.replay(committedSample('lan-portscan.pcap'), 3000);

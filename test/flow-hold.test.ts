@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { RawPacket } from '../src/capture/raw-packet';
 import { FLOW_HOLD, FlowHold, NO_FLOW, flowKey, serviceKey } from '../src/pipeline/flow-hold';
-import { PendingPackets } from '../src/pipeline/pending-packets';
+import { PendingPackets, type FinalPackets } from '../src/pipeline/pending-packets';
 import { readAllPackets } from '../src/pipeline/read-packets';
 import { PACKAGE_ROOT } from '../src/paths';
 import { ethernet, ipv4, tcp } from './helpers/frame-builder';
@@ -126,13 +126,12 @@ test('FlowHold: a burst of flows holds a service verdict for serviceFlows flows 
   assert.equal(got[got.length - 1], 0.01, `more than ${FLOW_HOLD.serviceFlows} flows later, all within a second, the verdict is gone`);
 });
 
-/** Real TCP frames of one connection 10.0.0.1:40000 <-> 10.0.0.2:22, alternating direction. */
-/** Frame `frame` of an SSH connection: odd frames client to server; frame 1 its SYN unless `joined` (met mid-stream). */
-function sshFrame(frame: number, joined = false): RawPacket {
+/** Frame `frame` of an SSH connection 10.0.0.1:clientPort <-> 10.0.0.2:22: odd frames client to server; frame 1 its SYN unless `joined` (met mid-stream). */
+function sshFrame(frame: number, joined = false, clientPort = 40000): RawPacket {
   const out = frame % 2 === 1;
   const syn = frame === 1 && !joined;
   const data = ethernet({ type: 0x0800, payload: ipv4({ src: out ? '10.0.0.1' : '10.0.0.2', dst: out ? '10.0.0.2' : '10.0.0.1', proto: 6,
-    payload: tcp({ sport: out ? 40000 : 22, dport: out ? 22 : 40000, flags: syn ? 0x02 : 0x18, payload: new Uint8Array(syn ? 0 : 48) }) }) });
+    payload: tcp({ sport: out ? clientPort : 22, dport: out ? 22 : clientPort, flags: syn ? 0x02 : 0x18, payload: new Uint8Array(syn ? 0 : 48) }) }) });
   return { frame, tsSec: frame, tsNsec: 0, tsDigits: 6, capLen: data.length, origLen: data.length, linkType: 1, interfaceId: 0, data, source: 't' };
 }
 
@@ -192,4 +191,68 @@ test('FlowHold: without a SYN there is no opening, for a connection never seen o
   assert.equal(h.apply(B, NO_FLOW, 0, 10, 0.95, -1), 0.95);
   assert.equal(h.apply(B, NO_FLOW, 0.1, 11, 0.02, -1), 0.02);
   assert.equal(h.heldFrame, -1);
+});
+
+test('FlowHold look-back: an opening raises the earlier packets of its flow and of its service from the last lookBackSeconds', () => {
+  const raised = new Map<number, { score: number; frame: number; kind: string }>();
+  const h = new FlowHold((id, score, frame, _attention, kind) => raised.set(id, { score, frame, kind }));
+  const S = 55;
+  const LB = FLOW_HOLD.lookBackSeconds;
+  // Connection 1 (frames 1-5) at t=0, connection 2 (frames 11-15) at t=LB-5: both score low, and
+  // connection 2's 0.02 already raises connection 1's 0.01 (a look-back works at every level: ranking).
+  for (let k = 0; k < 5; k++) h.apply(6001, S, k * 0.1, 1 + k, 0.01, -1);
+  for (let k = 0; k < 5; k++) h.apply(6002, S, LB - 5 + k * 0.1, 11 + k, 0.02, -1);
+  for (let f = 1; f <= 5; f++) assert.deepEqual(raised.get(f), { score: 0.02, frame: 11, kind: 'service' }, `frame ${f}`);
+  raised.clear();
+  // Connection 3 at t=LB+1: its first packet scores 0.03, its second 0.97.
+  h.apply(6003, S, LB + 1, 21, 0.03, -1);
+  assert.equal(h.apply(6003, S, LB + 1.1, 22, 0.97, 9), 0.97);
+  // Connection 1 lies more than lookBackSeconds before: untouched. Connection 2 and frame 21 hold 0.97 from frame 22.
+  for (let f = 1; f <= 5; f++) assert.equal(raised.has(f), false, `frame ${f} lies ${LB + 1} s before: not raised`);
+  for (let f = 11; f <= 15; f++) assert.deepEqual(raised.get(f), { score: 0.97, frame: 22, kind: 'service' }, `frame ${f}`);
+  assert.deepEqual(raised.get(21), { score: 0.97, frame: 22, kind: 'flow' });
+  assert.equal(raised.has(22), false, 'the opening itself is not raised');
+  // A lower opening right after raises nothing; a higher one raises everything of the last lookBackSeconds again.
+  raised.clear();
+  h.apply(6004, S, LB + 2, 31, 0.5, -1);
+  assert.equal(raised.size, 0, 'nothing of the service lies below 0.5 but what 0.97 raised already');
+  h.apply(6004, S, LB + 2.1, 32, 0.99, -1);
+  assert.deepEqual([...raised.keys()].sort((a, b) => a - b), [11, 12, 13, 14, 15, 21, 22, 31]);
+  // Another service, and a flow joined mid-stream, are never raised.
+  raised.clear();
+  h.apply(7001, 56, LB + 2.2, 40, 0.01, -1);
+  h.apply(7002, NO_FLOW, LB + 2.3, 41, 0.01, -1);
+  h.apply(6005, S, LB + 2.4, 42, 1, -1);
+  assert.equal(raised.has(40) || raised.has(41), false);
+  assert.equal(raised.get(32)?.score, 1);
+});
+
+test('the pending ring keeps packets for lookBackSeconds: a later flagged connection raises an earlier one before it is handed on', async () => {
+  const { decode } = await import('../src/capture/decode');
+  const pend = new PendingPackets(1);
+  // Two SSH connections of one client to one server: frames 1-10 (t=1..10) and 11-20 (t=21..30).
+  const frames: RawPacket[] = [];
+  for (let f = 1; f <= 20; f++) {
+    const raw = f <= 10 ? sshFrame(f) : sshFrame(f - 10, false, 40001);
+    frames.push({ ...raw, frame: f, tsSec: f <= 10 ? f : f + 10 });
+  }
+  for (const raw of frames) {
+    const p = decode(raw);
+    pend.push(raw, raw.tsSec, flowKey(p), serviceKey(p));
+  }
+  // Connection 1 scores 0.01 throughout; connection 2's SYN 0.99.
+  const W = 20;
+  const scores = new Float32Array(W).fill(0.01);
+  scores[10] = 0.99;
+  pend.applyWindow(0, 19, scores, new Float32Array(W), 0, W);
+  const got: Array<[number, number, number]> = [];
+  const visit = (f: FinalPackets) => { for (let i = 0; i < f.length; i++) got.push([f.frame(i), f.score(i), f.heldFrom(i)]); };
+  // Frames up to 10 are final by their windows; the last (t=30) lies within lookBackSeconds of them: they wait.
+  assert.equal(pend.takeFinal(20, visit), 0, 'every packet is within lookBackSeconds of the latest');
+  pend.takeFinal(Infinity, visit);
+  assert.equal(got.length, 20);
+  for (const [frame, score, from] of got) {
+    assert.equal(score, Math.fround(0.99), `frame ${frame}: connection 1 is raised by connection 2's flagged SYN, connection 2 holds it`);
+    assert.equal(from, frame === 11 ? -1 : 11, `frame ${frame} names the SYN that flagged it`);
+  }
 });

@@ -334,7 +334,10 @@ class Daemon {
 
   private onTick(): void {
     this.lastTickAt = Date.now();
-    void this.inLane(() => this.pipeline!.flushBatch());
+    void this.inLane(async () => {
+      await this.pipeline!.flushBatch();
+      this.pipeline!.handOnIdle();
+    });
     for (const i of this.intakes) {
       this.metrics.queueDepth.set({ queue: `capture:${i.name}` }, i.queueDepth());
       const k = readInterfaceCounters(i.name);

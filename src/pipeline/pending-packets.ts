@@ -1,7 +1,7 @@
 import { decode } from '../capture/decode';
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import type { RawPacket } from '../capture/raw-packet';
-import { FlowHold, NO_FLOW } from './flow-hold';
+import { FLOW_HOLD, FlowHold, NO_FLOW } from './flow-hold';
 import { KeptRows } from './kept-rows';
 
 /**
@@ -14,8 +14,9 @@ export interface FinalPackets {
   /** Capture time, epoch seconds. */
   ts(i: number): number;
   /**
-   * Max score over the scored windows containing the packet, or its flow's opening score when
-   * that is higher (flow-hold.ts); -1 when none was scored (windows dropped).
+   * Max score over the scored windows containing the packet, or the verdict it holds when that is
+   * higher: its flow's or service's opening, before or after it (flow-hold.ts); -1 when none was
+   * scored (windows dropped).
    */
   score(i: number): number;
   /** Frame the attention pointed to in the window that gave the score (-1 = none). */
@@ -62,8 +63,13 @@ export class PendingPackets implements FinalPackets {
   length = 0;
 
   private readonly kept: KeptRows;
-  /** Packets become final in capture order, which is the order the flow verdict needs. */
-  private readonly hold = new FlowHold();
+  /** Packets get the flow verdict in capture order, which is the order it needs. */
+  private readonly hold = new FlowHold((id, score, frame, attention, kind) => this.raise(id, score, frame, attention, kind));
+  /** Packets before this sequence number have had the flow verdict; those from head on wait out the look-back. */
+  private heldHead = 0;
+  /** The latest capture time among packets that had the verdict, and the wall clock (ms) when it was reached. */
+  private heldTs = -Infinity;
+  private heldWallMs = 0;
 
   constructor(private readonly F: number, initialCapacity = 1 << 15) {
     const cap = 1 << Math.ceil(Math.log2(Math.max(2, initialCapacity)));
@@ -144,21 +150,43 @@ export class PendingPackets implements FinalPackets {
   }
 
   /**
-   * Hand the packets with sequence < beforeSeq (all when Infinity) to `visit` as a FinalPackets
-   * view, then release them. Returns how many there were.
+   * Packets with sequence < beforeSeq (all when Infinity) have every window scored: give them the
+   * flow verdict, then hand to `visit`, as a FinalPackets view, those a later opening can no
+   * longer raise (flow-hold.ts, look-back): more than lookBackSeconds of capture time older than
+   * the latest packet with a verdict, or beyond lookBackPackets of them (a flood waits no longer
+   * than its next 32k packets); all when beforeSeq is Infinity. Then release them. Returns how
+   * many were handed.
+   *
+   * `wallNowMs` (live capture only): capture time is taken to run on with the wall clock since the
+   * latest packet with a verdict, so on a quiet network the waiting packets are handed on
+   * lookBackSeconds after it rather than when traffic comes again. Replay never passes it: its
+   * scores do not depend on how fast it runs.
    */
-  takeFinal(beforeSeq: number, visit: (final: FinalPackets) => void): number {
-    const end = beforeSeq < this.tail ? beforeSeq : this.tail;
-    const n = end - this.head;
-    if (n <= 0) return 0;
+  takeFinal(beforeSeq: number, visit: (final: FinalPackets) => void, wallNowMs?: number): number {
+    const ready = beforeSeq < this.tail ? beforeSeq : this.tail;
     const { scores, attFrames, heldFrames, heldByService, flows, services, times, frames } = this.slots;
-    for (let s = this.head; s < end; s++) {
+    for (let s = this.heldHead; s < ready; s++) {
       const k = s & this.mask;
-      scores[k] = this.hold.apply(flows[k], services[k], times[k], frames[k], scores[k], attFrames[k]);
+      scores[k] = this.hold.apply(flows[k], services[k], times[k], frames[k], scores[k], attFrames[k], s);
       attFrames[k] = this.hold.heldAttention;
       heldFrames[k] = this.hold.heldFrame;
       heldByService[k] = this.hold.heldKind === 'service' ? 1 : 0;
+      if (times[k] > this.heldTs) {
+        this.heldTs = times[k];
+        this.heldWallMs = -1;
+      }
     }
+    if (ready > this.heldHead) this.heldHead = ready;
+    if (this.heldWallMs < 0) this.heldWallMs = Date.now();
+    let end = this.head;
+    if (beforeSeq === Infinity) end = this.heldHead;
+    else {
+      const { lookBackSeconds, lookBackPackets } = FLOW_HOLD;
+      const now = wallNowMs === undefined ? this.heldTs : this.heldTs + Math.max(0, wallNowMs - this.heldWallMs) / 1000;
+      while (end < this.heldHead && (now - times[end & this.mask] > lookBackSeconds || this.heldHead - end > lookBackPackets)) end++;
+    }
+    const n = end - this.head;
+    if (n <= 0) return 0;
     this.viewFrom = this.head;
     this.length = n;
     try {
@@ -175,6 +203,18 @@ export class PendingPackets implements FinalPackets {
       this.length = 0;
     }
     return n;
+  }
+
+  /** A look-back raised packet `seq` (flow-hold.ts): it holds `score` from `frame` unless it has been handed on or holds more. */
+  private raise(seq: number, score: number, frame: number, attention: number, kind: 'flow' | 'service'): void {
+    if (seq < this.head) return; // handed on already: the look-back horizon makes this rare
+    const k = seq & this.mask;
+    const { scores } = this.slots;
+    if (score <= scores[k]) return;
+    scores[k] = score;
+    this.slots.attFrames[k] = attention;
+    this.slots.heldFrames[k] = frame;
+    this.slots.heldByService[k] = kind === 'service' ? 1 : 0;
   }
 
   frame(i: number): number {

@@ -111,7 +111,7 @@ export class ScoringPipeline {
     this.pending.takeFinal(Infinity, this.o.onFinal);
   }
 
-  /** Packets waiting for a score (queue depth, for metrics). */
+  /** Packets waiting for a score or for their look-back to pass (queue depth, for metrics). */
   get pendingPackets(): number {
     return this.pending.size;
   }
@@ -119,6 +119,14 @@ export class ScoringPipeline {
   /** Score the windows collected so far without waiting for a full batch (live: bounded latency). */
   async flushBatch(): Promise<void> {
     await this.dispatch();
+  }
+
+  /**
+   * Live capture, on a timer: hand on the packets whose look-back has passed by the wall clock
+   * (PendingPackets.takeFinal), so a quiet network's alerts do not wait for its next packets.
+   */
+  handOnIdle(): void {
+    this.pending.takeFinal(-1, this.o.onFinal, Date.now());
   }
 
   /** Swap the model (SIGHUP reload); batches in flight finish on the old one. */

@@ -9,7 +9,7 @@ import { cutWindows, type WindowRef } from './window-refs';
 
 /**
  * One held-out packet as replay would score it: the max of its own probability over the windows
- * holding it, then the flow verdict (flow-hold.ts).
+ * holding it, then the flow verdict with its look-back (flow-hold.ts).
  */
 export interface HeldOutPacket { m: number; score: number; label: number }
 
@@ -49,9 +49,10 @@ export class HeldOut {
     const out: HeldOutPacket[] = [];
     for (const [m, row] of best) {
       const { flows, services, times, labels } = this.matrices[m];
-      const hold = new FlowHold(); // each held-out part is replayed on its own, in capture order
+      // Each held-out part is replayed on its own, in capture order; a look-back raises an entry by its index in `out`.
+      const hold = new FlowHold((id, score) => { if (score > out[id].score) out[id].score = score; });
       for (let p = 0; p < row.length; p++) {
-        if (row[p] >= 0) out.push({ m, score: flowVerdict ? hold.apply(flows[p], services[p], times[p], p, row[p], -1) : row[p], label: labels[p] });
+        if (row[p] >= 0) out.push({ m, score: flowVerdict ? hold.apply(flows[p], services[p], times[p], p, row[p], -1, out.length) : row[p], label: labels[p] });
       }
     }
     return out;
