@@ -50,7 +50,7 @@ test('a password-guessing run is flagged connection after connection, each held 
 
   // Most rows hold a verdict from another connection of the same client and service (854 of the
   // 1000 rows written, the rest rate-limited); every such row is an attack packet, and so is the
-  // earlier frame it names.
+  // frame it names.
   const held = rows.map((row) => ({ frame: row.frame, from: /^service verdict of frame (\d+)/.exec(row.top) })).filter((h) => h.from !== null);
   assert.ok(held.length >= rows.length / 2, `${held.length} of ${rows.length} rows hold a service verdict`);
   for (const h of held) {
@@ -59,4 +59,8 @@ test('a password-guessing run is flagged connection after connection, each held 
     assert.equal(labels[from - 1], 1, `frame ${h.frame} holds the verdict of frame ${from}, a benign frame`);
     assert.notEqual(from, h.frame, `frame ${h.frame} names itself`);
   }
+  // The look-back: the guesser's first connections, before the opening that flagged the service,
+  // hold its verdict too (their rows name a later frame).
+  const back = held.filter((h) => Number(h.from![1]) > h.frame);
+  assert.ok(back.length > 0, 'some rows hold the verdict of a later opening');
 });
