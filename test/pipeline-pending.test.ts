@@ -115,6 +115,16 @@ test('takeFinal releases packets in order, only before the given sequence, acros
   assert.equal(collect(pend, Infinity).length, 0);
 });
 
+test('a flood waits for at most lookBackPackets later packets, whatever its capture time', () => {
+  const pend = new PendingPackets(1, 1024);
+  const n = FLOW_HOLD.lookBackPackets + 5000;
+  for (let f = 1; f <= n; f++) pend.push(raw(f), 100); // one instant: no packet is 30 s older than another
+  const a = collect(pend, n);
+  assert.equal(a.length, n - FLOW_HOLD.lookBackPackets, 'all but the last lookBackPackets are handed on');
+  assert.equal(pend.size, FLOW_HOLD.lookBackPackets);
+  assert.equal(collect(pend, Infinity).length, FLOW_HOLD.lookBackPackets, 'the end of input hands on the rest');
+});
+
 test('ScoreTrace keeps a bounded number of points and never loses the highest spike', () => {
   const trace = new ScoreTrace(100);
   for (let i = 0; i < 100_000; i++) trace.add(i, i === 77_777 ? 0.99 : 0.01);
