@@ -165,13 +165,42 @@ test('the pending ring hands out held scores: a connection flagged at its openin
   for (let i = 1; i < 20; i++) assert.deepEqual(got[i], [Math.fround(0.99), 1, 1], `frame ${i + 1} holds frame 1's score`);
 });
 
-test('a TCP connection met mid-stream has no opening: its packets keep their own scores', async () => {
+test('a TCP connection met mid-stream has no opening: nothing holds its first packet\'s score, which its next packets judge', async () => {
   // The same 20 frames, but the first one seen is a data segment (a capture that starts while the
-  // connection runs): its 0.99 is its own, and nothing after it holds it.
+  // connection runs): nothing after it holds its 0.99, and since the 7 packets after it score
+  // 0.01, so does it (a running connection's first packet seen has no history).
   const got = await finalScores(true);
   assert.equal(got.length, 20);
-  assert.deepEqual(got[0], [Math.fround(0.99), -1, 1]);
+  assert.deepEqual(got[0], [Math.fround(0.01), -1, 1]);
   for (let i = 1; i < 20; i++) assert.deepEqual(got[i], [Math.fround(0.01), -1, 1], `frame ${i + 1} keeps its own score`);
+});
+
+test('FlowHold: a joined flow\'s first packets score at most the median of those after them; the latest keeps its own', () => {
+  const lowered = new Map<number, number>();
+  const h = new FlowHold(null, (id, score) => lowered.set(id, score));
+  const K = FLOW_HOLD.openingPackets;
+  // A download met mid-stream: its first segment 0.99, then 0.2, 0.01, 0.01, ...
+  const own = [0.99, 0.2, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.9, 0.9];
+  own.forEach((v, i) => assert.equal(h.apply(8001, NO_FLOW, i * 0.01, 1 + i, v, -1), v, 'the packet itself keeps its own score'));
+  assert.equal(lowered.get(1), Math.fround(0.01), 'the first segment: the median after it is 0.01');
+  assert.equal(lowered.get(2), Math.fround(0.01));
+  assert.equal(lowered.get(K - 1), Math.fround(0.01));
+  assert.equal(lowered.has(K), false, `packet ${K}, the last of the start, has nothing after it there: its own score`);
+  assert.equal(lowered.has(K + 1) || lowered.has(K + 2), false, `packets after the ${K}th are not judged`);
+  // A joined connection that goes on looking odd keeps its scores: median after packet 1 is 0.95.
+  lowered.clear();
+  [0.99, 0.95, 0.97, 0.9].forEach((v, i) => h.apply(8002, NO_FLOW, i * 0.01, 100 + i, v, -1));
+  assert.equal(lowered.get(100), Math.fround(0.95));
+  assert.equal(lowered.get(101), Math.fround(0.95), 'median of 0.97 and 0.9 is the upper one');
+  assert.equal(lowered.get(102), Math.fround(0.9));
+  // A probe with nothing after it (an ACK scan): never judged, keeps its own.
+  lowered.clear();
+  assert.equal(h.apply(8003, NO_FLOW, 0, 200, 0.99, -1), 0.99);
+  assert.equal(lowered.size, 0);
+  // A flow that opened with a SYN is never judged so.
+  h.apply(8004, 44, 0, 300, 0.99, -1);
+  h.apply(8004, NO_FLOW, 0.1, 301, 0.01, -1);
+  assert.equal(lowered.has(300), false);
 });
 
 test('FlowHold: without a SYN there is no opening, for a connection never seen or one resuming after idleness', () => {

@@ -27,6 +27,11 @@ import type { DecodedPacket } from '../capture/decode/decoded-packet';
  *   download's first segment, flagged, held the 50 segments after it. A connection that resumes
  *   after idleness without a SYN is joined too: re-opening it on its data segments lowered
  *   realdata's ranking (ROC-AUC 0.965 → 0.953 with seed 7; the hubs' MQTT sessions resume so).
+ *   Its first `openingPackets` packets are judged together instead: each scores at most the
+ *   median own score of those after it. The first packet seen of a running connection has no
+ *   history (no handshake, an empty flow row), and the models score a download's first segment
+ *   or a lone RST near 1 while the segments after it score low; a connection that goes on
+ *   looking odd, or a packet with nothing after it (an ACK scan's probe), keeps its own score.
  *
  * - Look-back: when an opening packet scores higher than its flow and service already held, the
  *   earlier packets of the service's last `serviceFlows` flows (its own flow among them) from the
@@ -79,6 +84,8 @@ export function serviceKey(p: DecodedPacket): number {
 }
 
 const TCP_SYN = 2;
+/** FlowHold.judgeStart's sorted scratch list (single-threaded, never kept). */
+const JUDGE_SCRATCH = new Float32Array(8);
 
 function hasPorts(p: DecodedPacket): boolean {
   return p.srcPort >= 0 && p.dstPort >= 0 && p.ipProto >= 0 && p.srcIp !== null && p.dstIp !== null;
@@ -101,8 +108,11 @@ function hashKey(proto: number, a: string, pa: number, b: string, pb: number): n
   return (h1 >>> 0) * 0x200000 + (h2 >>> 11);
 }
 
-/** lastPos: the look-back position of its last remembered packet (-1 none). */
-interface FlowState { packets: number; held: number; heldFrame: number; heldAttention: number; last: number; service: number; lastPos: number }
+/** lastPos: the look-back position of its last remembered packet (-1 none); start: a joined flow's first packets (own scores, ids). */
+interface FlowState {
+  packets: number; held: number; heldFrame: number; heldAttention: number; last: number; service: number; lastPos: number;
+  start: { own: Float32Array; ids: Float64Array; n: number } | null;
+}
 /**
  * flows: flows the service has opened; bestFlow: the value of `flows` when `best` was earned;
  * recent: its last serviceFlows flows; spread/spreadTs: the highest score the look-back raised its
@@ -115,6 +125,8 @@ interface ServiceState {
 
 /** Called for an earlier packet a look-back raised: its id (as given to apply), new score, the frame that earned it, its attention frame, and where from. */
 export type RaiseCallback = (id: number, score: number, frame: number, attention: number, kind: 'flow' | 'service') => void;
+/** Called for an earlier packet of a joined flow whose score is now `score` (below its own; it holds nothing). */
+export type LowerCallback = (id: number, score: number) => void;
 
 /** Flows (and services) remembered at most; beyond it the ones opened longest ago are forgotten (a scan opens millions). */
 const MAX_ENTRIES = 1 << 16;
@@ -142,7 +154,7 @@ export class FlowHold {
   /** Positions handed out so far (a position p lives in slot p % lookBackPackets while p > next - lookBackPackets). */
   private lbNext = 0;
 
-  constructor(private readonly onRaise: RaiseCallback | null = null) {}
+  constructor(private readonly onRaise: RaiseCallback | null = null, private readonly onLower: LowerCallback | null = null) {}
 
   /** `id`: how onRaise names this packet later (the pipeline's sequence number; by default its frame). */
   apply(key: number, service: number, ts: number, frame: number, score: number, attention: number, id = frame): number {
@@ -156,7 +168,7 @@ export class FlowHold {
     let f: FlowState;
     if (opens) {
       if (known !== undefined) this.flows.delete(key); // re-inserted last: Map order stays "least recently opened first"
-      f = { packets: 0, held: -1, heldFrame: -1, heldAttention: -1, last: ts, service, lastPos: -1 };
+      f = { packets: 0, held: -1, heldFrame: -1, heldAttention: -1, last: ts, service, lastPos: -1, start: null };
       remember(this.flows, key, f);
     } else {
       f = known;
@@ -165,6 +177,7 @@ export class FlowHold {
       // Joined mid-stream (its first packet seen was no SYN): no opening to judge it by.
       f.packets++;
       if (ts > f.last) f.last = ts;
+      if (f.packets <= openingPackets && score >= 0 && this.onLower !== null) this.judgeStart(f, id, score);
       return score;
     }
     let s = this.services.get(f.service);
@@ -223,6 +236,25 @@ export class FlowHold {
 
   get size(): number {
     return this.flows.size;
+  }
+
+  /** A joined flow's first packets: each at most the median own score of those after it (the latest keeps its own). */
+  private judgeStart(f: FlowState, id: number, own: number): void {
+    const st = (f.start ??= { own: new Float32Array(FLOW_HOLD.openingPackets), ids: new Float64Array(FLOW_HOLD.openingPackets), n: 0 });
+    st.own[st.n] = own;
+    st.ids[st.n] = id;
+    st.n++;
+    const later = JUDGE_SCRATCH;
+    for (let i = st.n - 2; i >= 0; i--) {
+      // later = own scores of packets i+1 .. n-1, sorted (insertion: at most 7 of them)
+      const v = st.own[i + 1];
+      let j = st.n - 2 - i;
+      while (j > 0 && later[j - 1] > v) { later[j] = later[j - 1]; j--; }
+      later[j] = v;
+      const median = later[(st.n - 1 - i) >> 1];
+      const next = st.own[i] < median ? st.own[i] : median;
+      this.onLower!(st.ids[i], next);
+    }
   }
 
   private rememberPacket(f: FlowState, id: number, ts: number, score: number): void {

@@ -64,7 +64,10 @@ export class PendingPackets implements FinalPackets {
 
   private readonly kept: KeptRows;
   /** Packets get the flow verdict in capture order, which is the order it needs. */
-  private readonly hold = new FlowHold((id, score, frame, attention, kind) => this.raise(id, score, frame, attention, kind));
+  private readonly hold = new FlowHold(
+    (id, score, frame, attention, kind) => this.raise(id, score, frame, attention, kind),
+    (id, score) => this.lower(id, score),
+  );
   /** Packets before this sequence number have had the flow verdict; those from head on wait out the look-back. */
   private heldHead = 0;
   /** The latest capture time among packets that had the verdict, and the wall clock (ms) when it was reached. */
@@ -215,6 +218,12 @@ export class PendingPackets implements FinalPackets {
     this.slots.attFrames[k] = attention;
     this.slots.heldFrames[k] = frame;
     this.slots.heldByService[k] = kind === 'service' ? 1 : 0;
+  }
+
+  /** A joined flow's first packets were judged together (flow-hold.ts): packet `seq` now scores `score`. */
+  private lower(seq: number, score: number): void {
+    if (seq < this.head) return;
+    this.slots.scores[seq & this.mask] = score;
   }
 
   frame(i: number): number {
