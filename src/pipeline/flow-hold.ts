@@ -108,10 +108,13 @@ function hashKey(proto: number, a: string, pa: number, b: string, pb: number): n
   return (h1 >>> 0) * 0x200000 + (h2 >>> 11);
 }
 
-/** lastPos: the look-back position of its last remembered packet (-1 none); start: a joined flow's first packets (own scores, ids). */
+/**
+ * lastPos: the look-back position of its last remembered packet (-1 none). A joined flow's first
+ * packets: firstId/firstOwn the first (id -1: none yet), start all of them from the second on.
+ */
 interface FlowState {
   packets: number; held: number; heldFrame: number; heldAttention: number; last: number; service: number; lastPos: number;
-  start: { own: Float32Array; ids: Float64Array; n: number } | null;
+  firstId: number; firstOwn: number; start: { own: Float32Array; ids: Float64Array; n: number } | null;
 }
 /**
  * flows: flows the service has opened; bestFlow: the value of `flows` when `best` was earned;
@@ -168,7 +171,7 @@ export class FlowHold {
     let f: FlowState;
     if (opens) {
       if (known !== undefined) this.flows.delete(key); // re-inserted last: Map order stays "least recently opened first"
-      f = { packets: 0, held: -1, heldFrame: -1, heldAttention: -1, last: ts, service, lastPos: -1, start: null };
+      f = { packets: 0, held: -1, heldFrame: -1, heldAttention: -1, last: ts, service, lastPos: -1, firstId: -1, firstOwn: 0, start: null };
       remember(this.flows, key, f);
     } else {
       f = known;
@@ -240,7 +243,18 @@ export class FlowHold {
 
   /** A joined flow's first packets: each at most the median own score of those after it (the latest keeps its own). */
   private judgeStart(f: FlowState, id: number, own: number): void {
-    const st = (f.start ??= { own: new Float32Array(FLOW_HOLD.openingPackets), ids: new Float64Array(FLOW_HOLD.openingPackets), n: 0 });
+    if (f.start === null) {
+      // Its first packet: nothing to judge yet, and a flood of one-packet flows allocates nothing.
+      if (f.firstId < 0) {
+        f.firstId = id;
+        f.firstOwn = own;
+        return;
+      }
+      f.start = { own: new Float32Array(FLOW_HOLD.openingPackets), ids: new Float64Array(FLOW_HOLD.openingPackets), n: 1 };
+      f.start.own[0] = f.firstOwn;
+      f.start.ids[0] = f.firstId;
+    }
+    const st = f.start;
     st.own[st.n] = own;
     st.ids[st.n] = id;
     st.n++;
