@@ -85,7 +85,7 @@ export function serviceKey(p: DecodedPacket): number {
 
 const TCP_SYN = 2;
 /** FlowHold.judgeStart's sorted scratch list (single-threaded, never kept). */
-const JUDGE_SCRATCH = new Float32Array(8);
+const JUDGE_SCRATCH = new Float32Array(FLOW_HOLD.openingPackets);
 
 function hasPorts(p: DecodedPacket): boolean {
   return p.srcPort >= 0 && p.dstPort >= 0 && p.ipProto >= 0 && p.srcIp !== null && p.dstIp !== null;
@@ -159,7 +159,7 @@ export class FlowHold {
 
   constructor(private readonly onRaise: RaiseCallback | null = null, private readonly onLower: LowerCallback | null = null) {}
 
-  /** `id`: how onRaise names this packet later (the pipeline's sequence number; by default its frame). */
+  /** `id`: how onRaise and onLower name this packet later (the pipeline's sequence number; by default its frame). */
   apply(key: number, service: number, ts: number, frame: number, score: number, attention: number, id = frame): number {
     this.heldFrame = -1;
     this.heldAttention = attention;
