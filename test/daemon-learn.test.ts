@@ -29,12 +29,12 @@ const SKIP = !existsSync(BENIGN) || !existsSync(MIX) ? `${REALDATA} not found: s
  * shipped model does on this time-compressed replay (every rate feature thousands of times its
  * real value: 98.6% of the benign packets flagged while learning). The bound is loose because a
  * day replayed in three seconds also puts a whole day of a service's flows inside one 30-s
- * look-back and one service verdict (flow-hold.ts): over five runs of a 2-epoch model the benign
- * FPR was 0.000–0.093 (0.03 typical). The check's quality floors are off (below): a 2-epoch
+ * look-back and one service verdict (flow-hold.ts): over six runs of a 2-epoch model the benign
+ * FPR was 0.000–0.111 (before the look-back: 0.0001 and 0.015 in two runs). The check's quality floors are off (below): a 2-epoch
  * model catches 10–80 % of its synthetic anomalies from run to run, and the test checks that a
  * floor refuses, not its default.
  */
-const MAX_FPR = 0.2;
+const MAX_FPR = 0.3;
 /**
  * The bound the daemon's own check applies to a new model: a 2-epoch model's held-out FPR varies
  * from run to run (0.0000 in most runs, 0.0552 in one, which refused the retrain this suite needs
