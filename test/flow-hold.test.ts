@@ -181,18 +181,21 @@ test('FlowHold: a joined flow\'s first packets score at most the median of those
   const K = FLOW_HOLD.openingPackets;
   // A download met mid-stream: its first segment 0.99, then 0.2, 0.01, 0.01, ...
   const own = [0.99, 0.2, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.9, 0.9];
-  own.forEach((v, i) => assert.equal(h.apply(8001, NO_FLOW, i * 0.01, 1 + i, v, -1), v, 'the packet itself keeps its own score'));
-  assert.equal(lowered.get(1), Math.fround(0.01), 'the first segment: the median after it is 0.01');
-  assert.equal(lowered.get(2), Math.fround(0.01));
-  assert.equal(lowered.get(K - 1), Math.fround(0.01));
-  assert.equal(lowered.has(K), false, `packet ${K}, the last of the start, has nothing after it there: its own score`);
-  assert.equal(lowered.has(K + 1) || lowered.has(K + 2), false, `packets after the ${K}th are not judged`);
+  const returned = own.map((v, i) => h.apply(8001, NO_FLOW, i * 0.01, 1 + i, v, -1));
+  const final = (frame: number): number => Math.fround(lowered.get(frame) ?? returned[frame - 1]);
+  assert.equal(final(1), Math.fround(0.01), 'the first segment: the median after it is 0.01');
+  assert.equal(final(2), Math.fround(0.01));
+  assert.equal(final(K - 1), Math.fround(0.01));
+  assert.equal(final(K), Math.fround(0.01), `packet ${K}, the last of the start, has nothing after it there: its own score`);
+  assert.deepEqual([final(K + 1), final(K + 2)], [0.9, 0.9].map(Math.fround), `packets after the ${K}th are judged by their neighbours only`);
   // A joined connection that goes on looking odd keeps its scores: median after packet 1 is 0.95.
   lowered.clear();
-  [0.99, 0.95, 0.97, 0.9].forEach((v, i) => h.apply(8002, NO_FLOW, i * 0.01, 100 + i, v, -1));
-  assert.equal(lowered.get(100), Math.fround(0.95));
-  assert.equal(lowered.get(101), Math.fround(0.95), 'median of 0.97 and 0.9 is the upper one');
-  assert.equal(lowered.get(102), Math.fround(0.9));
+  const odd = [0.99, 0.95, 0.97, 0.9];
+  const oddReturned = odd.map((v, i) => h.apply(8002, NO_FLOW, i * 0.01, 100 + i, v, -1));
+  const oddFinal = (frame: number): number => Math.fround(lowered.get(frame) ?? oddReturned[frame - 100]);
+  assert.equal(oddFinal(100), Math.fround(0.95));
+  assert.equal(oddFinal(101), Math.fround(0.95), 'median of 0.97 and 0.9 is the upper one: its own 0.95 stands');
+  assert.equal(oddFinal(102), Math.fround(0.9));
   // A probe with nothing after it (an ACK scan): never judged, keeps its own.
   lowered.clear();
   assert.equal(h.apply(8003, NO_FLOW, 0, 200, 0.99, -1), 0.99);
@@ -201,6 +204,55 @@ test('FlowHold: a joined flow\'s first packets score at most the median of those
   h.apply(8004, 44, 0, 300, 0.99, -1);
   h.apply(8004, NO_FLOW, 0.1, 301, 0.01, -1);
   assert.equal(lowered.has(300), false);
+});
+
+test('FlowHold: a packet scores at most the median of the nearPackets packets either side of it in its flow', () => {
+  const lowered = new Map<number, number>();
+  const h = new FlowHold(() => undefined, (id, score) => lowered.set(id, score));
+  const N = FLOW_HOLD.nearPackets;
+  assert.equal(N, 2, 'the cases below are written for a span of 5');
+  // A connection that opened calm (its first 10 packets 0.01), then one packet scores 0.99, later a
+  // run of three 0.98s and a run of two 0.97s. One odd packet (or two) in a calm connection is not
+  // believed; three in five are.
+  const calm = new Array(10).fill(0.01);
+  const own = [...calm, 0.99, 0.01, 0.01, 0.01, 0.98, 0.98, 0.98, 0.01, 0.01, 0.97, 0.97, 0.01, 0.01, 0.01];
+  const returned = own.map((v, i) => h.apply(9001, 91, i * 0.01, 1 + i, v, -1));
+  const final = own.map((_v, i) => Math.fround(lowered.get(1 + i) ?? returned[i]));
+  assert.equal(final[10], Math.fround(0.01), 'the lone 0.99');
+  assert.deepEqual(final.slice(14, 17), [0.98, 0.98, 0.98].map(Math.fround), 'the run of three keeps its scores');
+  assert.deepEqual(final.slice(19, 21), [0.01, 0.01].map(Math.fround), 'the run of two does not');
+  assert.equal(final.filter((v) => v === Math.fround(0.01)).length, own.length - 3);
+  // The latest packet is judged by the packets there are so far: a 0.99 after calm ones returns
+  // 0.01, and two more 0.99s after it raise it back (onLower names the new score).
+  lowered.clear();
+  calm.forEach((v, i) => h.apply(9002, 92, i * 0.01, 100 + i, v, -1));
+  assert.equal(h.apply(9002, 92, 0.1, 110, 0.99, -1), Math.fround(0.01), 'alone so far');
+  h.apply(9002, 92, 0.11, 111, 0.99, -1);
+  assert.equal(h.apply(9002, 92, 0.12, 112, 0.99, -1), Math.fround(0.99), 'the third in its span');
+  assert.equal(lowered.get(110), Math.fround(0.99), 'frame 110 now has two 0.99s after it');
+  // A flow flagged at its opening holds its verdict: its neighbours all hold it too.
+  lowered.clear();
+  h.apply(9003, 93, 0, 200, 0.99, -1);
+  for (let i = 1; i < 10; i++) assert.equal(h.apply(9003, 93, i * 0.01, 200 + i, 0.01, -1), Math.fround(0.99));
+  assert.equal(lowered.size, 0);
+  // A one-packet flow (a probe) and a two-packet one keep their own scores.
+  assert.equal(h.apply(9004, 94, 0, 300, 0.99, -1), 0.99);
+  h.apply(9005, 95, 0, 301, 0.99, -1);
+  assert.equal(h.apply(9005, 95, 0.01, 302, 0.01, -1), Math.fround(0.99), 'held by its opening, which stays');
+  assert.equal(lowered.size, 0);
+});
+
+test('FlowHold: a look-back raise counts among the raised packets\' neighbours, so they do not lower it again', () => {
+  const now = new Map<number, number>();
+  const h = new FlowHold((id, score) => now.set(id, Math.max(now.get(id) ?? -1, score)), (id, score) => now.set(id, score));
+  const S = 96;
+  // Connection A of a service scores 0.01; connection B of the same service opens at 0.99 and raises A.
+  for (let i = 0; i < 4; i++) now.set(1 + i, Math.fround(h.apply(9101, S, i * 0.01, 1 + i, 0.01, -1)));
+  h.apply(9102, S, 1, 11, 0.99, -1);
+  for (let f = 1; f <= 4; f++) assert.equal(Math.fround(now.get(f)!), Math.fround(0.99), `frame ${f} raised`);
+  // A's next packet (held by the service's verdict) judges A's latest packets by their raised scores.
+  now.set(5, Math.fround(h.apply(9101, S, 1.01, 5, 0.01, -1)));
+  for (let f = 1; f <= 5; f++) assert.equal(Math.fround(now.get(f)!), Math.fround(0.99), `frame ${f} stays raised`);
 });
 
 test('FlowHold: without a SYN there is no opening, for a connection never seen or one resuming after idleness', () => {

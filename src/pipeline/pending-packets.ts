@@ -220,7 +220,7 @@ export class PendingPackets implements FinalPackets {
     this.slots.heldByService[k] = kind === 'service' ? 1 : 0;
   }
 
-  /** A joined flow's first packets were judged together (flow-hold.ts): packet `seq` now scores `score`. */
+  /** Packet `seq` was judged again by its flow's neighbours or a joined start (flow-hold.ts): it now scores `score`. */
   private lower(seq: number, score: number): void {
     if (seq < this.head) return;
     this.slots.scores[seq & this.mask] = score;

@@ -49,7 +49,7 @@ export class HeldOut {
     const out: HeldOutPacket[] = [];
     for (const [m, row] of best) {
       const { flows, services, times, labels } = this.matrices[m];
-      // Each held-out part is replayed on its own, in capture order; a look-back (or a joined flow's start) revises an entry by its index in `out`.
+      // Each held-out part is replayed on its own, in capture order; a look-back, or a judgement by its flow's neighbours, revises an entry by its index in `out`.
       const hold = new FlowHold((id, score) => { if (score > out[id].score) out[id].score = score; }, (id, score) => { out[id].score = score; });
       for (let p = 0; p < row.length; p++) {
         if (row[p] >= 0) out.push({ m, score: flowVerdict ? hold.apply(flows[p], services[p], times[p], p, row[p], -1, out.length) : row[p], label: labels[p] });
