@@ -146,3 +146,18 @@ test('decoys: ordinary sessions with new peers, inserted and labelled 0', { skip
   const none = injectAnomalies(pk, { seed: 6, rate: 0.1, kinds: ['ttl-anomaly'], decoyRate: 0 });
   assert.equal(none.packets.length, pk.length);
 });
+
+test('concurrent decoys: an ordinary session labelled 0 opens inside each attack\'s time', { skip: SKIP_NO_SAMPLES }, async () => {
+  const pk = await real;
+  const originals = new Set(pk.map((p) => JSON.stringify(stripFrame(p))));
+  const r = injectAnomalies(pk, { seed: 9, rate: 0.3, kinds: ['flood'], concurrentDecoyRate: 1 });
+  const decoySyns = r.packets.filter((p, i) => r.labels[i] === 0 && !originals.has(JSON.stringify(stripFrame(p))) && p.tcpFlags === 2);
+  assert.ok(r.segments.length > 1);
+  assert.equal(decoySyns.length, r.segments.length, 'one decoy per attack');
+  for (const g of r.segments) {
+    const [from, to] = [r.packets[g.startIndex].ts, r.packets[g.endIndex].ts];
+    assert.equal(decoySyns.filter((p) => p.ts >= from && p.ts <= to).length, 1, `no decoy opens in the attack at ${from}–${to}`);
+  }
+  const none = injectAnomalies(pk, { seed: 9, rate: 0.3, kinds: ['flood'], concurrentDecoyRate: 0 });
+  assert.equal(none.labels.filter((l) => l === 0).length, pk.length);
+});

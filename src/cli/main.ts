@@ -105,6 +105,7 @@ program
   .option('--synthetic-kinds <list>', 'comma-separated synthetic anomaly kinds (default: all but the opt-in ones; docs/training.md lists them)', (v: string) => v.split(',').map((k) => k.trim()).filter(Boolean))
   .option('--synthetic-copies <n>', 'independently seeded synthetic copies of the training traffic', positiveInt('--synthetic-copies'), TRAINING_DEFAULTS.syntheticCopies)
   .option('--decoy-rate <f>', 'share of anomaly-free segments that get an ordinary session labelled 0', fraction('--decoy-rate'), TRAINING_DEFAULTS.decoyRate)
+  .option('--concurrent-decoy-rate <f>', 'share of segments with a synthetic anomaly that also get an ordinary session labelled 0, opening while it runs', fraction('--concurrent-decoy-rate'), TRAINING_DEFAULTS.concurrentDecoyRate)
   .option('--input-noise <std>', 'std of Gaussian noise added to scaled training inputs', (v: string) => Number(v), TRAINING_DEFAULTS.inputNoise)
   .option('--init-model [dir]', 'fine-tune this model (default: the shipped one) instead of starting from fresh weights')
   .option('--no-benign-variants', 'do not add benign novelty variants (renumbered peers, cold slices) of the training traffic')

@@ -31,6 +31,13 @@ export interface InjectionOptions {
    * Default 0; training passes the recipe's `decoyRate`.
    */
   decoyRate?: number;
+  /**
+   * Fraction of the segments with an anomaly that also get one ordinary session labelled 0,
+   * opening while the attack runs: without it every new session in the attack's time is part
+   * of the attack, and the model learns "something else is going on" as an attack sign, which a
+   * busy real network's bursts then set off. Default 0; training passes the recipe's.
+   */
+  concurrentDecoyRate?: number;
 }
 
 export interface InjectedSegment {
@@ -70,6 +77,7 @@ interface Item { p: DecodedPacket; label: number; seg: number; order: number }
 export function injectAnomalies(packets: DecodedPacket[], opts: InjectionOptions): InjectionResult {
   const rate = opts.rate ?? 0.15;
   const decoyRate = opts.decoyRate ?? 0;
+  const concurrentDecoyRate = opts.concurrentDecoyRate ?? 0;
   const kinds = opts.kinds ?? DEFAULT_INJECTION_KINDS;
   if (!(rate > 0 && rate <= 1)) throw new LlnError('LLN_E_USAGE', `injection rate must be in (0, 1], got ${rate}`);
   if (kinds.length === 0 || kinds.some((k) => !INJECTION_KINDS.includes(k))) {
@@ -95,6 +103,11 @@ export function injectAnomalies(packets: DecodedPacket[], opts: InjectionOptions
       const applied = applyKind(kind, rng, prof, seg, labels, start) ?? applyKind('port-scan', rng, prof, seg, labels, start)!;
       segKinds.push(applied.kind as InjectionKind);
       injected = applied.injected;
+      if (rng.chance(concurrentDecoyRate)) {
+        const end = injected.length > 0 ? injected[injected.length - 1].ts : seg[seg.length - 1].ts;
+        const decoy = applyKind('ordinary-session', rng, prof, seg, new Uint8Array(seg.length), start + rng.next() * Math.max(0, end - start))!;
+        for (const p of decoy.injected) items.push({ p, label: 0, seg: -1, order: order++ });
+      }
     } else if (rng.chance(decoyRate)) {
       const t0 = seg[0].ts;
       const decoy = applyKind('ordinary-session', rng, prof, seg, labels, t0 + rng.next() * Math.max(0, seg[seg.length - 1].ts - t0))!;

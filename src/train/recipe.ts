@@ -19,6 +19,8 @@ export const TRAINING_DEFAULTS = {
   syntheticCopies: 6,
   /** Share of the segments without an anomaly that get an ordinary session labelled 0 (docs/training.md, "Decoys": off). */
   decoyRate: 0,
+  /** Share of the segments with an anomaly that also get an ordinary session labelled 0, opening while it runs (docs/training.md, "Decoys"). */
+  concurrentDecoyRate: 0,
   /** Lowest threshold a calibration without labels may choose (docs/training.md, "The recipe"). */
   thresholdFloor: 0.99,
   /**

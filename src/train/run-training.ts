@@ -47,6 +47,7 @@ export interface TrainingOptions {
   /** Independently seeded synthetic copies of the training part (default: the recipe's). */
   syntheticCopies?: number;
   decoyRate?: number;
+  concurrentDecoyRate?: number;
   seed: number;
   out: string;
   backend: BackendPreference;
@@ -83,7 +84,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   const W = o.window;
   if (o.trainStride > W || o.stride > W) throw new LlnError('LLN_E_USAGE', `--stride and --train-stride must be at most --window (${W}), or some packets would never be scored`);
   const synthetic = o.synthetic || !o.labels;
-  const ts = await buildTrainingSet({ files: o.files, labels: o.labels, window: W, trainStride: o.trainStride, validationSplit: o.validationSplit, synthetic, benignVariants: o.benignVariants, kinds: o.syntheticKinds, syntheticCopies: o.syntheticCopies, decoyRate: o.decoyRate, seed: o.seed });
+  const ts = await buildTrainingSet({ files: o.files, labels: o.labels, window: W, trainStride: o.trainStride, validationSplit: o.validationSplit, synthetic, benignVariants: o.benignVariants, kinds: o.syntheticKinds, syntheticCopies: o.syntheticCopies, decoyRate: o.decoyRate, concurrentDecoyRate: o.concurrentDecoyRate, seed: o.seed });
   const { matrices, train, val, scaler } = ts;
   const pos = train.filter((r) => r.label > 0).length;
   const neg = train.length - pos;
@@ -141,7 +142,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     synthetic,
     packets: ts.packets,
     windows: { train: train.length, trainAnomalous: pos, validation: val.length },
-    hyperParameters: { inputNoise: o.inputNoise ?? TRAINING_DEFAULTS.inputNoise, syntheticCopies: o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate, thresholdFloor: calibration.floor, earlyStopFloor: checkCalibration.floor, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, averageEpochs: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? DEFAULT_INJECTION_KINDS },
+    hyperParameters: { inputNoise: o.inputNoise ?? TRAINING_DEFAULTS.inputNoise, syntheticCopies: o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate, concurrentDecoyRate: o.concurrentDecoyRate ?? TRAINING_DEFAULTS.concurrentDecoyRate, thresholdFloor: calibration.floor, earlyStopFloor: checkCalibration.floor, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, averageEpochs: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? DEFAULT_INJECTION_KINDS },
     model: config,
     history: result.history,
     bestEpoch: result.bestEpoch,

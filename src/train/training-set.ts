@@ -24,6 +24,8 @@ export interface TrainingSetOptions {
   syntheticCopies?: number;
   /** Decoy sessions per segment without an anomaly (default: the recipe's). */
   decoyRate?: number;
+  /** Decoy sessions per segment with an anomaly, opening while it runs (default: the recipe's). */
+  concurrentDecoyRate?: number;
   /** Synthetic anomaly kinds (default: DEFAULT_KINDS of the injector). */
   kinds?: InjectionKind[];
   seed: number;
@@ -122,7 +124,7 @@ export async function buildTrainingSet(o: TrainingSetOptions): Promise<TrainingS
     ];
     for (const h of halves) {
       if (h.packets.length < W) continue;
-      const inj = injectAnomalies(h.packets, { seed: h.seed, kinds: o.kinds, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate });
+      const inj = injectAnomalies(h.packets, { seed: h.seed, kinds: o.kinds, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate, concurrentDecoyRate: o.concurrentDecoyRate ?? TRAINING_DEFAULTS.concurrentDecoyRate });
       const im = extractMatrix(inj.packets, inj.labels);
       const iid = add(im, false);
       h.refs.push(...windowRefs(im, iid, W - 1, im.n, o.trainStride, windowLabel, W, true));
