@@ -74,7 +74,8 @@ export class PendingPackets implements FinalPackets {
   private heldTs = -Infinity;
   private heldWallMs = 0;
 
-  constructor(private readonly F: number, initialCapacity = 1 << 15) {
+  /** `verdicts` false: packets keep the model's own scores (the scoring experiments replay the alert rules over them). */
+  constructor(private readonly F: number, initialCapacity = 1 << 15, private readonly verdicts = true) {
     const cap = 1 << Math.ceil(Math.log2(Math.max(2, initialCapacity)));
     this.slots = new PacketSlots(cap);
     this.mask = cap - 1;
@@ -170,10 +171,12 @@ export class PendingPackets implements FinalPackets {
     const { scores, attFrames, heldFrames, heldByService, flows, services, times, frames } = this.slots;
     for (let s = this.heldHead; s < ready; s++) {
       const k = s & this.mask;
-      scores[k] = this.hold.apply(flows[k], services[k], times[k], frames[k], scores[k], attFrames[k], s);
-      attFrames[k] = this.hold.heldAttention;
-      heldFrames[k] = this.hold.heldFrame;
-      heldByService[k] = this.hold.heldKind === 'service' ? 1 : 0;
+      if (this.verdicts) {
+        scores[k] = this.hold.apply(flows[k], services[k], times[k], frames[k], scores[k], attFrames[k], s);
+        attFrames[k] = this.hold.heldAttention;
+        heldFrames[k] = this.hold.heldFrame;
+        heldByService[k] = this.hold.heldKind === 'service' ? 1 : 0;
+      }
       if (times[k] > this.heldTs) {
         this.heldTs = times[k];
         this.heldWallMs = -1;

@@ -13,7 +13,7 @@ import { reportSourceProblems } from './source-report';
 export async function scoreCapture(
   files: string[],
   model: OpenedModel,
-  opts: { stride?: number; batch?: number },
+  opts: { stride?: number; batch?: number; verdicts?: boolean },
   visit: (p: DecodedPacket, score: number) => void,
 ): Promise<{ packets: number; windows: number }> {
   for (const f of files) await checkCaptureFile(f);
@@ -22,6 +22,7 @@ export async function scoreCapture(
     scaler: model.scaler, scorer: model.scorer, window: model.window, stride: opts.stride ?? model.stride, features: FEATURE_COUNT,
     batchWindows: opts.batch ?? 512,
     counters,
+    verdicts: opts.verdicts,
     onFinal: (final) => {
       for (let i = 0; i < final.length; i++) visit(final.decoded(i), final.score(i));
     },

@@ -32,6 +32,8 @@ export interface ScoringPipelineOptions {
   keepRowsAtOrAbove?: number;
   /** Decode problems are counted here (the pipeline decodes every packet it is given). */
   counters?: DecodeCounters;
+  /** false: no flow verdict, every packet keeps the model's own score (scoring experiments). Default true. */
+  verdicts?: boolean;
   /** Called with packets whose score is final, in frame order; the view is valid during the call only. */
   onFinal: (packets: FinalPackets) => void;
 }
@@ -65,7 +67,7 @@ export class ScoringPipeline {
 
   constructor(private o: ScoringPipelineOptions) {
     this.builder = new WindowBuilder(o.window, o.stride, o.features);
-    this.pending = new PendingPackets(o.features);
+    this.pending = new PendingPackets(o.features, undefined, o.verdicts ?? true);
     this.featureRow = new Float32Array(o.features);
     this.pool = new WindowBatchPool(o.batchWindows, o.window * o.features, (o.maxInFlight ?? 2) + 1); // in flight + the one filling
   }

@@ -1,0 +1,37 @@
+/**
+ * `node dist/scripts/compare-rules.js [--mixes]`: every alert rule under study over the saved
+ * scores of each development network, seed and the shipped model (save-scores.ts), as one
+ * summary table; --mixes adds the per-mix tables.
+ */
+import path from 'node:path';
+import { DEFAULT_MODEL_DIR } from '../src/paths';
+import { DEV_SEEDS, availableNetworks, userModelDir } from './dev-networks';
+import { shippedScoresDir } from './save-scores';
+import { SUMMARY_HEADER, flowHoldRule, loadRun, measure, mixTable, summarise, summaryRow, type Rule, type SavedRun } from './score-rules';
+import { evidenceRule } from './evidence-rule';
+
+function rules(run: SavedRun): [string, Rule][] {
+  const list: [string, Rule][] = [['flow-hold', flowHoldRule(run.threshold)]];
+  for (const [name, r] of evidenceRule(run)) list.push([name, r]);
+  return list;
+}
+
+function main(): void {
+  const lines = [SUMMARY_HEADER];
+  const details: string[] = [];
+  for (const net of availableNetworks()) {
+    const runs: [string, SavedRun | null][] = DEV_SEEDS.map((s) => [`seed ${s}`, loadRun(net, path.join(userModelDir(net, s), 'scores'), userModelDir(net, s))]);
+    runs.push(['shipped', loadRun(net, shippedScoresDir(net), DEFAULT_MODEL_DIR)]);
+    for (const [model, run] of runs) {
+      if (run === null) continue;
+      for (const [name, rule] of rules(run)) {
+        const rows = run.mixes.map((m) => measure(m, rule(m)));
+        lines.push(summaryRow(net.name, `${model}, ${name}`, summarise(rows, net.heldOutDays)));
+        if (process.argv.includes('--mixes')) details.push(`\n${net.name}, ${model}, ${name}\n\n${mixTable(rows, net.heldOutDays)}`);
+      }
+    }
+  }
+  process.stdout.write(lines.join('\n') + '\n' + details.join('\n') + '\n');
+}
+
+main();
