@@ -163,3 +163,12 @@ test('incidents: main source / target ties go to the first host; counts stop at 
   const [none] = empty.closeAll();
   assert.deepEqual([none.mainSource, none.mainTarget, none.sources, none.targets], [null, null, 0, 0]);
 });
+
+test('incidents: by default only capture time parts an attack, however many packets a busy network puts between its anomalies', () => {
+  const tr = new IncidentTracker({ maxRowsPerIncident: Infinity, maxRowsPerSourcePerMinute: Infinity });
+  // A dense LAN (500 packets/s): the same attacker's anomalies 5,000 frames (10 s) apart.
+  const ids = [1, 5001, 10001, 15001].map((f) => placeRow(tr, anomaly(f, '10.0.0.66', '10.0.0.10', { ts: T0 + f / 500 }))!.incidentId);
+  assert.deepEqual(ids, [1, 1, 1, 1]);
+  // More than the time gap (60 s) apart: a new incident.
+  assert.equal(placeRow(tr, anomaly(60000, '10.0.0.66', '10.0.0.10', { ts: T0 + 15001 / 500 + 61 }))!.incidentId, 2);
+});
