@@ -4,6 +4,7 @@
  * summary table; --mixes adds the per-mix tables.
  */
 import path from 'node:path';
+import { IncidentTracker } from '../src/outputs/incident-tracker';
 import { DEFAULT_MODEL_DIR } from '../src/paths';
 import { DEV_SEEDS, availableNetworks, userModelDir } from './dev-networks';
 import { shippedScoresDir } from './save-scores';
@@ -25,7 +26,7 @@ function main(): void {
     for (const [model, run] of runs) {
       if (run === null) continue;
       for (const [name, rule] of rules(run)) {
-        const rows = run.mixes.map((m) => measure(m, rule(m)));
+        const rows = run.mixes.map((m) => measure(m, rule(m), new IncidentTracker(process.env.GAP_FRAMES ? { gapFrames: Number(process.env.GAP_FRAMES) } : {})));
         lines.push(summaryRow(net.name, `${model}, ${name}`, summarise(rows, net.heldOutDays)));
         if (process.argv.includes('--mixes')) details.push(`\n${net.name}, ${model}, ${name}\n\n${mixTable(rows, net.heldOutDays)}`);
       }

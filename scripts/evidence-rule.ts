@@ -1,4 +1,6 @@
 import { ActorEvidence, ScoreTail, type EvidenceParams } from '../src/pipeline/actor-evidence';
+import { flowKey, serviceKey, NO_FLOW } from '../src/pipeline/flow-hold';
+import type { DecodedPacket } from '../src/capture/decode/decoded-packet';
 import { calibrateLevel } from '../src/pipeline/evidence-calibration';
 import type { Capture, Rule, RuleOutput, SavedRun } from './score-rules';
 
@@ -8,7 +10,7 @@ export function calibrationPackets(c: Capture) {
   return { length: c.own.length, src: (i: number) => p.src[i] ?? p.srcMac[i], dst: (i: number) => p.dst[i], ts: (i: number) => p.ts[i], score: (i: number) => c.own[i] };
 }
 
-interface Variant { level: number | 'cal'; target?: number; params: EvidenceParams; /** packets flagged: 'odd' those adding evidence, 'all' every packet of the actor */ which: 'odd' | 'all' | 'pair'; lookBack: number }
+interface Variant { mode?: 'tail' | 'min' | 'gate'; gate?: number; joined?: boolean; level: number | 'cal'; target?: number; params: EvidenceParams; /** packets flagged: 'odd' those adding evidence, 'all' every packet of the actor */ which: 'odd' | 'all' | 'pair'; lookBack: number }
 
 /** The actor-evidence rule variants under study, calibrated on the run's calibration part. */
 export function evidenceRule(run: SavedRun): [string, Rule][] {
@@ -26,12 +28,14 @@ export function evidenceRule(run: SavedRun): [string, Rule][] {
       note = ` (cal ${cal.level.toFixed(1)}, ${cal.excursions} exc over ${cal.spanSeconds.toFixed(0)} s, ${cal.excursionsAtLevel} at it, tail ${cal.tailFrom.toFixed(1)}+${cal.tailScale.toFixed(2)})`;
     }
     const fixed = { ...v, level };
-    out.push([`evidence h=${v.level} k=${v.params.drift} T=${v.params.halfLifeSeconds} ${v.which} lb=${v.lookBack}${note}`, (c) => apply(c, tail, fixed)]);
+    out.push([`evidence ${v.mode ?? 'min'}${v.mode === 'gate' ? v.gate : ''}${v.joined ? ' joined' : ''} h=${v.level} k=${v.params.drift} T=${v.params.halfLifeSeconds} ${v.which} lb=${v.lookBack}${note}`, (c) => apply(c, tail, fixed)]);
   }
   return out;
 }
 
 function apply(c: Capture, tail: ScoreTail, v: Variant & { level: number }): RuleOutput {
+  ScoreTail.mode = v.mode ?? 'min';
+  ScoreTail.gate = v.gate ?? 0.5;
   const n = c.own.length;
   const ev = new ActorEvidence(tail, v.params);
   const score = new Float32Array(n);
@@ -43,10 +47,11 @@ function apply(c: Capture, tail: ScoreTail, v: Variant & { level: number }): Rul
   const flag = (i: number, at: number) => {
     if (!flagged[i]) { flagged[i] = 1; flaggedAt[i] = at; }
   };
+  const joined = v.joined ? joinedFlags(c) : null;
   for (let i = 0; i < n; i++) {
     const src = p.src[i] ?? p.srcMac[i];
     const dst = p.dst[i];
-    const e = ev.apply(src, dst, p.ts[i], c.own[i]);
+    const e = ev.apply(src, dst, p.ts[i], joined && joined[i] ? 0 : c.own[i]);
     score[i] = e + c.own[i] * 1e-3;
     const odd = ev.surprise > v.params.drift;
     for (const a of [src, dst]) {
@@ -64,4 +69,21 @@ function apply(c: Capture, tail: ScoreTail, v: Variant & { level: number }): Rul
     }
   }
   return { score, flagged, flaggedAt };
+}
+
+/** Per packet: 1 when it belongs to a TCP flow first seen without a SYN (joined mid-stream; a flow idle 30 s starts again). */
+export function joinedFlags(c: Capture): Uint8Array {
+  const p = c.packets;
+  const out = new Uint8Array(c.own.length);
+  const flows = new Map<number, { last: number; joined: boolean }>();
+  for (let i = 0; i < out.length; i++) {
+    const d = { srcIp: p.src[i], dstIp: p.dst[i], ipProto: p.proto[i], srcPort: p.sport[i], dstPort: p.dport[i], tcpFlags: p.flags[i] } as DecodedPacket;
+    const k = flowKey(d);
+    if (k === NO_FLOW) continue;
+    let f = flows.get(k);
+    if (f === undefined || p.ts[i] - f.last > 30) flows.set(k, (f = { last: p.ts[i], joined: p.proto[i] === 6 && serviceKey(d) === NO_FLOW }));
+    f.last = p.ts[i];
+    out[i] = f.joined ? 1 : 0;
+  }
+  return out;
 }

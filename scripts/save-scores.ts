@@ -34,6 +34,46 @@ export function shippedScoresDir(net: DevNetwork): string {
   return path.join(QUALITY_CACHE, `${net.name}-shipped`);
 }
 
+/** Scores every capture of `net` with the model in `modelDir` (own scores, no alert rule) into `outDir`; the packets' keys once per network. */
+export async function saveScores(net: DevNetwork, modelDir: string, outDir: string): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  const model = await openScorer({ modelDir, backend: 'auto', worker: true, batch: 512 });
+  try {
+    for (const c of captures(net)) {
+      const keysFile = path.join(packetsDir(net), `${c.name}.json`);
+      const needKeys = !existsSync(keysFile);
+      const scores: number[] = [];
+      const cols = { ts: [] as number[], src: [] as (string | null)[], dst: [] as (string | null)[], srcMac: [] as (string | null)[], proto: [] as number[], sport: [] as number[], dport: [] as number[], flags: [] as number[] };
+      await scoreCapture([c.file], model, { verdicts: false }, (p, s) => {
+        scores.push(s);
+        if (!needKeys) return;
+        cols.ts.push(p.ts);
+        cols.src.push(p.srcIp ?? p.arpSenderIp);
+        cols.dst.push(p.dstIp ?? p.arpTargetIp);
+        cols.srcMac.push(p.srcMac);
+        cols.proto.push(p.ipProto);
+        cols.sport.push(p.srcPort);
+        cols.dport.push(p.dstPort);
+        cols.flags.push(p.tcpFlags);
+      });
+      writeFileSync(path.join(outDir, `${c.name}.f32`), Buffer.from(Float32Array.from(scores).buffer));
+      if (needKeys) {
+        const labels = new Array<number>(scores.length).fill(0);
+        if (c.labels) {
+          for (const l of readFileSync(c.labels, 'utf8').trim().split('\n').slice(1)) {
+            const [frame, label] = l.split(',');
+            labels[Number(frame) - 1] = label.trim() === '1' ? 1 : 0;
+          }
+        }
+        mkdirSync(packetsDir(net), { recursive: true });
+        writeFileSync(keysFile, JSON.stringify({ ...cols, label: labels }));
+      }
+    }
+  } finally {
+    await model.scorer.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   const arg = (name: string) => {
     const i = process.argv.indexOf(name);
@@ -49,40 +89,8 @@ async function main(): Promise<void> {
         process.stdout.write(`${m.dir}: no model (run train-dev-models.js first), skipped\n`);
         continue;
       }
-      mkdirSync(m.out, { recursive: true });
-      const model = await openScorer({ modelDir: m.dir, backend: 'auto', worker: true, batch: 512 });
       const t0 = Date.now();
-      for (const c of captures(net)) {
-        const keysFile = path.join(packetsDir(net), `${c.name}.json`);
-        const needKeys = !existsSync(keysFile);
-        const scores: number[] = [];
-        const cols = { ts: [] as number[], src: [] as (string | null)[], dst: [] as (string | null)[], srcMac: [] as (string | null)[], proto: [] as number[], sport: [] as number[], dport: [] as number[], flags: [] as number[] };
-        await scoreCapture([c.file], model, { verdicts: false }, (p, s) => {
-          scores.push(s);
-          if (!needKeys) return;
-          cols.ts.push(p.ts);
-          cols.src.push(p.srcIp ?? p.arpSenderIp);
-          cols.dst.push(p.dstIp ?? p.arpTargetIp);
-          cols.srcMac.push(p.srcMac);
-          cols.proto.push(p.ipProto);
-          cols.sport.push(p.srcPort);
-          cols.dport.push(p.dstPort);
-          cols.flags.push(p.tcpFlags);
-        });
-        writeFileSync(path.join(m.out, `${c.name}.f32`), Buffer.from(Float32Array.from(scores).buffer));
-        if (needKeys) {
-          const labels = new Array<number>(scores.length).fill(0);
-          if (c.labels) {
-            for (const l of readFileSync(c.labels, 'utf8').trim().split('\n').slice(1)) {
-              const [frame, label] = l.split(',');
-              labels[Number(frame) - 1] = label.trim() === '1' ? 1 : 0;
-            }
-          }
-          mkdirSync(packetsDir(net), { recursive: true });
-          writeFileSync(keysFile, JSON.stringify({ ...cols, label: labels }));
-        }
-      }
-      await model.scorer.dispose();
+      await saveScores(net, m.dir, m.out);
       process.stdout.write(`${net.name}: ${m.dir} scored in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     }
   }

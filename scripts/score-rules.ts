@@ -61,17 +61,22 @@ export function flowHoldRule(threshold: number): Rule {
   return (c) => {
     const n = c.own.length;
     const score = new Float32Array(n);
-    const hold = new FlowHold((id, s) => { if (s > score[id]) score[id] = s; }, (id, s) => { score[id] = s; });
+    // A packet a later opening raises is flagged when that opening comes (capture time).
+    const flaggedAt = Float64Array.from(c.packets.ts);
+    let now = 0;
+    const hold = new FlowHold((id, s) => {
+      if (s > score[id]) {
+        if (score[id] < threshold && s >= threshold) flaggedAt[id] = now;
+        score[id] = s;
+      }
+    }, (id, s) => { score[id] = s; });
     for (let i = 0; i < n; i++) {
       const p = asPacket(c, i);
-      score[i] = hold.apply(flowKey(p), serviceKey(p), c.packets.ts[i], i + 1, c.own[i], -1, i);
+      now = c.packets.ts[i];
+      score[i] = hold.apply(flowKey(p), serviceKey(p), now, i + 1, c.own[i], -1, i);
     }
     const flagged = new Uint8Array(n);
-    const flaggedAt = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      flagged[i] = score[i] >= threshold ? 1 : 0;
-      flaggedAt[i] = c.packets.ts[i];
-    }
+    for (let i = 0; i < n; i++) flagged[i] = score[i] >= threshold ? 1 : 0;
     return { score, flagged, flaggedAt };
   };
 }
@@ -91,10 +96,9 @@ export interface MixFigures {
   benignPackets: number;
 }
 
-export function measure(c: Capture, out: RuleOutput): MixFigures {
+export function measure(c: Capture, out: RuleOutput, tracker = new IncidentTracker()): MixFigures {
   const n = c.own.length;
   const { label, ts } = c.packets;
-  const tracker = new IncidentTracker();
   const hasAttack = new Map<number, boolean>();
   let tp = 0, fp = 0, pos = 0, firstAttack = Infinity, firstFlag = Infinity;
   for (let i = 0; i < n; i++) {

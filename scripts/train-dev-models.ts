@@ -8,7 +8,17 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { runTraining } from '../src/train/run-training';
 import { TRAINING_DEFAULTS } from '../src/train/recipe';
-import { DEV_SEEDS, availableNetworks, userModelDir } from './dev-networks';
+import { DEV_SEEDS, availableNetworks, userModelDir, type DevNetwork } from './dev-networks';
+
+/** The user-trained model of `net` with `seed`, trained now unless it is cached (or `force`); the seconds it took, 0 when cached. */
+export async function ensureDevModel(net: DevNetwork, seed: number, force = false): Promise<{ dir: string; seconds: number; epochs: number | null }> {
+  const out = userModelDir(net, seed);
+  if (existsSync(path.join(out, 'model.json')) && !force) return { dir: out, seconds: 0, epochs: null };
+  rmSync(out, { recursive: true, force: true });
+  const t0 = Date.now();
+  const r = await runTraining({ ...TRAINING_DEFAULTS, files: [path.join(net.dir, 'train-benign.pcap')], synthetic: true, out, backend: 'auto', seed, progress: false });
+  return { dir: out, seconds: (Date.now() - t0) / 1000, epochs: r.epochs };
+}
 
 async function main(): Promise<void> {
   const arg = (name: string) => {
@@ -23,20 +33,15 @@ async function main(): Promise<void> {
   }
   for (const net of nets) {
     for (const seed of seeds) {
-      const out = userModelDir(net, seed);
-      if (existsSync(path.join(out, 'model.json')) && !process.argv.includes('--force')) {
-        process.stdout.write(`${net.name} seed ${seed}: kept ${out}\n`);
-        continue;
-      }
-      rmSync(out, { recursive: true, force: true });
-      const t0 = Date.now();
-      const r = await runTraining({ ...TRAINING_DEFAULTS, files: [path.join(net.dir, 'train-benign.pcap')], synthetic: true, out, backend: 'auto', seed, progress: false });
-      process.stdout.write(`${net.name} seed ${seed}: ${((Date.now() - t0) / 1000).toFixed(0)} s, ${r.epochs} epochs, threshold ${r.threshold.toFixed(4)}\n`);
+      const r = await ensureDevModel(net, seed, process.argv.includes('--force'));
+      process.stdout.write(r.seconds === 0 ? `${net.name} seed ${seed}: kept ${r.dir}\n` : `${net.name} seed ${seed}: ${r.seconds.toFixed(0)} s, ${r.epochs} epochs\n`);
     }
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(`${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
+}

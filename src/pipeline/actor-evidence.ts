@@ -33,6 +33,16 @@ export class ScoreTail {
 
   /** −log10((benign scores ≥ s, plus 1) / (benign scores, plus 1)): 0 for the lowest scores, at most log10(n + 1). */
   surprise(s: number): number {
+    const own = s >= 1 ? Infinity : -Math.log10(1 - s);
+    const t = this.tailSurprise(s);
+    if (ScoreTail.mode === 'gate') return s >= ScoreTail.gate ? t : 0;
+    return ScoreTail.mode === 'tail' ? t : t < own ? t : own;
+  }
+
+  static mode: 'tail' | 'min' | 'gate' = 'min';
+  static gate = 0.5;
+
+  tailSurprise(s: number): number {
     const a = this.sorted;
     // first index with a[i] >= s
     let lo = 0, hi = a.length;
