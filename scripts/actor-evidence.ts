@@ -36,10 +36,12 @@ export class ScoreTail {
     const own = s >= 1 ? Infinity : -Math.log10(1 - s);
     const t = this.tailSurprise(s);
     if (ScoreTail.mode === 'gate') return s >= ScoreTail.gate ? t : 0;
+    if (ScoreTail.mode === 'own') return own < ScoreTail.cap ? own : ScoreTail.cap;
     return ScoreTail.mode === 'tail' ? t : t < own ? t : own;
   }
 
-  static mode: 'tail' | 'min' | 'gate' = 'min';
+  static mode: 'tail' | 'min' | 'gate' | 'own' = 'min';
+  static cap = 5;
   static gate = 0.5;
 
   tailSurprise(s: number): number {

@@ -13,6 +13,7 @@ import { evidenceRule } from './evidence-rule';
 
 function rules(run: SavedRun): [string, Rule][] {
   const list: [string, Rule][] = [['flow-hold', flowHoldRule(run.threshold)]];
+  for (const t of (process.env.THRS ?? '').split(',').filter(Boolean).map(Number)) list.push([`flow-hold at ${t}`, flowHoldRule(t)]);
   for (const [name, r] of evidenceRule(run)) list.push([name, r]);
   return list;
 }

@@ -1,7 +1,7 @@
-import { ActorEvidence, ScoreTail, type EvidenceParams } from '../src/pipeline/actor-evidence';
+import { ActorEvidence, ScoreTail, type EvidenceParams } from './actor-evidence';
 import { flowKey, serviceKey, NO_FLOW } from '../src/pipeline/flow-hold';
 import type { DecodedPacket } from '../src/capture/decode/decoded-packet';
-import { calibrateLevel } from '../src/pipeline/evidence-calibration';
+import { calibrateLevel } from './evidence-calibration';
 import type { Capture, Rule, RuleOutput, SavedRun } from './score-rules';
 
 /** The calibration part as calibrateLevel reads it. */
@@ -10,7 +10,7 @@ export function calibrationPackets(c: Capture) {
   return { length: c.own.length, src: (i: number) => p.src[i] ?? p.srcMac[i], dst: (i: number) => p.dst[i], ts: (i: number) => p.ts[i], score: (i: number) => c.own[i] };
 }
 
-interface Variant { mode?: 'tail' | 'min' | 'gate'; gate?: number; joined?: boolean; level: number | 'cal'; target?: number; params: EvidenceParams; /** packets flagged: 'odd' those adding evidence, 'all' every packet of the actor */ which: 'odd' | 'all' | 'pair'; lookBack: number }
+interface Variant { mode?: 'tail' | 'min' | 'gate' | 'own'; cap?: number; gate?: number; joined?: boolean; level: number | 'cal'; target?: number; params: EvidenceParams; /** packets flagged: 'odd' those adding evidence, 'all' every packet of the actor */ which: 'odd' | 'all' | 'pair'; lookBack: number }
 
 /** The actor-evidence rule variants under study, calibrated on the run's calibration part. */
 export function evidenceRule(run: SavedRun): [string, Rule][] {
@@ -28,7 +28,7 @@ export function evidenceRule(run: SavedRun): [string, Rule][] {
       note = ` (cal ${cal.level.toFixed(1)}, ${cal.excursions} exc over ${cal.spanSeconds.toFixed(0)} s, ${cal.excursionsAtLevel} at it, tail ${cal.tailFrom.toFixed(1)}+${cal.tailScale.toFixed(2)})`;
     }
     const fixed = { ...v, level };
-    out.push([`evidence ${v.mode ?? 'min'}${v.mode === 'gate' ? v.gate : ''}${v.joined ? ' joined' : ''} h=${v.level} k=${v.params.drift} T=${v.params.halfLifeSeconds} ${v.which} lb=${v.lookBack}${note}`, (c) => apply(c, tail, fixed)]);
+    out.push([`evidence ${v.mode ?? 'min'}${v.mode === 'gate' ? v.gate : v.mode === 'own' ? `cap${v.cap ?? 5}` : ''}${v.joined ? ' joined' : ''} h=${v.level} k=${v.params.drift} T=${v.params.halfLifeSeconds} ${v.which} lb=${v.lookBack}${note}`, (c) => apply(c, tail, fixed)]);
   }
   return out;
 }
@@ -36,6 +36,7 @@ export function evidenceRule(run: SavedRun): [string, Rule][] {
 function apply(c: Capture, tail: ScoreTail, v: Variant & { level: number }): RuleOutput {
   ScoreTail.mode = v.mode ?? 'min';
   ScoreTail.gate = v.gate ?? 0.5;
+  ScoreTail.cap = v.cap ?? 5;
   const n = c.own.length;
   const ev = new ActorEvidence(tail, v.params);
   const score = new Float32Array(n);
