@@ -10,8 +10,12 @@ test('--log-level warn hides info lines, the scoring worker\'s "tfjs backend" li
   assert.equal(quiet.code, 0, quiet.stderr);
   assert.doesNotMatch(quiet.stderr, /tfjs backend/);
   assert.doesNotMatch(quiet.stderr, /info/);
+  // --quiet alone is as quiet (it hides info lines unless a level is given)...
+  const hushed = runCli(['replay', committedSample('lan-benign.pcap'), '--no-db', '--no-csv', '--quiet'], { cwd: dir });
+  assert.equal(hushed.code, 0, hushed.stderr);
+  assert.equal(hushed.stderr, '');
   // ...and the line is there at the default level, in the requested (text) format.
-  const loud = runCli(['replay', committedSample('lan-benign.pcap'), '--no-db', '--no-csv', '--quiet'], { cwd: dir });
+  const loud = runCli(['--log-level', 'info', 'replay', committedSample('lan-benign.pcap'), '--no-db', '--no-csv', '--quiet'], { cwd: dir });
   assert.equal(loud.code, 0, loud.stderr);
   assert.match(loud.stderr, /^info: tfjs backend: \w+/m);
 });

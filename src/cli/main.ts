@@ -44,7 +44,8 @@ program
   .description('Self-hosted network anomaly sensor: capture, score with a CNN+BiLSTM+attention model, store alerts.')
   .version(VERSION)
   .option('--log-level <level>', 'error | warn | info | debug', 'info')
-  .hook('preAction', (cmd) => setLogLevel(cmd.opts().logLevel));
+  // --quiet asks for silence: info lines (the tfjs backend, progress notes) go too, unless a level was given.
+  .hook('preAction', (cmd, action) => setLogLevel(action.opts().quiet && cmd.getOptionValueSource('logLevel') === 'default' ? 'warn' : cmd.opts().logLevel));
 
 program
   .command('features')
