@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { Forwarder } from '../src/fleet/forwarder';
+import { ForwardStore } from '../src/fleet/forward-store';
 import { pgTarget } from '../src/fleet/pg-target';
 import { runCli, tempDir } from './helpers/cli';
 import { assertForwardedExactlyOnce, forwardState } from './helpers/fleet-compare';
@@ -123,6 +124,18 @@ describe('fleet: replay --pg', { skip }, () => {
       assert.match(r.stderr, re);
       assert.ok(!r.stderr.includes('hunter2secret'), r.stderr);
     }
+    // A file already forwarded as another sensor: refused before the capture is scored.
+    const claimed = path.join(dir, 'claimed.db');
+    const store = new ForwardStore(claimed);
+    store.claim('site-x', 'elsewhere');
+    store.close();
+    const r = runCli(['replay', committedSample('lan-benign.pcap'), '--db', claimed, '--no-csv', '--quiet', '--pg', pg.sensorUrl(), '--pg-password-file', pg.sensorPasswordFile(), '--sensor', 'site-y'], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^lln-detect: LLN_E_USAGE: .*claimed\.db is forwarded as sensor 'site-x', not 'site-y'; pass --sensor site-x/);
+    const db = new Database(claimed, { readonly: true });
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n, 0, 'nothing was scored');
+    db.close();
   });
 
   test("the sensor role may add rows but never delete or rewrite an alert; another file can't take a sensor's id", async () => {

@@ -4,6 +4,7 @@ import { writeStdout } from '../outputs/sync-output';
 import { ExitCode, LlnError } from '../errors';
 import { Forwarder } from '../fleet/forwarder';
 import { pgTarget, type PgTarget } from '../fleet/pg-target';
+import { forwardedSensor } from '../fleet/forward-store';
 import { logger } from '../logger';
 import { checkModelOption } from './model-option';
 
@@ -28,11 +29,17 @@ export async function runReplay(files: string[], opts: ReplayCommandOptions): Pr
 /** --pg is checked before any work: a bad URL or a missing password file is a usage error, not a late surprise. */
 function replayTarget(opts: ReplayCommandOptions): PgTarget {
   if (!opts.db) throw new LlnError('LLN_E_USAGE', '--pg forwards from the SQLite file: drop --no-db');
+  let target: PgTarget;
   try {
-    return pgTarget({ url: opts.pg!, passwordFile: opts.pgPasswordFile, sensor: opts.sensor, where: '--pg' });
+    target = pgTarget({ url: opts.pg!, passwordFile: opts.pgPasswordFile, sensor: opts.sensor, where: '--pg' });
   } catch (e) {
     throw new LlnError('LLN_E_USAGE', (e as Error).message);
   }
+  const claimed = forwardedSensor(opts.db);
+  if (claimed !== null && claimed !== target.sensor) {
+    throw new LlnError('LLN_E_USAGE', `${opts.db} is forwarded as sensor '${claimed}', not '${target.sensor}'; pass --sensor ${claimed}, or give this sensor its own --db file`);
+  }
+  return target;
 }
 
 /**

@@ -35,6 +35,28 @@ export interface ForwardPositions {
 }
 
 /**
+ * The sensor id an existing SQLite file already forwards as, or null (no file, or never forwarded).
+ * Read-only and without migrating: replay --pg checks it before any scoring, so a wrong --sensor
+ * is one usage line before the work rather than an error after it.
+ */
+export function forwardedSensor(file: string): string | null {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch {
+    return null;
+  }
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'forward_state'").get();
+    if (!table) return null;
+    const r = db.prepare('SELECT sensor FROM forward_state WHERE id = 1').get() as { sensor?: unknown } | undefined;
+    return r?.sensor === undefined || r.sensor === null ? null : String(r.sensor);
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * The local side of store-and-forward: the SQLite file stays the source of truth. anomalies are
  * append-only and forwarded by id; runs and incidents change in place, and the v6 triggers log
  * every change in forward_changes. The forward position advances only after PostgreSQL committed
