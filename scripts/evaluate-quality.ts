@@ -25,7 +25,7 @@ import { SUMMARY_HEADER, flowHoldRule, loadRun, measure, mixTable, summarise, su
 /** The issue's targets for one network and model, per row: which hold. */
 function targets(net: DevNetwork, s: Summary): string {
   const miss: string[] = [];
-  if (s.raised < s.mixes) miss.push(`${s.mixes - s.raised} attacks raise no incident`);
+  if (s.raised < s.mixes) miss.push(s.mixes - s.raised === 1 ? "1 attack raises no incident" : `${s.mixes - s.raised} attacks raise no incident`);
   if (net.heldOutDays >= 1 && s.falsePerDay > 1) miss.push('> 1 false incident / 24 h');
   if (s.falsePer10k > 1) miss.push('> 1 false incident / 10k benign');
   if (s.maxIncidentsPerAttack > 3) miss.push('> 3 incidents for an attack');
