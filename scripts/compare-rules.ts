@@ -8,11 +8,12 @@ import { IncidentTracker } from '../src/outputs/incident-tracker';
 import { DEFAULT_MODEL_DIR } from '../src/paths';
 import { DEV_SEEDS, availableNetworks, userModelDir } from './dev-networks';
 import { shippedScoresDir } from './save-scores';
-import { SUMMARY_HEADER, flowHoldRule, loadRun, measure, mixTable, summarise, summaryRow, type Rule, type SavedRun } from './score-rules';
+import { meanSummary, SUMMARY_HEADER, flowHoldRule, loadRun, measure, mixTable, summarise, summaryRow, type Rule, type SavedRun, type Summary } from './score-rules';
 import { evidenceRule } from './evidence-rule';
 
 function rules(run: SavedRun): [string, Rule][] {
   const list: [string, Rule][] = [['flow-hold', flowHoldRule(run.threshold)]];
+  if (process.env.NO_NEAR) list.push(['flow-hold without neighbours', flowHoldRule(run.threshold, false)]);
   for (const t of (process.env.THRS ?? '').split(',').filter(Boolean).map(Number)) list.push([`flow-hold at ${t}`, flowHoldRule(t)]);
   for (const [name, r] of evidenceRule(run)) list.push([name, r]);
   return list;
@@ -23,12 +24,21 @@ function main(): void {
   const details: string[] = [];
   for (const net of availableNetworks()) {
     const runs: [string, SavedRun | null][] = DEV_SEEDS.map((s) => [`seed ${s}`, loadRun(net, path.join(userModelDir(net, s), 'scores'), userModelDir(net, s))]);
+    // VARIANTS=a,b: the same seeds trained with a recipe change (train-dev-models.js --variant), measured with the same rules.
+    for (const v of (process.env.VARIANTS ?? '').split(',').filter(Boolean)) {
+      for (const s of DEV_SEEDS) runs.push([`${v} seed ${s}`, loadRun(net, path.join(userModelDir(net, s, v), 'scores'), userModelDir(net, s, v))]);
+    }
     runs.push(['shipped', loadRun(net, shippedScoresDir(net), DEFAULT_MODEL_DIR)]);
+    const seedRows = new Map<string, Summary[]>();
     for (const [model, run] of runs) {
       if (run === null) continue;
       for (const [name, rule] of rules(run)) {
         const rows = run.mixes.map((m) => measure(m, rule(m), new IncidentTracker(process.env.GAP_FRAMES ? { gapFrames: Number(process.env.GAP_FRAMES) } : {})));
-        lines.push(summaryRow(net.name, `${model}, ${name}`, summarise(rows, net.heldOutDays)));
+        const s = summarise(rows, net.heldOutDays);
+        const key = name.replace(/ \(cal .*\)$/, '');
+        if (model !== 'shipped') { const k2 = model.replace(/seed \d+$/, '') + key; seedRows.set(k2, [...(seedRows.get(k2) ?? []), s]); }
+        else for (const [k, list] of seedRows) if (list.length === DEV_SEEDS.length) { lines.push(summaryRow(net.name, `**mean of seeds**, ${k}`, meanSummary(list))); seedRows.delete(k); }
+        lines.push(summaryRow(net.name, `${model}, ${name}`, s));
         if (process.argv.includes('--mixes')) details.push(`\n${net.name}, ${model}, ${name}\n\n${mixTable(rows, net.heldOutDays)}`);
       }
     }

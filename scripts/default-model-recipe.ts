@@ -25,10 +25,11 @@ export const TRAINING_CAPTURES = [
 
 /**
  * Real benign traffic beside the project (../shared), used when present: a real IoT LAN's
- * training day (never the realdata mixes: those measure the model) and the benign public samples.
+ * training day and a real SCADA LAN's training session (never the mixes: those measure the
+ * model) and the benign public samples.
  */
 export const REAL_BENIGN_CAPTURES = [
-  'realdata/train-benign.pcap',
+  'realdata/train-benign.pcap', 'realdata-b/train-benign.pcap',
   'samples/http.cap', 'samples/dns.cap', 'samples/telnet-raw.pcap', 'samples/nb6-startup.pcap', 'samples/200722_tcp_anon.pcapng',
 ];
 

@@ -31,6 +31,7 @@ export function availableNetworks(): DevNetwork[] {
   return DEV_NETWORKS.filter((n) => existsSync(path.join(n.dir, 'train-benign.pcap')));
 }
 
-export function userModelDir(net: DevNetwork, seed: number): string {
-  return path.join(QUALITY_CACHE, `${net.name}-seed${seed}`);
+/** `variant`: a recipe change under study (its models are kept apart from the default recipe's). */
+export function userModelDir(net: DevNetwork, seed: number, variant = ''): string {
+  return variant ? path.join(QUALITY_CACHE, variant, `${net.name}-seed${seed}`) : path.join(QUALITY_CACHE, `${net.name}-seed${seed}`);
 }

@@ -82,7 +82,8 @@ async function main(): Promise<void> {
   const nets = availableNetworks().filter((n) => !arg('--nets') || arg('--nets')!.split(',').includes(n.name));
   const seeds = arg('--seeds')?.split(',').map(Number) ?? DEV_SEEDS;
   for (const net of nets) {
-    const models: { dir: string; out: string }[] = seeds.map((s) => ({ dir: userModelDir(net, s), out: path.join(userModelDir(net, s), 'scores') }));
+    const variant = arg('--variant') ?? '';
+    const models: { dir: string; out: string }[] = seeds.map((s) => ({ dir: userModelDir(net, s, variant), out: path.join(userModelDir(net, s, variant), 'scores') }));
     if (process.argv.includes('--shipped')) models.push({ dir: DEFAULT_MODEL_DIR, out: shippedScoresDir(net) });
     for (const m of models) {
       if (!existsSync(path.join(m.dir, 'model.json'))) {

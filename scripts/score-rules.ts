@@ -57,7 +57,7 @@ function asPacket(c: Capture, i: number): DecodedPacket {
 }
 
 /** The rule before the actor evidence: the flow and service verdicts with their look-back and neighbours (flow-hold.ts), then the threshold. */
-export function flowHoldRule(threshold: number): Rule {
+export function flowHoldRule(threshold: number, neighbours = true): Rule {
   return (c) => {
     const n = c.own.length;
     const score = new Float32Array(n);
@@ -69,7 +69,7 @@ export function flowHoldRule(threshold: number): Rule {
         if (score[id] < threshold && s >= threshold) flaggedAt[id] = now;
         score[id] = s;
       }
-    }, (id, s) => { score[id] = s; });
+    }, neighbours ? (id, s) => { score[id] = s; } : null);
     for (let i = 0; i < n; i++) {
       const p = asPacket(c, i);
       now = c.packets.ts[i];
@@ -141,6 +141,17 @@ export function summarise(rows: MixFigures[], heldOutDays: number): Summary {
   };
 }
 
+/** The mean of several runs' summaries (seeds); delays: the worst median and the worst maximum. */
+export function meanSummary(list: Summary[]): Summary {
+  const m = (k: (s: Summary) => number) => list.reduce((a, s) => a + k(s), 0) / list.length;
+  const worst = (k: (s: Summary) => number | null) => list.some((s) => k(s) === null) ? null : Math.max(...list.map((s) => k(s)!));
+  return {
+    rocAuc: m((s) => s.rocAuc), recallAt1: m((s) => s.recallAt1), tpr: m((s) => s.tpr), fpr: m((s) => s.fpr),
+    raised: m((s) => s.raised), mixes: list[0].mixes, incidentsPerAttack: m((s) => s.incidentsPerAttack), maxIncidentsPerAttack: Math.max(...list.map((s) => s.maxIncidentsPerAttack)),
+    medianDelay: worst((s) => s.medianDelay), maxDelay: worst((s) => s.maxDelay), falsePerDay: m((s) => s.falsePerDay), falsePer10k: m((s) => s.falsePer10k),
+  };
+}
+
 const f3 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
 const sec = (x: number | null) => (x === null ? '–' : `${x.toFixed(1)} s`);
 
@@ -155,5 +166,5 @@ export function mixTable(rows: MixFigures[], heldOutDays: number): string {
 export const SUMMARY_HEADER = '| network | model | ROC-AUC | recall @1% FPR | TPR @ rule | FPR @ rule | attacks raising an incident | incidents per attack (max) | first alert after (median / max) | false incidents / 24 h | / 10k benign |\n|---|---|---|---|---|---|---|---|---|---|---|';
 
 export function summaryRow(net: string, model: string, s: Summary): string {
-  return `| ${net} | ${model} | ${f3(s.rocAuc)} | ${f3(s.recallAt1)} | ${f3(s.tpr)} | ${(s.fpr * 100).toFixed(2)}% | ${s.raised} of ${s.mixes} | ${s.incidentsPerAttack.toFixed(1)} (${s.maxIncidentsPerAttack}) | ${sec(s.medianDelay)} / ${sec(s.maxDelay)} | ${s.falsePerDay < 100 ? s.falsePerDay.toFixed(1) : s.falsePerDay.toFixed(0)} | ${s.falsePer10k.toFixed(2)} |`;
+  return `| ${net} | ${model} | ${f3(s.rocAuc)} | ${f3(s.recallAt1)} | ${f3(s.tpr)} | ${(s.fpr * 100).toFixed(2)}% | ${Number.isInteger(s.raised) ? s.raised : s.raised.toFixed(1)} of ${s.mixes} | ${s.incidentsPerAttack.toFixed(1)} (${s.maxIncidentsPerAttack}) | ${sec(s.medianDelay)} / ${sec(s.maxDelay)} | ${s.falsePerDay < 100 ? s.falsePerDay.toFixed(1) : s.falsePerDay.toFixed(0)} | ${s.falsePer10k.toFixed(2)} |`;
 }
