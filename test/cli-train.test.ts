@@ -23,11 +23,16 @@ test('train without labels writes a complete, loadable model directory', () => {
   const r = runCli(['train', '--pcap-file', benign, '--epochs', '3', '--batch-size', '64', '--train-stride', '4', '--out', model, '--seed', '3']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /model written to/);
+  // How it ended and which epoch's weights it kept, in words (the report says the same).
+  const ended = /^epochs: (\d) of at most 3 epochs, (ran them all|stopped early: [^;]+); kept epoch (\d) \(the best by the held-out check\)$/m.exec(r.stdout);
+  assert.ok(ended, r.stdout);
   for (const f of ['model.json', 'weights.bin', 'scaler.json', 'features.json', 'threshold.json', 'training-report.json', 'training-history.svg']) {
     assert.ok(existsSync(path.join(model, f)), `missing ${f}`);
   }
   const report = JSON.parse(readFileSync(path.join(model, 'training-report.json'), 'utf8'));
   assert.equal(report.inputs[0].sha256.length, 64);
+  assert.equal(Number(ended[3]), report.bestEpoch + 1);
+  assert.equal(Number(ended[1]), report.history.length);
   assert.equal(report.synthetic, true);
   // The report names the kinds and copies the model was trained on (the recipe's, here).
   assert.deepEqual(report.hyperParameters.syntheticKinds, DEFAULT_INJECTION_KINDS);

@@ -71,6 +71,12 @@ export interface TrainingSummary {
   trainWindows: number;
   valWindows: number;
   epochs: number;
+  /** The epochs run, the most asked for, whether early stopping ended it, and the epochs whose weights were kept (1-based). */
+  maxEpochs: number;
+  stoppedEarly: boolean;
+  interrupted: boolean;
+  keptEpochs: number[];
+  patience: number;
   validation: ReturnType<typeof fullReport>;
 }
 
@@ -157,7 +163,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   await saveModelDir(out, { model: result.model, config, scaler: scaler.toJSON(), schema: FEATURE_SCHEMA, threshold: { ...threshold, stride: o.stride }, report });
   writeHistoryPlot(path.join(out, 'training-history.svg'), result.history.map(toPoint));
   result.model.dispose();
-  return { out, threshold: threshold.value, packets: ts.packets, trainWindows: train.length, valWindows: val.length, epochs: result.history.length, validation };
+  return { out, threshold: threshold.value, packets: ts.packets, trainWindows: train.length, valWindows: val.length, epochs: result.history.length, maxEpochs: o.epochs, stoppedEarly: result.stoppedEarly, interrupted: result.interrupted, keptEpochs: result.averagedEpochs.map((e) => e + 1), patience: o.patience, validation };
 }
 
 async function loadInitModel(dir: string, W: number) {

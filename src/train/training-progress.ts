@@ -13,16 +13,18 @@ export class TrainingProgress {
   constructor(private readonly epochs: number, private readonly batchesPerEpoch: number) {
     this.bar = process.stderr.isTTY
       ? new cliProgress.SingleBar(
-          { format: 'epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} acc {acc} | val {valLoss}/{valAcc} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
+          // The ETA is to the last epoch asked for (early stopping usually ends sooner), over a whole
+          // epoch of batches: a short buffer swung it from 14 min to 3 h as batch times varied.
+          { format: 'epoch {epoch}/{epochs} [{bar}] {percentage}% | training loss {loss} | held-out: loss {valLoss}, anomalies caught {caught} | at most {eta_formatted} left', stream: process.stderr, hideCursor: true, etaBuffer: Math.max(10, batchesPerEpoch), etaAsynchronousUpdate: true },
           cliProgress.Presets.shades_classic,
         )
       : null;
-    this.bar?.start(epochs * batchesPerEpoch, 0, { epoch: 1, epochs, loss: '-', acc: '-', valLoss: '-', valAcc: '-' });
+    this.bar?.start(epochs * batchesPerEpoch, 0, { epoch: 1, epochs, loss: '-', valLoss: '-', caught: '-' });
   }
 
   batch(logs: { loss?: number; acc?: number } | undefined): void {
     this.done++;
-    this.bar?.update(this.done, { loss: fmt(logs?.loss), acc: fmt(logs?.acc) });
+    this.bar?.update(this.done, { loss: fmt(logs?.loss) });
   }
 
   /** r.epoch counts from 0, as tfjs does. */
@@ -30,7 +32,7 @@ export class TrainingProgress {
     const done = r.epoch + 1;
     this.done = done * this.batchesPerEpoch;
     if (this.bar) {
-      this.bar.update(this.done, { epoch: Math.min(done + 1, this.epochs), valLoss: fmt(r.valLoss), valAcc: fmt(r.valAccuracy) });
+      this.bar.update(this.done, { epoch: Math.min(done + 1, this.epochs), valLoss: fmt(r.valLoss), caught: fmt(r.check?.figures.recall) });
     } else {
       logger.info(epochLine(done, this.epochs, r));
     }
