@@ -16,6 +16,7 @@ const CFG: ModelConfig = {
   lstmUnits: 4, attentionDim: 4, denseUnits: 4, dropout: 0.1, seed: 5,
 };
 const SCHEMA: FeatureSchema = { version: 'test-1', features: [{ name: 'len' }, { name: 'ttl' }, { name: 'dt' }] };
+const SCALER = { kind: 'lln-scaler', schemaVersion: 'test-1', names: ['len', 'ttl', 'dt'], mean: [1, 2, 3], std: [1, 1, 1], clip: 6, stdFloor: 1e-3, rows: 10 };
 const root = mkdtempSync(path.join(tmpdir(), 'lln-model-dir-'));
 const good = path.join(root, 'good');
 
@@ -23,7 +24,7 @@ before(async () => {
   assert.equal(await initBackend('wasm'), 'wasm');
   const model = buildModel(CFG);
   await saveModelDir(good, {
-    model, config: CFG, scaler: { mean: [1, 2, 3], std: [1, 1, 1] }, schema: SCHEMA,
+    model, config: CFG, scaler: SCALER, schema: SCHEMA,
     threshold: { value: 0.73, method: 'fpr', targetFpr: 0.01 }, report: { note: 'test' },
   });
   model.dispose();
@@ -47,7 +48,7 @@ test('saveModelDir/loadModelDir round trip: config, threshold, scaler, id and sh
   const m = await loadModelDir(good, SCHEMA);
   assert.deepEqual(m.config, CFG);
   assert.equal(m.threshold, 0.73);
-  assert.deepEqual(m.scalerJson, { mean: [1, 2, 3], std: [1, 1, 1] });
+  assert.deepEqual(m.scalerJson, SCALER);
   assert.match(m.sha256, /^[0-9a-f]{64}$/);
   assert.equal(m.id, `good@${m.sha256.slice(0, 12)}`);
   for (const f of ['model.json', 'weights.bin', 'scaler.json', 'features.json', 'threshold.json', 'training-report.json']) {

@@ -206,9 +206,10 @@ export class Scaler {
     };
   }
 
-  static fromJSON(obj: unknown, schema: FeatureSchema = FEATURE_SCHEMA): Scaler {
+  /** `file`: the scaler.json path, named in errors. */
+  static fromJSON(obj: unknown, schema: FeatureSchema = FEATURE_SCHEMA, file?: string): Scaler {
     const bad = (what: string): never => {
-      throw new LlnError('LLN_E_MODEL', `scaler file is invalid (${what}); retrain the model or restore its scaler.json`);
+      throw new LlnError('LLN_E_MODEL', `${file ?? 'scaler file'} is invalid (${what}); retrain the model or restore ${file ?? 'its scaler.json'}`);
     };
     if (typeof obj !== 'object' || obj === null) bad('not an object');
     const j = obj as Partial<ScalerJson>;
@@ -219,7 +220,7 @@ export class Scaler {
     if (j.schemaVersion !== schema.version || !sameNames) {
       throw new LlnError(
         'LLN_E_SCHEMA_MISMATCH',
-        `model was trained with feature schema ${j.schemaVersion} (${j.names!.length} features) but this program computes schema ${schema.version} (${names.length} features)${j.schemaVersion === schema.version ? ' with different feature names' : ''}; retrain the model or use a matching lln-detect version`,
+        `${file ? `${file}: ` : ''}model was trained with feature schema ${j.schemaVersion} (${j.names!.length} features) but this program computes schema ${schema.version} (${names.length} features)${j.schemaVersion === schema.version ? ' with different feature names' : ''}; retrain the model or ${j.schemaVersion === schema.version && file ? `restore ${file}` : 'use a matching lln-detect version'}`,
       );
     }
     const nums = (a: unknown, what: string): Float64Array => {
@@ -233,6 +234,10 @@ export class Scaler {
     const floor = j.stdFloor;
     if (typeof clip !== 'number' || !(clip > 0) || !Number.isFinite(clip)) bad('clip must be a positive number');
     if (typeof floor !== 'number' || !(floor > 0) || !Number.isFinite(floor)) bad('stdFloor must be a positive number');
+    // One constant feature is normal (it is floored); all of them means a scaler fitted on no
+    // variation, which makes every packet extreme (every score 1).
+    const continuous = schema.features.map((_, i) => i).filter((i) => !isBinary(schema.features[i].transform));
+    if (continuous.length > 0 && continuous.every((i) => std[i] < floor!)) bad('std is 0 for every continuous feature, as if fitted on constant data');
     return new Scaler(schema, mean, std, clip!, floor!, typeof j.rows === 'number' ? j.rows : 0);
   }
 }

@@ -6,6 +6,9 @@ import { LlnError } from '../errors';
 // build-model imports every custom layer module, registering them before any load.
 import { buildInferenceModel, validateModelConfig, type ModelConfig } from './build-model';
 import { fileLoadHandler, fileSaveHandler, MODEL_JSON, WEIGHTS_BIN } from './file-io-handler';
+import { checkWeightsFinite, probeModel } from './model-check';
+import { Scaler } from '../features/scaler';
+import type { FeatureSchema as ScalerSchema } from '../features/schema';
 
 export interface FeatureSchema {
   version: string;
@@ -112,10 +115,17 @@ export async function loadModelDir(dir: string, expectedSchema: FeatureSchema | 
   }
   if (expectedSchema) checkSchema(dir, schema, expectedSchema);
   const thresholdRecord = readJson<ThresholdRecord>(dir, 'threshold.json');
+  const thresholdFile = path.join(dir, 'threshold.json');
   if (typeof thresholdRecord?.value !== 'number' || !Number.isFinite(thresholdRecord.value)) {
-    throw new LlnError('LLN_E_MODEL', `${path.join(dir, 'threshold.json')} has no numeric "value"; recalibrate or retrain the model`);
+    throw new LlnError('LLN_E_MODEL', `${thresholdFile} has no numeric "value"; recalibrate or retrain the model, or restore ${thresholdFile}`);
+  }
+  // Scores are probabilities: a threshold outside [0, 1] flags everything or nothing.
+  if (thresholdRecord.value < 0 || thresholdRecord.value > 1) {
+    throw new LlnError('LLN_E_MODEL', `${thresholdFile} has "value" ${thresholdRecord.value}, outside [0, 1]; recalibrate or retrain the model, or restore ${thresholdFile}`);
   }
   const scalerJson = readJson<unknown>(dir, 'scaler.json');
+  // Checked here, where the model loads (in the scoring worker too), so a bad scaler fails the load.
+  Scaler.fromJSON(scalerJson, (expectedSchema ?? schema) as ScalerSchema, path.join(dir, 'scaler.json'));
 
   let model: tf.LayersModel;
   try {
@@ -134,9 +144,18 @@ export async function loadModelDir(dir: string, expectedSchema: FeatureSchema | 
     model.dispose();
     throw new LlnError('LLN_E_MODEL', `${dir}: ${(err as Error).message}; retrain with \`lln-detect train\``, { cause: err });
   }
+  let inference: tf.LayersModel;
+  try {
+    checkWeightsFinite(model, dir);
+    inference = buildInferenceModel(model);
+    probeModel(inference, config.window, config.features, dir);
+  } catch (err) {
+    model.dispose(); // inference shares its variables
+    throw err;
+  }
   const sha256 = modelDirSha256(dir);
   return {
-    dir, model, inference: buildInferenceModel(model), config, scalerJson,
+    dir, model, inference, config, scalerJson,
     threshold: thresholdRecord.value, thresholdRecord,
     id: `${path.basename(path.resolve(dir))}@${sha256.slice(0, 12)}`, sha256, schema,
   };

@@ -38,6 +38,9 @@ export class WorkerScorer implements WindowScorer {
     worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', (code) => { if (code !== 0) this.failAll(new Error(`scoring worker exited with code ${code}`)); });
+    // Idle, the worker must not keep the process alive: a caller that fails after opening it
+    // and never disposes it would otherwise hang after printing its error. Ref'd while scoring.
+    worker.unref();
   }
 
   /** Starts the worker and waits until it has loaded the model (or failed to). */
@@ -73,6 +76,7 @@ export class WorkerScorer implements WindowScorer {
     const owned = windows.byteOffset === 0 && windows.byteLength === windows.buffer.byteLength
       ? windows : windows.slice();
     return new Promise<ScoreResult>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
       const msg: ToWorker = { type: 'score', id, windows: owned, n };
       this.worker.postMessage(msg, [owned.buffer as ArrayBuffer]);
@@ -89,6 +93,7 @@ export class WorkerScorer implements WindowScorer {
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
+    if (this.pending.size === 0) this.worker.unref();
     if (msg.type === 'scored') p.resolve({ scores: msg.scores, attention: msg.attention, windows: msg.windows });
     else p.reject(toError(msg));
   }
@@ -97,5 +102,6 @@ export class WorkerScorer implements WindowScorer {
     this.failed ??= err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    this.worker.unref();
   }
 }
