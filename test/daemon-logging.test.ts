@@ -37,7 +37,7 @@ test('daemon, logging.format text + file: worker lines are text, the file has no
   writeFileSync(config, [
     'interfaces: []', `spool: {dir: ${path.join(dir, 'spool')}, settleSeconds: 1}`, `model: {dir: ${model}}`,
     `outputs: {sqlite: ${path.join(dir, 'a.db')}}`, `logging: {level: info, format: text, file: ${logFile}}`,
-    `metrics: {listen: "127.0.0.1:${port}"}`, `stateDir: ${path.join(dir, 'state')}`,
+    `metrics: {listen: "127.0.0.1:${port}"}`, `stateDir: ${path.join(dir, 'state')}`, 'user: root',
   ].join('\n') + '\n');
   const d = new DaemonProcess(config, port);
   await d.waitReady();

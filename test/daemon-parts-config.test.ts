@@ -55,7 +55,7 @@ test('errors name the file, the key path, the bad value and what is allowed', ()
   // A misspelt required key is reported as the typo it is, not as the real key missing.
   assert.match(configError('interfaces:\n  - nme: eth0\n'), /interfaces\[0\]: unknown key 'nme' \(did you mean 'name'\?\) \(and 1 more problem\)/);
   assert.match(configError('interfaces: [{name: eth0}]\noutputs: {sqllite: a.db, csvv: {path: a.csv}}\n'), /outputs: unknown keys 'sqllite', 'csvv' \(did you mean 'sqllite' → 'sqlite', 'csvv' → 'csv'\?\)/);
-  assert.match(configError('interfaces: [{name: eth0}]\nzzz: 1\n'), /unknown key 'zzz' \(allowed here: interfaces, spool, model, window, outputs, alerts, logging, metrics, stateDir, learning\)/);
+  assert.match(configError('interfaces: [{name: eth0}]\nzzz: 1\n'), /unknown key 'zzz' \(allowed here: interfaces, spool, model, window, outputs, alerts, logging, metrics, stateDir, learning, user\)/);
   // The learning keys: durations, sizes and typos get the same one-line errors.
   assert.equal(configError('interfaces: [{name: eth0}]\nlearning: {period: soon}\n'), `config ${FILE}: learning.period: expected a duration such as '90s', '30m', '12h', '7d' or '2w', got 'soon'`);
   assert.match(configError('interfaces: [{name: eth0}]\nlearning: {spool: {maxBytes: lots}}\n'), /learning\.spool\.maxBytes: expected a size such as '512MB' or '2GB', got 'lots'/);
@@ -67,6 +67,17 @@ test('errors name the file, the key path, the bad value and what is allowed', ()
   assert.match(configError('interfaces: [{name: eth0}]\nwindow: {size: 8, stride: 9}\n'), /window\.stride: expected a stride no larger than window\.size \(8\), got 9/);
   assert.match(configError('{}\n'), /interfaces: expected at least one interface, or a spool directory/);
   assert.match(configError('- just\n- a list\n'), /expected a mapping of settings/);
+});
+
+test('user: left out means the default user; root, "" or an empty value keep root; a bad name is an error', () => {
+  const user = (yaml: string) => parseConfig(`interfaces: [{name: eth0}]\n${yaml}`, FILE).user;
+  assert.equal(user(''), undefined);
+  assert.equal(user('user: lln-detect\n'), 'lln-detect');
+  assert.equal(user('user: root\n'), 'root');
+  assert.equal(user('user: ""\n'), '');
+  assert.equal(user('user:\n'), '', 'an empty value is "no user to drop to", not the default');
+  assert.match(configError('interfaces: [{name: eth0}]\nuser: "a b"\n'), /user: expected a user name, or 'root' \/ '' to keep root, got 'a b'/);
+  assert.match(configError('interfaces: [{name: eth0}]\nuser: 998\n'), /user: expected a user name/);
 });
 
 test('metrics must listen on loopback unless allowNonLoopback is set', () => {

@@ -51,7 +51,7 @@ async function capturedOnLo(name: string, excludeOwnTraffic: boolean, datagrams:
     'interfaces:', '  - name: lo', `    filter: "udp port ${udpPort} or tcp port ${port}"`,
     `model:\n  dir: ${DEFAULT_MODEL}`, `outputs:\n  sqlite: ${path.join(dir, `${name}.db`)}`,
     'logging:\n  level: info\n  format: text', `metrics:\n  listen: 127.0.0.1:${port}\n  excludeOwnTraffic: ${excludeOwnTraffic}`,
-    `stateDir: ${path.join(dir, `${name}-state`)}`,
+    `stateDir: ${path.join(dir, `${name}-state`)}`, 'user: root',
   ].join('\n') + '\n');
   const d = new DaemonProcess(file, port);
   await d.waitReady();

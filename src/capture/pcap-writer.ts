@@ -10,6 +10,8 @@ export interface PcapWriterOptions {
   bigEndian?: boolean;
   /** Snap length in the file header; longer records are cut to it (origLen kept). Default 262144. */
   snaplen?: number;
+  /** Permission bits of a file it creates (before the umask); default 0o666. */
+  mode?: number;
 }
 
 /** Records are packed into this buffer and flushed with one write: a syscall per packet would cap us far below 2M/s. */
@@ -44,7 +46,7 @@ export class PcapWriter {
       this.path = `fd:${pathOrFd}`;
     } else {
       try {
-        this.fd = openSync(pathOrFd, 'w');
+        this.fd = openSync(pathOrFd, 'w', opts.mode ?? 0o666);
       } catch (e) {
         throw new LlnError('LLN_E_OUTPUT', `cannot create pcap file ${pathOrFd}: ${(e as Error).message}; check the folder exists and is writable`, { cause: e });
       }

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../daemon/config-load';
+import { makePrivateDir, writePrivateFile } from '../daemon/private-files';
 import { LlnError } from '../errors';
 import { formatDuration, parseDuration } from '../learn/duration';
 import { freshState, readState, writeJsonAtomic, writeState, type LearnState } from '../learn/learn-state';
@@ -11,7 +12,7 @@ import { writeStdout } from '../outputs/sync-output';
 
 /**
  * `lln-detect status`, `learn --now | --reset`, `model list | rollback`: they read the state
- * directory (no root needed for status and list), and ask a running daemon through request files
+ * directory (owner-only: as root or the daemon's user), and ask a running daemon through request files
  * in <stateDir>/requests/, which it picks up within a second.
  */
 export interface StateDirOptions { config: string; stateDir?: string }
@@ -115,8 +116,9 @@ function forwardSection(o: StateDirOptions): string {
 async function ask(dir: string, req: RequestName, until: (s: LearnState | null) => boolean, timeoutMs: number): Promise<boolean> {
   const rdir = path.join(dir, 'requests');
   try {
-    mkdirSync(rdir, { recursive: true });
-    writeFileSync(path.join(rdir, req), new Date().toISOString() + '\n');
+    // Owned by the state directory's owner even under sudo: the daemon's user must be able to remove it.
+    makePrivateDir(rdir);
+    writePrivateFile(path.join(rdir, req), new Date().toISOString() + '\n');
   } catch (e) {
     throw new LlnError('LLN_E_OUTPUT', `cannot leave a request in ${rdir}: ${(e as Error).message}; run as root or the lln-detect user`, { cause: e });
   }

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isLlnError } from '../errors';
 import type { DaemonConfig, InterfaceConfig } from './config-schema';
+import { keepsRoot, lookupUser } from './privilege-drop';
 
 /** One thing `config check` looked at: it holds (ok), cannot be known before the daemon runs (warning), or is wrong (error). */
 export interface CheckFinding {
@@ -26,7 +27,15 @@ export async function checkDaemonConfig(cfg: DaemonConfig, o: CheckOptions): Pro
   out.push(...checkInterfaces(cfg, o));
   out.push(await checkModel(cfg));
   if (cfg.spool) out.push(checkDir('spool.dir', cfg.spool.dir));
+  if (cfg.user !== undefined && !keepsRoot(cfg.user)) out.push(checkUser(cfg.user));
   return out;
+}
+
+/** Only a user the config names: the default one missing is a warning the daemon logs at start. */
+function checkUser(name: string): CheckFinding {
+  const u = lookupUser(name);
+  if (!u) return { level: 'error', what: `user ${name}`, message: 'no such user: started as root, the daemon would refuse to start (create it, or set user: root)' };
+  return { level: 'ok', what: `user ${name}`, message: `exists (uid ${u.uid}, gid ${u.gid}); started as root, the daemon drops to it once capture is open` };
 }
 
 function checkInterfaces(cfg: DaemonConfig, o: CheckOptions): CheckFinding[] {

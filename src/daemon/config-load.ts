@@ -102,6 +102,8 @@ export function parseConfig(textIn: string, file: string): DaemonConfig {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new LlnError('LLN_E_CONFIG', `config ${file}: expected a mapping of settings (key: value), got ${show(raw)}`);
   }
+  // `user:` left empty means "no user to drop to" (keep root), not "the default user".
+  if ((raw as Record<string, unknown>).user === null) (raw as Record<string, unknown>).user = '';
   const parsed = DaemonConfigSchema.safeParse(dropNulls(raw, file), { reportInput: true });
   if (!parsed.success) {
     // One line: the first problem, an unknown key before anything else (a misspelt key is also

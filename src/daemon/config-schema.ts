@@ -176,6 +176,8 @@ export const DaemonConfigSchema = z
     metrics: MetricsSchema.default({ enabled: true, listen: '127.0.0.1:9910', allowNonLoopback: false, excludeOwnTraffic: true }),
     stateDir: text('a directory path').default('/var/lib/lln-detect'),
     learning: LearningSchema.default(LearningSchema.parse({})),
+    // Started as root, drop to this user once capture is open (privilege-drop.ts); unset: 'lln-detect'.
+    user: z.string({ error: "a user name, or 'root' / '' to keep root" }).regex(/^(root|[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?)?$/, { error: "a user name, or 'root' / '' to keep root" }).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.interfaces.length === 0 && !c.spool) {

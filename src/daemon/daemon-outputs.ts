@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CsvSink } from '../outputs/csv-sink';
 import { FanoutSink } from '../outputs/fanout-sink';
@@ -7,6 +6,7 @@ import { checkWritable } from '../outputs/output-check';
 import type { AnomalySink } from '../outputs/records';
 import { SqliteSink } from '../outputs/sqlite-sink';
 import type { DaemonConfig } from './config-schema';
+import { makePrivateDir } from './private-files';
 
 /** The daemon's sinks from its config: checked writable first, then opened. */
 export function openDaemonSinks(cfg: DaemonConfig): FanoutSink {
@@ -14,7 +14,7 @@ export function openDaemonSinks(cfg: DaemonConfig): FanoutSink {
   const paths = [o.sqlite || null, o.csv?.path ?? null, o.jsonl && o.jsonl.path !== 'stdout' ? o.jsonl.path : null];
   for (const p of paths) {
     if (!p) continue;
-    mkdirSync(path.dirname(p), { recursive: true });
+    makePrivateDir(path.dirname(p));
     checkWritable(p, 'the outputs section of the config');
   }
   const sinks: AnomalySink[] = [];

@@ -22,6 +22,9 @@ import { openDaemonSinks } from './daemon-outputs';
 import { LiveIntake } from './live-intake';
 import { DaemonMetrics, startMetricsServer, type MetricsServer } from './metrics';
 import { sdNotify, startWatchdog } from './sd-notify';
+import { describeFsError } from '../outputs/output-check';
+import { PRIVATE_UMASK, makePrivateDir, securePrivateFiles, securePrivateTree } from './private-files';
+import { dropTarget, PrivilegeDrop, type RunAs } from './privilege-drop';
 import { effectiveFilter } from './self-traffic';
 import { SpoolWatcher } from './spool-watcher';
 import { ForwardMetrics } from '../fleet/forward-metrics';
@@ -49,6 +52,8 @@ export async function runDaemon(configPath: string): Promise<void> {
   const onInt = () => requestStop('SIGINT');
   process.once('SIGTERM', onTerm);
   process.once('SIGINT', onInt);
+  // Owner-only for everything the daemon creates, SQLite's -wal and -shm included (the unit's UMask=0077, by hand too).
+  process.umask(PRIVATE_UMASK);
   try {
     const cfg = loadConfig(configPath);
     configureLogger(cfg.logging);
@@ -85,6 +90,7 @@ class Daemon {
   private learner: Learner | null = null;
   private tick: NodeJS.Timeout | null = null;
   private watchdog: { stop(): void } | null = null;
+  private drop: PrivilegeDrop | null = null;
   private lastTickAt = Date.now();
   private ready = false;
   /** One lane into the pipeline: interface batches, flushes and model swaps run in order, never interleaved. */
@@ -115,12 +121,19 @@ class Daemon {
 
   private async open(stopRequested: Promise<string>): Promise<void> {
     const cfg = this.cfg;
+    const to = dropTarget(cfg.user); // a user that does not exist fails before anything starts
     // Metrics first: a port in use fails in milliseconds, not after loading the model.
     if (cfg.metrics.enabled) {
       const healthy = () => this.ready && Date.now() - this.lastTickAt < STUCK_MS;
       const details = () => (this.learner ? this.learner.describe() : '');
       this.server = await startMetricsServer(cfg.metrics.listen, this.metrics, healthy, details);
       logger.info(`metrics on http://${cfg.metrics.listen}/metrics`);
+    }
+    this.prepareStateDir(to);
+    if (to) {
+      this.drop = new PrivilegeDrop(to);
+      this.drop.assume();
+      this.drop.checkReachable(cfg.stateDir, 'stateDir');
     }
     if (learningEnabled(cfg)) {
       this.learner = new Learner(cfg, { inUse: () => this.inUse(), adopt: (dir, why) => this.adopt(dir, why) }, this.metrics);
@@ -148,6 +161,8 @@ class Daemon {
       onFinal: (final) => this.onFinal(final),
     });
 
+    // Root again only while the capture handles open (each intake opens its first one synchronously), then never.
+    this.drop?.regain();
     this.intakes = cfg.interfaces.map((ifc, i) => {
       const filter = effectiveFilter(ifc, cfg);
       if (filter !== (ifc.filter?.trim() ?? '')) {
@@ -159,6 +174,11 @@ class Daemon {
       const loop = intake.run({ onPackets: (iface, packets) => this.enqueue(iface, packets), onFirstOpen: (_n, err) => resolve(err) });
       this.loops.push(loop.catch((e: Error) => void logger.error(`capture loop on ${intake.name} failed: ${e.message}`)));
     }));
+    if (this.drop) {
+      const { name, uid, gid } = this.drop.to;
+      this.drop.final();
+      logger.info(`dropped root: running as user ${name} (uid ${uid}, gid ${gid}) with the capture handles open; an interface that goes away cannot be reopened until a restart`);
+    }
     const openErrors = (await Promise.race([Promise.all(firstOpens), stopRequested.then(() => [])])).filter((e) => e !== undefined);
     if (this.intakes.length > 0 && openErrors.length === this.intakes.length && !cfg.spool) {
       const e = openErrors[0];
@@ -173,6 +193,33 @@ class Daemon {
     this.ready = true;
     sdNotify(`READY=1\nSTATUS=capturing on ${run.sources.join(', ') || '(spool only)'}`);
     logger.info(`daemon ready: run ${run.id}, interfaces ${run.sources.join(', ') || 'none'}${cfg.spool ? `, spool ${cfg.spool.dir}` : ''}`);
+  }
+
+  /**
+   * The state directory holds captured packets: 0700, everything in it owner-only (an older
+   * version or a root shell's umask left it world-readable), and owned by the user the daemon
+   * drops to. The SQLite files elsewhere are tightened too; CSV/JSONL elsewhere are left as they are.
+   */
+  private prepareStateDir(to: RunAs | null): void {
+    const dir = this.cfg.stateDir, db = this.cfg.outputs.sqlite;
+    let r: ReturnType<typeof securePrivateTree>;
+    try {
+      makePrivateDir(dir);
+      r = securePrivateTree(dir, to ? { uid: to.uid, gid: to.gid } : undefined);
+    } catch (e) {
+      throw new LlnError('LLN_E_OUTPUT', `stateDir ${dir}: ${describeFsError(e)}; choose another stateDir in the config`, { cause: e });
+    }
+    if (db && path.relative(dir, db).startsWith('..')) {
+      const f = securePrivateFiles([db, `${db}-wal`, `${db}-shm`]);
+      r.tightened += f.tightened;
+      r.failed.push(...f.failed);
+      r.failedCount += f.failedCount;
+    }
+    const done: string[] = [];
+    if (r.tightened > 0) done.push(`${r.tightened} entr${r.tightened > 1 ? 'ies were' : 'y was'} readable by others, now owner-only (directories 0700, files 0600): it holds captured packets`);
+    if (r.chowned > 0 && to) done.push(`gave ${r.chowned} entr${r.chowned > 1 ? 'ies' : 'y'} to user ${to.name}`);
+    if (done.length > 0) logger.info(`state dir ${dir}: ${done.join('; ')}`);
+    if (r.failedCount > 0) logger.warn(`state dir ${dir}: ${r.failedCount} entr${r.failedCount > 1 ? 'ies' : 'y'} could not be made private (${r.failed.join(', ')}); fix them by hand (chmod go= …)`);
   }
 
   /**
@@ -389,8 +436,8 @@ class Daemon {
       this.learner?.setConfig(cfg);
       next = await (this.learner ? this.openEffectiveModel(cfg) : openModel(cfg));
       checkModelFits(cfg, next, this.model!.window);
-      const ifs = (c: DaemonConfig) => JSON.stringify(c.interfaces) + JSON.stringify(c.spool ?? null) + JSON.stringify(c.window) + JSON.stringify(c.outputs) + JSON.stringify(c.metrics);
-      if (ifs(cfg) !== ifs(this.cfg)) logger.warn('reload: changes to interfaces, spool, window, outputs or metrics take effect after a restart');
+      const ifs = (c: DaemonConfig) => JSON.stringify(c.interfaces) + JSON.stringify(c.spool ?? null) + JSON.stringify(c.window) + JSON.stringify(c.outputs) + JSON.stringify(c.metrics) + JSON.stringify(c.user ?? null);
+      if (ifs(cfg) !== ifs(this.cfg)) logger.warn('reload: changes to interfaces, spool, window, outputs, metrics or user take effect after a restart');
       const model = next;
       next = null;
       await this.swapModel(model, cfg);

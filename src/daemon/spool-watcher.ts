@@ -1,6 +1,7 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { logger } from '../logger';
+import { makePrivateDir, writePrivateFile } from './private-files';
 
 /**
  * Watches a spool directory for finished capture files and hands each to `onFile` exactly once.
@@ -168,9 +169,9 @@ export class SpoolWatcher {
 
   private saveState(): void {
     // Write-then-rename: a crash mid-write never leaves a half state file.
-    mkdirSync(path.dirname(this.opts.stateFile), { recursive: true });
+    makePrivateDir(path.dirname(this.opts.stateFile));
     const tmp = `${this.opts.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ processed: this.processed }));
+    writePrivateFile(tmp, JSON.stringify({ processed: this.processed }));
     renameSync(tmp, this.opts.stateFile);
   }
 }

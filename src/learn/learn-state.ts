@@ -1,5 +1,6 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import { makePrivateDir, writePrivateFile } from '../daemon/private-files';
 import { LlnError } from '../errors';
 
 export type Lifecycle = 'learning' | 'detecting';
@@ -52,14 +53,13 @@ export function readState(stateDir: string): LearnState | null {
 }
 
 /**
- * Write-then-rename: a crash leaves the old state or the new one, never half of one. World-readable
- * (0644, whatever the unit's UMask): `lln-detect status` reads it without root.
+ * Write-then-rename: a crash leaves the old state or the new one, never half of one. Owner-only
+ * (0600) like the rest of the state directory: `lln-detect status` needs root or the daemon's user.
  */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  makePrivateDir(path.dirname(file));
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  chmodSync(tmp, 0o644);
+  writePrivateFile(tmp, JSON.stringify(value, null, 2) + '\n');
   renameSync(tmp, file);
 }
 

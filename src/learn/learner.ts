@@ -1,10 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RawPacket } from '../capture/raw-packet';
 import type { DaemonConfig } from '../daemon/config-schema';
 import type { DaemonMetrics } from '../daemon/metrics';
+import { makePrivateDir, writePrivateFile } from '../daemon/private-files';
 import { logger } from '../logger';
 import type { IncidentRecord } from '../outputs/records';
 import { DEFAULT_MODEL_DIR } from '../paths';
@@ -52,7 +53,7 @@ export class Learner {
 
   constructor(private cfg: DaemonConfig, private readonly host: LearnerHost, private readonly metrics: DaemonMetrics) {
     const dir = cfg.stateDir;
-    mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
     const saved = readState(dir);
     const left = removeIncoming(dir);
     if (left > 0) logger.info(`learning: removed ${left} unfinished model director${left > 1 ? 'ies' : 'y'} left by an interrupted training`);
@@ -176,10 +177,10 @@ export class Learner {
       },
       nice: t.nice,
     };
-    mkdirSync(storeDir(dir), { recursive: true });
-    mkdirSync(job.work, { recursive: true });
+    makePrivateDir(storeDir(dir));
+    makePrivateDir(job.work);
     const jobFile = path.join(job.work, 'job.json');
-    writeFileSync(jobFile, JSON.stringify(job));
+    writePrivateFile(jobFile, JSON.stringify(job));
     logger.info(`training: ${reason} started on ${packets} spooled packets in ${files.length} file(s) (${exclude.length} incident span(s) left out, the most recent ${l.check.holdOut * 100}% of the packets held out for the check), in a child process at nice ${t.nice}, heap cap ${t.maxMemoryMB} MB`);
     const child = (this.child = forkTraining(jobFile, t.maxMemoryMB, t.nice));
     let outcome: TrainingOutcome | null = null, error = '';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../daemon/private-files';
 
 /**
  * The sensor's own models, versioned in `<stateDir>/models/<UTC time>-<12 hex of sha256>/`.
@@ -38,6 +39,7 @@ export function modelDirProblem(dir: string): string | null {
     for (const f of ['scaler.json', 'features.json', 'threshold.json']) JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
     const t = JSON.parse(readFileSync(path.join(dir, 'threshold.json'), 'utf8')) as { value?: unknown };
     if (typeof t.value !== 'number') return 'threshold.json has no numeric value';
+    if (!(t.value >= 0 && t.value <= 1)) return `threshold.json has value ${t.value}, outside [0, 1]`;
   } catch (e) {
     return `unreadable (${(e as Error).message})`;
   }
@@ -121,8 +123,9 @@ export function commitModel(stateDir: string, incoming: string, at = new Date())
   h.update(readFileSync(path.join(incoming, 'weights.bin')));
   const name = `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${h.digest('hex').slice(0, 12)}`;
   const dir = path.join(storeDir(stateDir), name);
-  chmodSync(incoming, 0o755);
-  for (const f of readdirSync(incoming)) chmodSync(path.join(incoming, f), 0o644);
+  // Owner-only, as the whole state directory (the training child's umask already made them so).
+  chmodSync(incoming, PRIVATE_DIR_MODE);
+  for (const f of readdirSync(incoming)) chmodSync(path.join(incoming, f), PRIVATE_FILE_MODE);
   renameSync(incoming, dir);
   return name;
 }

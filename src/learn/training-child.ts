@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openCaptureFiles } from '../capture/file-source';
 import { PcapWriter } from '../capture/pcap-writer';
+import { makePrivateDir, PRIVATE_FILE_MODE, writePrivateFile } from '../daemon/private-files';
 import { configureLogger, logger } from '../logger';
 import { openScorer } from '../pipeline/open-scorer';
 import { scoreCapture } from '../pipeline/score-capture';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
 const inside = (ts: number, spans: Span[]) => spans.some((s) => ts >= s.startTs && ts <= s.endTs);
 
 async function train(job: TrainingJob): Promise<TrainingOutcome> {
-  mkdirSync(job.work, { recursive: true });
+  makePrivateDir(job.work);
   const trainPcap = path.join(job.work, 'train.pcap'), checkPcap = path.join(job.work, 'check.pcap'), incPcap = path.join(job.work, 'incidents.pcap');
   const counts = await cut(job, trainPcap, checkPcap, incPcap);
   const fail = (reason: string, extra: Partial<TrainingOutcome> = {}): TrainingOutcome =>
@@ -63,7 +64,7 @@ async function train(job: TrainingJob): Promise<TrainingOutcome> {
   const report = path.join(job.out, 'training-report.json');
   const rep = JSON.parse(readFileSync(report, 'utf8')) as Record<string, unknown>;
   rep.sensorCheck = { fpr, maxFpr: job.maxFpr, packets: scored, reason: job.reason, excludedPackets: counts.excluded };
-  writeFileSync(report, JSON.stringify(rep, null, 2) + '\n');
+  writePrivateFile(report, JSON.stringify(rep, null, 2) + '\n');
   const base = { threshold: summary.threshold, checkFpr: fpr, syntheticRecall: summary.validation.recall };
   if (fpr > job.maxFpr) return fail(`check failed: FPR ${fpr.toFixed(4)} on the ${scored} held-out packets at threshold ${summary.threshold.toFixed(4)} is above learning.check.maxFpr ${job.maxFpr}`, base);
 
@@ -114,7 +115,8 @@ async function cut(job: TrainingJob, trainPcap: string, checkPcap: string, incPc
     for (const p of batch) {
       if (!writers) {
         linkType = p.linkType;
-        writers = { train: new PcapWriter(trainPcap, { linkType }), check: new PcapWriter(checkPcap, { linkType }), inc: new PcapWriter(incPcap, { linkType }) };
+        const o = { linkType, mode: PRIVATE_FILE_MODE }; // raw packets, as the spool they come from
+        writers = { train: new PcapWriter(trainPcap, o), check: new PcapWriter(checkPcap, o), inc: new PcapWriter(incPcap, o) };
       }
       if (p.linkType !== linkType) continue;
       const ts = p.tsSec + p.tsNsec / 1e9;

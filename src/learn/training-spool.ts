@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { PcapWriter } from '../capture/pcap-writer';
 import type { RawPacket } from '../capture/raw-packet';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../daemon/private-files';
 import { logger } from '../logger';
 
 export interface SpoolFile {
@@ -41,7 +42,7 @@ export class TrainingSpool {
   private readonly now: () => number;
 
   constructor(private readonly o: TrainingSpoolOptions) {
-    mkdirSync(o.dir, { recursive: true });
+    makePrivateDir(o.dir);
     // A file never grows past a quarter of the cap: rotating it lets the cap drop old data in steps.
     this.fileBytes = Math.max(64 * 1024, Math.min(o.maxFileBytes, Math.floor(o.maxBytes / 4)));
     this.now = o.now ?? Date.now;
@@ -102,7 +103,7 @@ export class TrainingSpool {
     this.writer = null;
     this.active = null;
     rmSync(this.o.dir, { recursive: true, force: true });
-    mkdirSync(this.o.dir, { recursive: true });
+    makePrivateDir(this.o.dir);
     this.closed = [];
   }
 
@@ -117,7 +118,7 @@ export class TrainingSpool {
 
   private open(linkType: number, ms: number): void {
     const file = path.join(this.o.dir, `${ms}.pcap.part`);
-    this.writer = new PcapWriter(file, { linkType });
+    this.writer = new PcapWriter(file, { linkType, mode: PRIVATE_FILE_MODE }); // raw packets: owner-only
     this.active = { file, startMs: ms, endMs: ms, packets: 0, bytes: PCAP_HEADER, linkType, openedAt: this.now() };
   }
 

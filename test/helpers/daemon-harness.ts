@@ -89,6 +89,10 @@ export class DaemonProcess {
     }));
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   signal(sig: NodeJS.Signals): void {
     this.child.kill(sig);
   }
@@ -193,6 +197,8 @@ export function writeConfig(file: string, o: DaemonConfigOpts): string {
     'logging:\n  level: info\n  format: text',
     `metrics:\n  listen: 127.0.0.1:${o.port}`,
     `stateDir: ${path.join(path.dirname(file), 'state')}`,
+    // Tests run in private temp dirs: never drop to a lln-detect user that may exist on the machine.
+    'user: root',
   ];
   // Write-then-rename: a SIGHUP never reads a half-written file.
   writeFileSync(`${file}.tmp`, lines.filter(Boolean).join('\n') + '\n');
