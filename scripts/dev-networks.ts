@@ -35,3 +35,13 @@ export function availableNetworks(): DevNetwork[] {
 export function userModelDir(net: DevNetwork, seed: number, variant = ''): string {
   return variant ? path.join(QUALITY_CACHE, variant, `${net.name}-seed${seed}`) : path.join(QUALITY_CACHE, `${net.name}-seed${seed}`);
 }
+
+/** The experiment scripts' common arguments: --nets a,b (default: all beside the checkout), --seeds 1,7,8, --variant NAME; `arg` reads any other. */
+export function devArgs(argv = process.argv): { nets: DevNetwork[]; seeds: number[]; variant: string; arg: (name: string) => string | undefined } {
+  const arg = (name: string) => {
+    const i = argv.indexOf(name);
+    return i > 0 ? argv[i + 1] : undefined;
+  };
+  const nets = availableNetworks().filter((n) => !arg('--nets') || arg('--nets')!.split(',').includes(n.name));
+  return { nets, seeds: arg('--seeds')?.split(',').map(Number) ?? DEV_SEEDS, variant: arg('--variant') ?? '', arg };
+}

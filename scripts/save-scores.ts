@@ -13,7 +13,7 @@ import path from 'node:path';
 import { openScorer } from '../src/pipeline/open-scorer';
 import { scoreCapture } from '../src/pipeline/score-capture';
 import { DEFAULT_MODEL_DIR } from '../src/paths';
-import { DEV_SEEDS, QUALITY_CACHE, availableNetworks, userModelDir, type DevNetwork } from './dev-networks';
+import { QUALITY_CACHE, devArgs, userModelDir, type DevNetwork } from './dev-networks';
 
 /** One network's captures: every mix, and the training capture (for the calibration part). */
 export function captures(net: DevNetwork): { name: string; file: string; labels: string | null }[] {
@@ -75,14 +75,8 @@ export async function saveScores(net: DevNetwork, modelDir: string, outDir: stri
 }
 
 async function main(): Promise<void> {
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? process.argv[i + 1] : undefined;
-  };
-  const nets = availableNetworks().filter((n) => !arg('--nets') || arg('--nets')!.split(',').includes(n.name));
-  const seeds = arg('--seeds')?.split(',').map(Number) ?? DEV_SEEDS;
+  const { nets, seeds, variant } = devArgs();
   for (const net of nets) {
-    const variant = arg('--variant') ?? '';
     const models: { dir: string; out: string }[] = seeds.map((s) => ({ dir: userModelDir(net, s, variant), out: path.join(userModelDir(net, s, variant), 'scores') }));
     if (process.argv.includes('--shipped')) models.push({ dir: DEFAULT_MODEL_DIR, out: shippedScoresDir(net) });
     for (const m of models) {

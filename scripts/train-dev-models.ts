@@ -8,7 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { runTraining, type TrainingOptions } from '../src/train/run-training';
 import { TRAINING_DEFAULTS } from '../src/train/recipe';
-import { DEV_SEEDS, availableNetworks, userModelDir, type DevNetwork } from './dev-networks';
+import { devArgs, userModelDir, type DevNetwork } from './dev-networks';
 
 /** The user-trained model of `net` with `seed`, trained now unless it is cached (or `force`); the seconds it took, 0 when cached. */
 export async function ensureDevModel(net: DevNetwork, seed: number, force = false, variant = '', overrides: Partial<TrainingOptions> = {}): Promise<{ dir: string; seconds: number; epochs: number | null }> {
@@ -21,12 +21,7 @@ export async function ensureDevModel(net: DevNetwork, seed: number, force = fals
 }
 
 async function main(): Promise<void> {
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? process.argv[i + 1] : undefined;
-  };
-  const nets = availableNetworks().filter((n) => !arg('--nets') || arg('--nets')!.split(',').includes(n.name));
-  const seeds = arg('--seeds')?.split(',').map(Number) ?? DEV_SEEDS;
+  const { nets, seeds, variant, arg } = devArgs();
   if (nets.length === 0) {
     process.stdout.write('no development network found beside the checkout (../shared/realdata, ../shared/realdata-b): nothing to train\n');
     return;
@@ -34,7 +29,7 @@ async function main(): Promise<void> {
   for (const net of nets) {
     for (const seed of seeds) {
       // --variant NAME --recipe '{"averageEpochs":5}': a recipe change under study, in its own folder.
-      const r = await ensureDevModel(net, seed, process.argv.includes('--force'), arg('--variant') ?? '', JSON.parse(arg('--recipe') ?? '{}') as Partial<TrainingOptions>);
+      const r = await ensureDevModel(net, seed, process.argv.includes('--force'), variant, JSON.parse(arg('--recipe') ?? '{}') as Partial<TrainingOptions>);
       process.stdout.write(r.seconds === 0 ? `${net.name} seed ${seed}: kept ${r.dir}\n` : `${net.name} seed ${seed}: ${r.seconds.toFixed(0)} s, ${r.epochs} epochs\n`);
     }
   }
