@@ -28,6 +28,8 @@ function main(): void {
     for (const v of (process.env.VARIANTS ?? '').split(',').filter(Boolean)) {
       for (const s of DEV_SEEDS) runs.push([`${v} seed ${s}`, loadRun(net, path.join(userModelDir(net, s, v), 'scores'), userModelDir(net, s, v))]);
     }
+    // CANDIDATE=DIR: a model meant to become the shipped one, scored with save-scores.js --candidate DIR.
+    if (process.env.CANDIDATE) runs.push(['candidate', loadRun(net, shippedScoresDir(net, process.env.CANDIDATE), process.env.CANDIDATE)]);
     runs.push(['shipped', loadRun(net, shippedScoresDir(net), DEFAULT_MODEL_DIR)]);
     const seedRows = new Map<string, Summary[]>();
     for (const [model, run] of runs) {
@@ -36,7 +38,7 @@ function main(): void {
         const rows = run.mixes.map((m) => measure(m, rule(m), new IncidentTracker(process.env.GAP_FRAMES ? { gapFrames: Number(process.env.GAP_FRAMES) } : {})));
         const s = summarise(rows, net.heldOutDays);
         const key = name.replace(/ \(cal .*\)$/, '');
-        if (model !== 'shipped') { const k2 = model.replace(/seed \d+$/, '') + key; seedRows.set(k2, [...(seedRows.get(k2) ?? []), s]); }
+        if (model !== 'shipped' && model !== 'candidate') { const k2 = model.replace(/seed \d+$/, '') + key; seedRows.set(k2, [...(seedRows.get(k2) ?? []), s]); }
         else for (const [k, list] of seedRows) if (list.length === DEV_SEEDS.length) { lines.push(summaryRow(net.name, `**mean of seeds**, ${k}`, meanSummary(list))); seedRows.delete(k); }
         lines.push(summaryRow(net.name, `${model}, ${name}`, s));
         if (process.argv.includes('--mixes')) details.push(`\n${net.name}, ${model}, ${name}\n\n${mixTable(rows, net.heldOutDays)}`);

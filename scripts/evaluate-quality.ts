@@ -52,7 +52,7 @@ async function devNetworksSection(shippedDir: string): Promise<string> {
       const m = await ensureDevModel(net, seed, process.argv.includes('--retrain'));
       models.push({ name: `seed ${seed}`, dir: m.dir, scores: path.join(m.dir, 'scores'), note: m.seconds > 0 ? `trained in ${m.seconds.toFixed(0)} s, ${m.epochs} epochs` : 'cached model' });
     }
-    models.push({ name: 'shipped', dir: shippedDir, scores: shippedScoresDir(net), note: 'no training' });
+    models.push({ name: 'shipped', dir: shippedDir, scores: shippedScoresDir(net, shippedDir), note: 'no training' });
     for (const m of models) {
       await saveScores(net, m.dir, m.scores);
       const run = loadRun(net, m.scores, m.dir)!;

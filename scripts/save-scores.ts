@@ -30,8 +30,9 @@ export function packetsDir(net: DevNetwork): string {
   return path.join(QUALITY_CACHE, `${net.name}-packets`);
 }
 
-export function shippedScoresDir(net: DevNetwork): string {
-  return path.join(QUALITY_CACHE, `${net.name}-shipped`);
+/** Where a model trained without this network (the shipped one, or a candidate for it) keeps its scores on `net`. */
+export function shippedScoresDir(net: DevNetwork, modelDir = DEFAULT_MODEL_DIR): string {
+  return path.resolve(modelDir) === path.resolve(DEFAULT_MODEL_DIR) ? path.join(QUALITY_CACHE, `${net.name}-shipped`) : path.join(modelDir, 'scores', net.name);
 }
 
 /** Scores every capture of `net` with the model in `modelDir` (own scores, no alert rule) into `outDir`; the packets' keys once per network. */
@@ -75,10 +76,13 @@ export async function saveScores(net: DevNetwork, modelDir: string, outDir: stri
 }
 
 async function main(): Promise<void> {
-  const { nets, seeds, variant } = devArgs();
+  const { nets, seeds, variant, arg } = devArgs();
   for (const net of nets) {
     const models: { dir: string; out: string }[] = seeds.map((s) => ({ dir: userModelDir(net, s, variant), out: path.join(userModelDir(net, s, variant), 'scores') }));
     if (process.argv.includes('--shipped')) models.push({ dir: DEFAULT_MODEL_DIR, out: shippedScoresDir(net) });
+    // --candidate DIR: a model meant to become the shipped one.
+    const candidate = arg('--candidate');
+    if (candidate) models.push({ dir: candidate, out: shippedScoresDir(net, candidate) });
     for (const m of models) {
       if (!existsSync(path.join(m.dir, 'model.json'))) {
         process.stdout.write(`${m.dir}: no model (run train-dev-models.js first), skipped\n`);
