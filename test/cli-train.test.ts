@@ -32,6 +32,11 @@ test('train without labels writes a complete, loadable model directory', () => {
   const report = JSON.parse(readFileSync(path.join(model, 'training-report.json'), 'utf8'));
   assert.equal(report.inputs[0].sha256.length, 64);
   assert.equal(Number(ended[3]), report.bestEpoch + 1);
+  // The threshold in false incidents on the held-out benign time, in threshold.json and in words.
+  const promise = JSON.parse(readFileSync(path.join(model, 'threshold.json'), 'utf8')).falseIncidents;
+  assert.ok(promise.heldOutSeconds > 0 && promise.perDayAtMost >= promise.perDay && promise.perDayAtMost > 0, JSON.stringify(promise));
+  assert.equal(promise.perDay, promise.count / (promise.heldOutSeconds / 86400));
+  assert.match(r.stdout, new RegExp(`^threshold \\d\\.\\d{4}: ${promise.count} false incidents? in [\\d.]+ (s|min|h) of held-out benign traffic \\(.*95%\\)$`, 'm'));
   assert.equal(Number(ended[1]), report.history.length);
   assert.equal(report.synthetic, true);
   // The report names the kinds and copies the model was trained on (the recipe's, here).

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DEFAULT_MODEL_DIR } from '../paths';
-import { runTraining, type TrainingOptions } from '../train/run-training';
+import { promiseLine, runTraining, type TrainingOptions } from '../train/run-training';
 
 /** commander's options: TrainingOptions with the CLI's own names for files and out. */
 type TrainCliOptions = Omit<TrainingOptions, 'files' | 'out' | 'initModel'> & { pcapFile: string[]; out?: string; initModel?: string | true };
@@ -16,7 +16,7 @@ export async function runTrain(o: TrainCliOptions): Promise<void> {
       `model written to ${s.out}`,
       `packets ${s.packets}  training windows ${s.trainWindows}  validation windows ${s.valWindows}`,
       epochsLine(s),
-      `threshold ${s.threshold.toFixed(4)}`,
+      promiseLine(s.threshold, s.falseIncidents),
       `held-out packets (the last validation-split of each capture, real and synthetic) at the threshold: precision ${f(v.precision)} recall ${f(v.recall)} fpr ${f(v.fpr)} f1 ${f(v.f1)} roc-auc ${f(v.rocAuc)} pr-auc ${f(v.prAuc)}`,
     ].join('\n') + '\n',
   );

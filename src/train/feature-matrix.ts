@@ -17,10 +17,12 @@ export interface FeatureMatrix {
   flows: Float64Array;
   services: Float64Array;
   times: Float64Array;
+  /** A captured stream's hosts per packet (IP, else MAC), kept for the incidents its held-out part would raise (HeldOut.falseIncidents); null for copies and variants. */
+  hosts: { src: (string | null)[]; dst: (string | null)[] } | null;
 }
 
 /** Run the same FeatureExtractor the scorer uses over a packet stream (fresh context state). */
-export function extractMatrix(packets: DecodedPacket[], labels: Uint8Array): FeatureMatrix {
+export function extractMatrix(packets: DecodedPacket[], labels: Uint8Array, withHosts = false): FeatureMatrix {
   const F = FEATURE_COUNT;
   const rows = new Float32Array(packets.length * F);
   const flows = new Float64Array(packets.length);
@@ -33,7 +35,8 @@ export function extractMatrix(packets: DecodedPacket[], labels: Uint8Array): Fea
     services[i] = serviceKey(packets[i]);
     times[i] = packets[i].ts;
   }
-  return { rows, labels, n: packets.length, flows, services, times };
+  const hosts = withHosts ? { src: packets.map((p) => p.srcIp ?? p.arpSenderIp ?? p.srcMac), dst: packets.map((p) => p.dstIp ?? p.arpTargetIp ?? p.dstMac) } : null;
+  return { rows, labels, n: packets.length, flows, services, times, hosts };
 }
 
 /** Scale every row in place with the scaler's own transform (the one replay uses). */

@@ -4,6 +4,7 @@ import { rocAuc } from '../model/metrics';
 import type { EpochCheck } from '../model/trainer';
 import { tf } from '../model/tf';
 import { FlowHold } from '../pipeline/flow-hold';
+import { IncidentTracker } from '../outputs/incident-tracker';
 import type { FeatureMatrix } from './feature-matrix';
 import { cutWindows, type WindowRef } from './window-refs';
 
@@ -11,11 +12,20 @@ import { cutWindows, type WindowRef } from './window-refs';
  * One held-out packet as replay would score it: the max of its own probability over the windows
  * holding it, then the flow verdict with its look-back (flow-hold.ts).
  */
-export interface HeldOutPacket { m: number; score: number; label: number }
+export interface HeldOutPacket { m: number; p: number; score: number; label: number }
 
-export type ThresholdRecord =
+export type ThresholdRecord = (
   | { value: number; method: 'best-f1'; f1: number }
-  | { value: number; method: 'target-fpr'; targetFpr: number; thresholdAtTargetFpr: number; floor: number; benignPackets: number };
+  | { value: number; method: 'target-fpr'; targetFpr: number; thresholdAtTargetFpr: number; floor: number; benignPackets: number }
+) & { falseIncidents?: FalseIncidents };
+
+/**
+ * The threshold in an operator's units: the incidents (the replay's grouping) the held-out benign
+ * packets of the captures raise at it, over how much capture time. `perDay` is count / time; with
+ * few or none, `perDayAtMost` is the 95% upper bound (Poisson: 3 / time with none), which is what
+ * a short held-out part can promise (17 s of a dense LAN: at most ~15,000 a day).
+ */
+export interface FalseIncidents { count: number; heldOutSeconds: number; perDay: number; perDayAtMost: number }
 
 /**
  * The held-out part of training (the last validation-split of every capture, and its synthetic
@@ -52,7 +62,7 @@ export class HeldOut {
       // Each held-out part is replayed on its own, in capture order; a look-back, or a judgement by its flow's neighbours, revises an entry by its index in `out`.
       const hold = new FlowHold((id, score) => { if (score > out[id].score) out[id].score = score; }, (id, score) => { out[id].score = score; });
       for (let p = 0; p < row.length; p++) {
-        if (row[p] >= 0) out.push({ m, score: flowVerdict ? hold.apply(flows[p], services[p], times[p], p, row[p], -1, out.length) : row[p], label: labels[p] });
+        if (row[p] >= 0) out.push({ m, p, score: flowVerdict ? hold.apply(flows[p], services[p], times[p], p, row[p], -1, out.length) : row[p], label: labels[p] });
       }
     }
     return out;
@@ -72,6 +82,30 @@ export class HeldOut {
     const benign = real.filter((e) => e.label === 0).map((e) => e.score);
     const atFpr = thresholdAtFpr(benign.length ? benign : held.map((e) => e.score), o.targetFpr);
     return { value: Math.max(atFpr, o.floor), method: 'target-fpr', targetFpr: o.targetFpr, thresholdAtTargetFpr: atFpr, floor: o.floor, benignPackets: benign.length };
+  }
+
+  /** The incidents the held-out benign packets of the captured streams raise at `threshold` (see FalseIncidents). */
+  falseIncidents(held: HeldOutPacket[], threshold: number): FalseIncidents {
+    let count = 0, seconds = 0;
+    const byMatrix = new Map<number, HeldOutPacket[]>();
+    for (const e of held) {
+      if (this.matrices[e.m].hosts === null) continue;
+      let list = byMatrix.get(e.m);
+      if (!list) byMatrix.set(e.m, (list = []));
+      list.push(e);
+    }
+    for (const [m, list] of byMatrix) {
+      const { times, hosts } = this.matrices[m];
+      const tracker = new IncidentTracker();
+      for (const e of list) {
+        if (e.label !== 0 || e.score < threshold) continue;
+        tracker.add({ runId: 0, frame: e.p + 1, ts: times[e.p], srcIp: hosts!.src[e.p], dstIp: hosts!.dst[e.p], srcMac: null, dstMac: null, srcPort: null, dstPort: null, score: e.score, attentionFrame: -1 });
+      }
+      count += tracker.closeAll().length;
+      seconds += Math.max(0, times[list[list.length - 1].p] - times[list[0].p]);
+    }
+    const days = Math.max(seconds, 1) / 86400;
+    return { count, heldOutSeconds: seconds, perDay: count / days, perDayAtMost: poissonUpper95(count) / days };
   }
 
   /**
@@ -96,6 +130,12 @@ export class HeldOut {
       figures: { threshold: thr, recall, benignFpr: benign ? fp / benign : null, rocAuc: rocAuc(held.map((e) => e.score), held.map((e) => e.label)) },
     };
   }
+}
+
+/** The 95% upper confidence bound of a Poisson mean after `n` events (3.0 for none; normal approximation with continuity beyond). */
+export function poissonUpper95(n: number): number {
+  const exact = [3.0, 4.74, 6.3, 7.75, 9.15, 10.51];
+  return n < exact.length ? exact[n] : n + 1.645 * Math.sqrt(n + 1) + 1;
 }
 
 /** Per-packet scores of n windows: n*W. */

@@ -12,7 +12,7 @@ import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { VERSION } from '../version';
 import { TRAINING_DEFAULTS } from './recipe';
-import { HeldOut } from './held-out';
+import { HeldOut, type FalseIncidents } from './held-out';
 import { buildTrainingSet } from './training-set';
 import { DEFAULT_INJECTION_KINDS, type InjectionKind } from './anomaly-injector';
 import { windowStream } from './window-stream';
@@ -77,6 +77,8 @@ export interface TrainingSummary {
   interrupted: boolean;
   keptEpochs: number[];
   patience: number;
+  /** The threshold in false incidents on the held-out benign traffic (threshold.json says the same). */
+  falseIncidents: FalseIncidents;
   validation: ReturnType<typeof fullReport>;
 }
 
@@ -136,6 +138,8 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   if (result.averagedEpochs.length > 1) logger.info(`weights: the mean of epochs ${result.averagedEpochs.map((e) => e + 1).join(', ')} (the ${result.averagedEpochs.length} best by the held-out check)`);
   const held = await heldOut.score(result.model);
   const threshold = heldOut.calibrate(held, calibration);
+  threshold.falseIncidents = heldOut.falseIncidents(held, threshold.value);
+  logger.info(promiseLine(threshold.value, threshold.falseIncidents));
   // Per packet, real and synthetic held-out packets alike.
   const validation = fullReport(held.map((e) => e.score), held.map((e) => e.label), threshold.value);
   if (val.length === 0) logger.warn('no validation windows: the captures are too short for --validation-split; the threshold is uncalibrated');
@@ -163,7 +167,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   await saveModelDir(out, { model: result.model, config, scaler: scaler.toJSON(), schema: FEATURE_SCHEMA, threshold: { ...threshold, stride: o.stride }, report });
   writeHistoryPlot(path.join(out, 'training-history.svg'), result.history.map(toPoint));
   result.model.dispose();
-  return { out, threshold: threshold.value, packets: ts.packets, trainWindows: train.length, valWindows: val.length, epochs: result.history.length, maxEpochs: o.epochs, stoppedEarly: result.stoppedEarly, interrupted: result.interrupted, keptEpochs: result.averagedEpochs.map((e) => e + 1), patience: o.patience, validation };
+  return { out, threshold: threshold.value, packets: ts.packets, trainWindows: train.length, valWindows: val.length, epochs: result.history.length, maxEpochs: o.epochs, stoppedEarly: result.stoppedEarly, interrupted: result.interrupted, keptEpochs: result.averagedEpochs.map((e) => e + 1), patience: o.patience, falseIncidents: threshold.falseIncidents, validation };
 }
 
 async function loadInitModel(dir: string, W: number) {
@@ -187,4 +191,11 @@ function sha256File(file: string): Promise<string> {
     const h = createHash('sha256');
     createReadStream(file).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
   });
+}
+
+/** "threshold 0.99: 0 false incidents in 7.2 h of held-out traffic (at most 10 a day, 95%)". */
+export function promiseLine(value: number, f: FalseIncidents): string {
+  const span = f.heldOutSeconds >= 3600 ? `${(f.heldOutSeconds / 3600).toFixed(1)} h` : f.heldOutSeconds >= 60 ? `${(f.heldOutSeconds / 60).toFixed(1)} min` : `${f.heldOutSeconds.toFixed(0)} s`;
+  const rate = f.count > 0 ? `${f.perDay.toFixed(1)} a day; at most ${f.perDayAtMost.toFixed(1)}` : `at most ${f.perDayAtMost.toFixed(1)} a day`;
+  return `threshold ${value.toFixed(4)}: ${f.count} false incident${f.count === 1 ? '' : 's'} in ${span} of held-out benign traffic (${rate}, 95%)`;
 }

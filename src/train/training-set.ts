@@ -74,7 +74,7 @@ export async function buildTrainingSet(o: TrainingSetOptions): Promise<TrainingS
     throw new LlnError('LLN_E_USAGE', `${offset} packets are too few to train with --window ${W} and --validation-split ${o.validationSplit}: give a capture of at least ${Math.ceil(W / Math.max(1 - o.validationSplit, 0.01)) + W} packets`);
   }
 
-  const realMatrices = parts.map((p) => extractMatrix(p.packets, p.labels));
+  const realMatrices = parts.map((p) => extractMatrix(p.packets, p.labels, true));
   const fitter = new ScalerFitter();
   realMatrices.forEach((m, k) => {
     for (let i = 0; i < parts[k].split; i++) if (m.labels[i] === 0) fitter.add(m.rows, i * FEATURE_COUNT);

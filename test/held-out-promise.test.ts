@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FEATURE_COUNT } from '../src/features/schema';
+import { HeldOut, poissonUpper95, type HeldOutPacket } from '../src/train/held-out';
+import type { FeatureMatrix } from '../src/train/feature-matrix';
+
+/** A captured stream of n packets, one a second, between two hosts and a third. */
+function stream(n: number, withHosts: boolean): FeatureMatrix {
+  return {
+    rows: new Float32Array(n * FEATURE_COUNT), labels: new Uint8Array(n), n,
+    flows: new Float64Array(n), services: new Float64Array(n), times: Float64Array.from({ length: n }, (_, i) => 1_700_000_000 + i),
+    hosts: withHosts ? { src: Array.from({ length: n }, (_, i) => (i < n / 2 ? '10.0.0.1' : '10.0.0.9')), dst: Array.from({ length: n }, () => '10.0.0.2') } : null,
+  };
+}
+
+test('the threshold in false incidents: incidents the held-out benign packets raise, per day of their time, with a 95% bound', () => {
+  const held = new HeldOut([stream(7201, true), stream(7201, false)], [], new Set([0, 1]), 32);
+  const at = (m: number, p: number, score: number, label = 0): HeldOutPacket => ({ m, p, score, label });
+  const packets = [
+    at(0, 0, 0.1), at(0, 10, 0.995), at(0, 20, 0.999), // one incident (the same hosts, 10 s apart)
+    at(0, 3000, 0.999), // a second, an hour later
+    at(0, 4000, 0.999, 1), // an attack packet is no false incident
+    at(0, 7200, 0.2),
+    at(1, 5, 0.999), // a variant or copy (no hosts): not a captured stream's time
+  ];
+  const f = held.falseIncidents(packets, 0.99);
+  assert.equal(f.count, 2);
+  assert.equal(f.heldOutSeconds, 7200);
+  assert.equal(f.perDay, 24);
+  assert.ok(Math.abs(f.perDayAtMost - 6.3 * 12) < 1e-9);
+  // Above every benign score: none, and what two hours can promise is at most 3 / 2 h.
+  const none = held.falseIncidents(packets, 0.9999);
+  assert.equal(none.count, 0);
+  assert.ok(Math.abs(none.perDayAtMost - 36) < 1e-9);
+});
+
+test('poissonUpper95 grows with the count and stays above it', () => {
+  let last = 0;
+  for (let n = 0; n < 50; n++) {
+    const u = poissonUpper95(n);
+    assert.ok(u > n && u > last, `n=${n}: ${u}`);
+    last = u;
+  }
+});
