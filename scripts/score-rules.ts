@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { recallAtFpr, rocAuc } from '../src/model/metrics';
+import { poissonUpper95 } from '../src/train/held-out';
 import { IncidentTracker } from '../src/outputs/incident-tracker';
 import { FlowHold, flowKey, serviceKey } from '../src/pipeline/flow-hold';
 import type { DecodedPacket } from '../src/capture/decode/decoded-packet';
@@ -167,4 +168,17 @@ export const SUMMARY_HEADER = '| network | model | ROC-AUC | recall @1% FPR | TP
 
 export function summaryRow(net: string, model: string, s: Summary): string {
   return `| ${net} | ${model} | ${f3(s.rocAuc)} | ${f3(s.recallAt1)} | ${f3(s.tpr)} | ${(s.fpr * 100).toFixed(2)}% | ${Number.isInteger(s.raised) ? s.raised : s.raised.toFixed(1)} of ${s.mixes} | ${s.incidentsPerAttack.toFixed(1)} (${s.maxIncidentsPerAttack}) | ${sec(s.medianDelay)} / ${sec(s.maxDelay)} | ${s.falsePerDay < 100 ? s.falsePerDay.toFixed(1) : s.falsePerDay.toFixed(0)} | ${s.falsePer10k.toFixed(2)} |`;
+}
+
+/**
+ * What training promises for a rule (HeldOut.falseIncidents, replayed on saved scores): the
+ * incidents the calibration part (the last 20% of train-benign) raises, per day of its time, and
+ * the 95% bound.
+ */
+export function calibrationPromise(run: SavedRun, rule: Rule): { count: number; seconds: number; perDay: number; perDayAtMost: number } {
+  const c = run.calibration;
+  const out = rule(c);
+  const f = measure(c, out);
+  const seconds = Math.max(1, c.packets.ts[c.packets.ts.length - 1] - c.packets.ts[0]);
+  return { count: f.falseIncidents, seconds, perDay: f.falseIncidents / (seconds / 86400), perDayAtMost: poissonUpper95(f.falseIncidents) / (seconds / 86400) };
 }
