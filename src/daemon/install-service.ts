@@ -32,6 +32,12 @@ export async function installService(opts: InstallServiceOptions): Promise<void>
   const root = path.resolve(process.env.LLN_INSTALL_ROOT || '/');
   const liveRoot = root === '/';
   const dry = opts.dryRun === true;
+  // The copy the Debian package installed (scripts/build-deb.sh) came with its unit, user and config:
+  // a unit written here into /etc/systemd/system would only shadow the package's.
+  if (existsSync(path.join(PACKAGE_ROOT, 'debian-package'))) {
+    process.stdout.write(`${PACKAGE_ROOT} was installed by the Debian package lln-detect: its unit /lib/systemd/system/lln-detect.service, the user lln-detect and ${CONFIG_PATH} are in place already; nothing to do.\nnext: edit ${CONFIG_PATH} (interfaces), lln-detect config check ${CONFIG_PATH}, systemctl start lln-detect\n`);
+    return;
+  }
   if (!dry && liveRoot && process.getuid?.() !== 0) {
     throw new LlnError('LLN_E_USAGE', 'install-service changes /etc and adds a system user: run it as root (sudo lln-detect install-service), or see what it would do with --dry-run');
   }
