@@ -4,10 +4,10 @@ import { classifyPgError } from '../src/fleet/forward-error';
 
 test('forwarding errors say what a PostgreSQL or socket code means, not only the code', () => {
   const cases: Array<[string, RegExp]> = [
-    ['57P03', /is unreachable \(the server is starting up or recovering and does not take connections yet \(57P03\)\)/],
-    ['57P01', /is unreachable \(the server is shutting down \(admin shutdown, 57P01\)\)/],
-    ['ECONNREFUSED', /is unreachable \(connection refused: nothing listens on that port\)/],
-    ['ENOTFOUND', /is unreachable \(the host name does not resolve\)/],
+    ['57P03', /is unreachable \(57P03: the server is starting up or recovering and does not take connections yet\)/],
+    ['57P01', /is unreachable \(57P01: the server is shutting down \(an administrator stopped it\)\)/],
+    ['ECONNREFUSED', /is unreachable \(ECONNREFUSED: nothing listens on that port\)/],
+    ['ENOTFOUND', /is unreachable \(ENOTFOUND: the host name does not resolve\)/],
   ];
   for (const [code, re] of cases) {
     const e = classifyPgError(Object.assign(new Error('raw driver text'), { code }), 'db.example.org:5432/lln_fleet');

@@ -89,7 +89,7 @@ describe('fleet: replay --pg', { skip }, () => {
     const r2 = runCli(['replay', committedSample('lan-benign.pcap'), '--db', db, '--no-csv', '--quiet', '--pg', closed, '--pg-password-file', pg.sensorPasswordFile(), '--sensor', 'site-c'], { cwd: dir });
     assert.equal(r2.code, 5, r2.stderr);
     assert.equal(errorLines(r2.stderr).length, 1, r2.stderr);
-    assert.match(errorLines(r2.stderr)[0], /^lln-detect: LLN_E_PG: PostgreSQL 127\.0\.0\.1:9\/fleet is unreachable \(ECONNREFUSED\); check that the server runs[^\n]*$/);
+    assert.match(errorLines(r2.stderr)[0], /^lln-detect: LLN_E_PG: PostgreSQL 127\.0\.0\.1:9\/fleet is unreachable \(ECONNREFUSED: nothing listens on that port\); check that the server runs[^\n]*$/);
 
     await pg.admin('postgres', (c) => c.query(`CREATE DATABASE newer OWNER ${ADMIN}`));
     await pg.admin('newer', async (c) => {

@@ -10,16 +10,16 @@ export class ForwardError extends Error {
 
 /** What the codes of an unreachable server mean, for the operator who reads the log line. */
 const UNREACHABLE_WHY: Record<string, string> = {
-  ECONNREFUSED: 'connection refused: nothing listens on that port',
+  ECONNREFUSED: 'nothing listens on that port',
   ECONNRESET: 'the connection was reset',
   EHOSTUNREACH: 'no route to the host',
   ENETUNREACH: 'the network is unreachable',
   ENOTFOUND: 'the host name does not resolve',
   EAI_AGAIN: 'the host name could not be resolved now (DNS)',
   EPIPE: 'the connection was closed while writing',
-  '57P01': 'the server is shutting down (admin shutdown, 57P01)',
-  '57P02': 'the server crashed and is restarting (57P02)',
-  '57P03': 'the server is starting up or recovering and does not take connections yet (57P03)',
+  '57P01': 'the server is shutting down (an administrator stopped it)',
+  '57P02': 'the server crashed and is restarting',
+  '57P03': 'the server is starting up or recovering and does not take connections yet',
 };
 
 /** A pg / socket error → reason and a one-line message (never holds the password: pg's messages do not). */
@@ -46,7 +46,7 @@ export function classifyPgError(e: unknown, label: string): ForwardError {
   }
   if (['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', '57P01', '57P02', '57P03'].includes(code) ||
       /Connection terminated|connection is closed|Client has encountered a connection error/i.test(msg)) {
-    return new ForwardError('unreachable', `${at} is unreachable (${UNREACHABLE_WHY[code] ?? (code || msg)}); check that the server runs and the host and port are right (${wait})`, { cause: e });
+    return new ForwardError('unreachable', `${at} is unreachable (${code && UNREACHABLE_WHY[code] ? `${code}: ${UNREACHABLE_WHY[code]}` : code || msg}); check that the server runs and the host and port are right (${wait})`, { cause: e });
   }
   if (/SSL|TLS|certificate|self.signed/i.test(msg) || code.startsWith('ERR_TLS') || code.includes('CERT')) {
     return new ForwardError('tls', `${at}: TLS failed (${msg}); check sslmode and sslrootcert in the URL (${wait})`, { cause: e });
