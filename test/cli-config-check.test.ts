@@ -90,3 +90,12 @@ test('without CAP_NET_RAW a filter is a warning that says why it was not compile
   assert.match(r.stdout, /^interface lo: warning: exists; filter .*banana.* not compiled: opening the interface needs CAP_NET_RAW/m);
   assert.match(r.stdout, /unpriv\.yaml: ok, with 1 warning$/m);
 });
+
+test('every problem is named in the last line: each misspelt key, each failed check', () => {
+  const typo = check('interfaces:\n  - name: lo\n    filtr: udp\nlerning:\n  enabled: true\n', 'typo.yaml');
+  assert.equal(typo.status, 7, typo.stderr + typo.stdout);
+  assert.match(llnLine(typo.stderr), /: 2 problems: 1\. interfaces\[0\]: unknown key 'filtr' \(did you mean 'filter'\?\); 2\. \(top level\): unknown key 'lerning' \(did you mean 'learning'\?\)$/);
+  const two = check('interfaces:\n  - name: eth9\n  - name: eth8\n', 'eth98.yaml');
+  assert.equal(two.status, 7, two.stderr + two.stdout);
+  assert.match(llnLine(two.stderr), /eth98\.yaml: 2 problems: 1\. interface eth9: no such capture interface; .*; 2\. interface eth8: no such capture interface;/);
+});

@@ -53,7 +53,7 @@ test('errors name the file, the key path, the bad value and what is allowed', ()
   assert.match(configError('interfaces:\n  - name: eth0\n    promiscous: true\n'), /interfaces\[0\]: unknown key 'promiscous'/);
   assert.match(configError('interfaces: [{name: eth0}]\nmodell: {}\n'), /\(top level\): unknown key 'modell' \(did you mean 'model'\?\)/);
   // A misspelt required key is reported as the typo it is, not as the real key missing.
-  assert.match(configError('interfaces:\n  - nme: eth0\n'), /interfaces\[0\]: unknown key 'nme' \(did you mean 'name'\?\) \(and 1 more problem\)/);
+  assert.equal(configError('interfaces:\n  - nme: eth0\n'), `config ${FILE}: interfaces[0]: unknown key 'nme' (did you mean 'name'?)`);
   assert.match(configError('interfaces: [{name: eth0}]\noutputs: {sqllite: a.db, csvv: {path: a.csv}}\n'), /outputs: unknown keys 'sqllite', 'csvv' \(did you mean 'sqllite' → 'sqlite', 'csvv' → 'csv'\?\)/);
   assert.match(configError('interfaces: [{name: eth0}]\nzzz: 1\n'), /unknown key 'zzz' \(allowed here: interfaces, spool, model, window, outputs, alerts, logging, metrics, stateDir, learning, user\)/);
   // The learning keys: durations, sizes and typos get the same one-line errors.
@@ -67,6 +67,28 @@ test('errors name the file, the key path, the bad value and what is allowed', ()
   assert.match(configError('interfaces: [{name: eth0}]\nwindow: {size: 8, stride: 9}\n'), /window\.stride: expected a stride no larger than window\.size \(8\), got 9/);
   assert.match(configError('{}\n'), /interfaces: expected at least one interface, or a spool directory/);
   assert.match(configError('- just\n- a list\n'), /expected a mapping of settings/);
+});
+
+test('every problem is named in the one line, typos first; a pathological file names the first 10', () => {
+  // Seen on main: "(and 1 more problem)" and never a word about 'lerning'.
+  assert.equal(
+    configError('interfaces:\n  - name: eth0\n    filtr: udp\nlerning:\n  enabled: true\n'),
+    `config ${FILE}: 2 problems: 1. interfaces[0]: unknown key 'filtr' (did you mean 'filter'?); 2. (top level): unknown key 'lerning' (did you mean 'learning'?)`,
+  );
+  // A typo and a bad value: both, the typo first.
+  assert.equal(
+    configError('interfaces:\n  - name: eth0\n    snaplen: big\nlogging: {levl: info}\n'),
+    `config ${FILE}: 2 problems: 1. logging: unknown key 'levl' (did you mean 'level'?); 2. interfaces[0].snaplen: expected a whole number between 64 and 262144, got 'big'`,
+  );
+  // A misspelt required key is one problem, not also "name missing"; another missing name still counts.
+  assert.equal(
+    configError('interfaces:\n  - nme: eth0\n  - filter: udp\n'),
+    `config ${FILE}: 2 problems: 1. interfaces[0]: unknown key 'nme' (did you mean 'name'?); 2. interfaces[1].name: expected an interface name (see: lln-detect interfaces), got nothing`,
+  );
+  const many = configError(`interfaces:\n${Array.from({ length: 15 }, (_, i) => `  - name: eth${i}\n    snaplen: ${i}\n`).join('')}`);
+  assert.match(many, /^config \/etc\/lln-detect\/config\.yaml: 15 problems: 1\. interfaces\[0\]\.snaplen: expected a whole number/);
+  assert.match(many, /; 10\. interfaces\[9\]\.snaplen: [^;]*, got 9; and 5 more$/);
+  assert.doesNotMatch(many, /interfaces\[10\]/);
 });
 
 test('user: left out means the default user; root, "" or an empty value keep root; a bad name is an error', () => {

@@ -64,3 +64,18 @@ test('a port already in use is a one-line LLN_E_CONFIG naming metrics.listen', a
     await a.close();
   }
 });
+
+test('packets waiting for the 30 s look-back are exported at each scrape, beside what was captured and scored', async () => {
+  // Seen on main: lln_packets_scored_total 2 for 30 s while 24,648 packets were captured, and nothing saying why.
+  const m = new DaemonMetrics({ processMetrics: false });
+  let pending = 24_646;
+  m.pendingPackets = () => pending;
+  m.packetsCaptured.inc({ interface: 'eth0' }, 24_648);
+  m.packetsScored.inc({ interface: 'all' }, 2);
+  const scrape = () => m.registry.metrics();
+  assert.match(await scrape(), /^lln_packets_pending 24646$/m);
+  assert.match(await scrape(), /^# HELP lln_packets_scored_total .*look-back/m);
+  pending = 0; // the look-back passed: read afresh at the next scrape, not at the daemon's last tick
+  assert.match(await scrape(), /^lln_packets_pending 0$/m);
+  assert.match(await new DaemonMetrics({ processMetrics: false }).registry.metrics(), /^lln_packets_pending 0$/m, 'before the pipeline exists');
+});

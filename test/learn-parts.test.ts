@@ -16,6 +16,13 @@ import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/paths';
 import { SqliteSink } from '../src/outputs/sqlite-sink';
 import { SCHEMA_VERSION } from '../src/outputs/sqlite-schema';
 import type { AnomalyRecord, RunRecord } from '../src/outputs/records';
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { parseConfig } from '../src/daemon/config-load';
+import { DaemonMetrics } from '../src/daemon/metrics';
+import { Learner } from '../src/learn/learner';
+import { logger } from '../src/logger';
+import { runCli } from './helpers/cli';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lln-h-learnparts-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -134,4 +141,88 @@ test('provisional alerts (schema v5): written by SqliteSink, filtered by the doc
   const sql = /<!-- query: not-provisional -->\s*```sql\n([\s\S]*?)```/.exec(md)![1]!;
   const out = JSON.parse(execFileSync('sqlite3', ['-json', db, sql], { encoding: 'utf8' })) as { src_ip: string }[];
   assert.equal(out.length, 1, 'only the own model’s alert');
+});
+
+/** A Learner on its own state dir, with a host that records model swaps; its log lines are collected. */
+function learnerFor(name: string) {
+  const state = path.join(tmp, name);
+  const cfg = parseConfig(`spool: {dir: ${tmp}}\nstateDir: ${state}\nuser: root\n`, path.join(tmp, `${name}.yaml`));
+  const adopted: string[] = [];
+  const host = { inUse: () => ({ dir: DEFAULT_MODEL_DIR, id: 'shipped', threshold: 0.5, window: 32, stride: 16 }), adopt: async (_d: string | undefined, why: string) => void adopted.push(why) };
+  const metrics = new DaemonMetrics({ processMetrics: false });
+  const lines: string[] = [];
+  const stream = new Writable({ objectMode: true, write: (info: { message: unknown }, _e, done) => (lines.push(String(info.message)), done()) });
+  const transport = new winston.transports.Stream({ stream });
+  logger.add(transport);
+  const learner = new Learner(cfg, host, metrics);
+  const close = async () => {
+    await learner.stop();
+    logger.remove(transport);
+  };
+  return { state, learner, metrics, adopted, lines, close };
+}
+
+test('status says how many of the 24 h alerts were provisional (written while learning) and how many the own model raised', async () => {
+  // Seen on main after learning: "alerts 24h: 1971", not a word that the learning period wrote them.
+  const l = learnerFor('status-prov');
+  const now = Date.now() / 1000;
+  try {
+    for (let i = 0; i < 1961; i++) l.learner.noteAnomaly(now - 3600, true);
+    for (let i = 0; i < 10; i++) l.learner.noteAnomaly(now, false);
+    l.learner.noteAnomaly(now - 30 * 3600, true); // older than 24 h
+  } finally {
+    await l.close(); // writes status.json
+  }
+  writeState(l.state, { ...freshState(), state: 'detecting', current: '20261202T050327Z-91a880fc2eb6' });
+  assert.match(statusText(l.state), /^alerts 24h:\s+1971: 1961 provisional \(written while learning\), 10 by the own model$/m);
+  const snap = JSON.parse(readFileSync(path.join(l.state, 'status.json'), 'utf8'));
+  writeFileSync(path.join(l.state, 'status.json'), JSON.stringify({ ...snap, alertsByHour: { [Math.floor(now / 3600)]: 7 }, provisionalByHour: { [Math.floor(now / 3600)]: 7 } }));
+  assert.match(statusText(l.state), /^alerts 24h:\s+7, all provisional \(written while learning, before an own model\)$/m);
+  writeFileSync(path.join(l.state, 'status.json'), JSON.stringify({ ...snap, alertsByHour: { [Math.floor(now / 3600)]: 7 }, provisionalByHour: {} }));
+  assert.match(statusText(l.state), /^alerts 24h:\s+7$/m);
+});
+
+test('status with a fixed model (model.dir, or learning.enabled: false) says so, not "a fresh install starts learning"', () => {
+  const state = path.join(tmp, 'status-fixed');
+  const cfg = (name: string, extra: string) => {
+    const file = path.join(tmp, name);
+    writeFileSync(file, `spool: {dir: ${tmp}}\nstateDir: ${state}\nuser: root\n${extra}`);
+    return file;
+  };
+  const fixed = runCli(['status', '--config', cfg('fixed.yaml', `model: {dir: ${DEFAULT_MODEL_DIR}}\n`)], { timeoutMs: 30_000 });
+  assert.equal(fixed.code, 0, fixed.stderr);
+  assert.doesNotMatch(fixed.stdout, /fresh install|no learning state/);
+  assert.match(fixed.stdout, new RegExp(`^state:\\s+not learning: the daemon runs the fixed model ${DEFAULT_MODEL_DIR} and does not learn \\(model\\.dir is set; learning\\.enabled: true would learn, starting from it\\)$`, 'm'));
+  const off = runCli(['status', '--config', cfg('off.yaml', 'learning: {enabled: false}\n')], { timeoutMs: 30_000 });
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stdout, /^state:\s+not learning: the daemon runs the fixed model \S+models\/default and does not learn \(learning\.enabled: false\)$/m);
+  // learning on (no model.dir): a fresh install, as before.
+  const fresh = runCli(['status', '--config', cfg('fresh.yaml', '')], { timeoutMs: 30_000 });
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.match(fresh.stdout, /a fresh install starts learning on its first start/);
+});
+
+test('learn --reset during a training: the training is cancelled, not a model refused', async () => {
+  // Seen on main: "new model refused … the training process ended (SIGKILL) without a result".
+  const l = learnerFor('reset-cancel');
+  try {
+    const requests = path.join(l.state, 'requests');
+    mkdirSync(requests, { recursive: true });
+    writeFileSync(path.join(requests, 'learn-now'), '');
+    l.learner.tick(); // forks the training child
+    assert.match(l.lines.join('\n'), /training: requested \(learn --now\) started/);
+    writeFileSync(path.join(requests, 'reset'), '');
+    l.learner.tick(); // kills it long before it could load TensorFlow.js
+    const end = Date.now() + 20_000;
+    while (!l.lines.some((x) => /learn --reset: spool cleared/.test(x)) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    const log = l.lines.join('\n');
+    assert.match(log, /^training: requested \(learn --now\): training cancelled by learn --reset after \d+s$/m);
+    assert.doesNotMatch(log, /refused|without a result/);
+    assert.deepEqual(l.adopted, ['learn --reset: back to the shipped model']);
+    assert.doesNotMatch(await l.metrics.registry.metrics(), /^lln_trainings_total\{result="refused"\} [1-9]/m);
+    assert.match(await l.metrics.registry.metrics(), /^lln_training_running 0$/m);
+    assert.equal(readState(l.state)!.lastTrainingResult, null);
+  } finally {
+    await l.close();
+  }
 });

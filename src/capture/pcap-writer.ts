@@ -66,6 +66,11 @@ export class PcapWriter {
     this.pos = 24;
   }
 
+  /** Bytes buffered and not yet in the file. */
+  get pending(): number {
+    return this.closed ? 0 : this.pos;
+  }
+
   /** Append one record. tsNsec is always nanoseconds; µs files store floor(tsNsec/1000). */
   write(tsSec: number, tsNsec: number, data: Uint8Array, origLen?: number): void {
     if (this.closed) throw new LlnError('LLN_E_OUTPUT', `pcap writer for ${this.path} is closed; write before close()`);
@@ -102,6 +107,11 @@ export class PcapWriter {
 
   /** Flush and close the file (an fd given by the caller is flushed but left open). */
   async close(): Promise<void> {
+    this.closeSync();
+  }
+
+  /** close(), synchronously: a failed flush throws here, where the caller can handle it, not as a rejection. */
+  closeSync(): void {
     if (this.closed) return;
     try {
       this.flush();
@@ -109,5 +119,13 @@ export class PcapWriter {
       this.closed = true;
       if (this.ownsFd) closeSync(this.fd);
     }
+  }
+
+  /** Close without writing what is buffered (after a write error: the file is cut back by its owner). */
+  discard(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pos = 0;
+    if (this.ownsFd) closeSync(this.fd);
   }
 }

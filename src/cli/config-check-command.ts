@@ -1,6 +1,6 @@
 import { LlnError } from '../errors';
 import { checkDaemonConfig } from '../daemon/config-check';
-import { loadConfig } from '../daemon/config-load';
+import { listProblems, loadConfig } from '../daemon/config-load';
 
 /**
  * `lln-detect config check FILE`: one stdout line per thing checked (`ok`, `warning`, `error`),
@@ -15,8 +15,7 @@ export async function runConfigCheck(file: string): Promise<void> {
   const errors = findings.filter((f) => f.level === 'error');
   const warnings = findings.filter((f) => f.level === 'warning').length;
   if (errors.length > 0) {
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';
-    throw new LlnError('LLN_E_CONFIG', `config ${file}: ${errors[0]!.what}: ${errors[0]!.message}${more}`);
+    throw new LlnError('LLN_E_CONFIG', `config ${file}: ${listProblems(errors.map((e) => `${e.what}: ${e.message}`))}`);
   }
   process.stdout.write(`${file}: ok${warnings > 0 ? `, with ${warnings} warning${warnings > 1 ? "s" : ""}` : ""}\n`);
 }

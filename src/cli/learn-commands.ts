@@ -6,7 +6,9 @@ import { LlnError } from '../errors';
 import { formatDuration, parseDuration } from '../learn/duration';
 import { freshState, readState, writeJsonAtomic, writeState, type LearnState } from '../learn/learn-state';
 import { findModel, listModels } from '../learn/model-store';
-import { INCIDENTS_FILE, STATUS_FILE, type RequestName, type StatusSnapshot } from '../learn/status-files';
+import { alertsLast24h, INCIDENTS_FILE, STATUS_FILE, type RequestName, type StatusSnapshot } from '../learn/status-files';
+import { learningEnabled } from '../learn/learner';
+import { DEFAULT_MODEL_DIR } from '../paths';
 import { formatForwardStatus, readForwardStatus } from '../fleet/forward-status';
 import { writeStdout } from '../outputs/sync-output';
 
@@ -57,7 +59,28 @@ function modelAge(snap: StatusSnapshot): string {
   return 'age unknown';
 }
 
-export function statusText(dir: string, now = Date.now()): string {
+/** What the config says about learning, when it is the config of this state directory. */
+export interface StatusConfig {
+  /** Learning is off: the daemon runs this model as it is (model.dir, or the shipped model with learning.enabled: false). */
+  fixedModel?: { dir: string; configured: boolean };
+}
+
+/** The alerts line: how many of them the learning period wrote (provisional) and how many the own model. */
+function alertsRow(snap: StatusSnapshot, learning: boolean, now: number): string {
+  const { total, provisional: p } = alertsLast24h(snap, now);
+  if (p === null) return `${total}${learning ? ' (provisional while learning)' : ''}`; // a snapshot of an older daemon
+  if (p === 0 || total === 0) return String(total);
+  if (p >= total) return `${total}, all provisional (written while learning, before an own model)`;
+  return `${total}: ${p} provisional (written while learning), ${total - p} by the own model`;
+}
+
+export function statusText(dir: string, now = Date.now(), conf: StatusConfig = {}): string {
+  if (conf.fixedModel) {
+    const { dir: model, configured } = conf.fixedModel;
+    const why = configured ? 'model.dir is set; learning.enabled: true would learn, starting from it' : 'learning.enabled: false';
+    const unused = existsSync(path.join(dir, 'learn-state.json')) ? ' (its learning state is from an earlier configuration, unused)' : '';
+    return formatRows([['state', `not learning: the daemon runs the fixed model ${model} and does not learn (${why})`], ['state dir', `${dir}${unused}`]]);
+  }
   const state = readState(dir);
   const snap = readSnapshot(dir);
   if (!state && !snap) return `no learning state in ${dir}: the daemon has not run with learning here yet (a fresh install starts learning on its first start)\n`;
@@ -78,20 +101,34 @@ export function statusText(dir: string, now = Date.now()): string {
   rows.push(['next retrain', s.nextRetrainAt ? `${s.nextRetrainAt} (in ${formatDuration(Date.parse(s.nextRetrainAt) - now)})` : s.state === 'learning' ? 'after learning' : 'never (learning.retrain.every)']);
   if (snap) rows.push(['spool', `${snap.spool.packets} packets, ${(snap.spool.bytes / 1e6).toFixed(1)} MB of ${(snap.spool.maxBytes / 1e6).toFixed(0)} MB, ${snap.spool.files} file(s)`]);
   if (snap) {
-    const hourNow = Math.floor(now / 3600e3);
-    let n = 0;
-    for (const [h, c] of Object.entries(snap.alertsByHour)) if (Number(h) > hourNow - 24) n += c;
-    rows.push(['alerts 24h', `${n}${s.state === 'learning' ? ' (provisional while learning)' : ''}`]);
+    rows.push(['alerts 24h', alertsRow(snap, s.state === 'learning', now)]);
   }
   rows.push(['daemon', running ? `running (pid ${snap!.pid}, updated ${snap!.updatedAt})` : `stopped${snap ? ` (last seen ${snap.updatedAt})` : ''}`]);
   if (snap?.lastEvent) rows.push(['last event', snap.lastEvent]);
   rows.push(['state dir', dir]);
+  return formatRows(rows);
+}
+
+function formatRows(rows: [string, string][]): string {
   const w = Math.max(...rows.map((r) => r[0].length)) + 2;
   return rows.map(([k, v]) => `${(k + ':').padEnd(w)}${v}`).join('\n') + '\n';
 }
 
 export async function runStatus(o: StateDirOptions): Promise<void> {
-  writeStdout(statusText(resolveStateDir(o)) + forwardSection(o));
+  const dir = resolveStateDir(o);
+  writeStdout(statusText(dir, Date.now(), statusConfig(o, dir)) + forwardSection(o));
+}
+
+/** Learning as the config sets it, when the config names this state directory (else nothing is assumed). */
+function statusConfig(o: StateDirOptions, dir: string): StatusConfig {
+  if (o.stateDir && !existsSync(o.config)) return {};
+  try {
+    const cfg = loadConfig(o.config);
+    if (cfg.stateDir !== dir || learningEnabled(cfg)) return {};
+    return { fixedModel: { dir: cfg.model.dir ?? DEFAULT_MODEL_DIR, configured: cfg.model.dir !== undefined } };
+  } catch {
+    return {};
+  }
 }
 
 /** The fleet forwarder's section, when the config forwards to PostgreSQL (read from the local SQLite file). */

@@ -45,6 +45,38 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${where}: ${issue.message}`;
 }
 
+/** Problems named in one error line; a pathological file can have hundreds. */
+export const MAX_PROBLEMS = 10;
+
+/**
+ * Every problem in one line (the first `max`): an operator fixes them all in one go instead of
+ * one per start. Numbered, since a problem's own text may hold '; '.
+ */
+export function listProblems(problems: string[], max = MAX_PROBLEMS): string {
+  if (problems.length === 1) return problems[0]!;
+  const shown = problems.slice(0, max).map((p, i) => `${i + 1}. ${p}`).join('; ');
+  const rest = problems.length - max;
+  return `${problems.length} problems: ${shown}${rest > 0 ? `; and ${rest} more` : ''}`;
+}
+
+/**
+ * Typos first (a misspelt key is the news), and a required key reported missing where a typo
+ * beside it suggests that very key is left out: it is the same problem, said once.
+ */
+function describeIssues(issues: z.core.$ZodIssue[]): string[] {
+  const typos = issues.filter((i) => i.code === 'unrecognized_keys');
+  const meant = new Set<string>();
+  for (const t of typos) {
+    const allowed = allowedKeys(DaemonConfigSchema, t.path);
+    for (const k of t.keys) {
+      const m = closestKey(k, allowed);
+      if (m) meant.add(keyPath([...t.path, m]));
+    }
+  }
+  const rest = issues.filter((i) => i.code !== 'unrecognized_keys' && !(i.input === undefined && meant.has(keyPath(i.path))));
+  return [...typos, ...rest].map(describeIssue);
+}
+
 /** Relative paths in the config are relative to the config file, not to wherever the daemon was started. */
 function resolvePaths(c: DaemonConfig, base: string): DaemonConfig {
   const r = (p: string): string => path.resolve(base, p);
@@ -106,12 +138,7 @@ export function parseConfig(textIn: string, file: string): DaemonConfig {
   if ((raw as Record<string, unknown>).user === null) (raw as Record<string, unknown>).user = '';
   const parsed = DaemonConfigSchema.safeParse(dropNulls(raw, file), { reportInput: true });
   if (!parsed.success) {
-    // One line: the first problem, an unknown key before anything else (a misspelt key is also
-    // reported as the real one missing; the typo is the news). The count says if there are more.
-    const issues = parsed.error.issues;
-    const first = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!;
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-    throw new LlnError('LLN_E_CONFIG', `config ${file}: ${describeIssue(first)}${more}`);
+    throw new LlnError('LLN_E_CONFIG', `config ${file}: ${listProblems(describeIssues(parsed.error.issues))}`);
   }
   const cfg = resolvePaths(parsed.data, path.dirname(path.resolve(file)));
   const pg = cfg.outputs.postgres;

@@ -8,7 +8,7 @@ import { SqliteSink } from '../outputs/sqlite-sink';
 import type { DaemonConfig } from './config-schema';
 import { makePrivateDir } from './private-files';
 
-/** The daemon's sinks from its config: checked writable first, then opened. */
+/** The daemon's sinks from its config: checked writable first, then opened. A failure is in `.failure`, never thrown. */
 export function openDaemonSinks(cfg: DaemonConfig): FanoutSink {
   const o = cfg.outputs;
   const paths = [o.sqlite || null, o.csv?.path ?? null, o.jsonl && o.jsonl.path !== 'stdout' ? o.jsonl.path : null];
@@ -26,5 +26,7 @@ export function openDaemonSinks(cfg: DaemonConfig): FanoutSink {
     for (const s of sinks) s.close();
     throw e;
   }
-  return new FanoutSink(sinks);
+  // As replay: a failing output (a full disk) is set aside and recorded; the daemon sees it and
+  // stops, scoring what it captured into the outputs that still work.
+  return new FanoutSink(sinks, { onFailure: 'isolate' });
 }

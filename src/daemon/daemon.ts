@@ -12,9 +12,9 @@ import type { OpenedModel } from '../pipeline/open-scorer';
 import type { FinalPackets } from '../pipeline/pending-packets';
 import { runReplay } from '../pipeline/run-replay';
 import { ScoringPipeline } from '../pipeline/scoring-pipeline';
-import { LlnError } from '../errors';
+import { isLlnError, LlnError } from '../errors';
 import { configureLogger, logger } from '../logger';
-import { CaptureLossMonitor, describeCaptureLoss } from './capture-loss';
+import { CaptureLossMonitor } from './capture-loss';
 import { loadConfig } from './config-load';
 import type { DaemonConfig } from './config-schema';
 import { checkModelFits, openModel } from './daemon-model';
@@ -27,6 +27,7 @@ import { PRIVATE_UMASK, makePrivateDir, securePrivateFiles, securePrivateTree } 
 import { dropTarget, PrivilegeDrop, type RunAs } from './privilege-drop';
 import { effectiveFilter } from './self-traffic';
 import { SpoolWatcher } from './spool-watcher';
+import { noSpoolTotals, stopSummary } from './stop-summary';
 import { ForwardMetrics } from '../fleet/forward-metrics';
 import { ForwardThread } from '../fleet/forward-thread';
 import { Learner, learningEnabled } from '../learn/learner';
@@ -57,7 +58,7 @@ export async function runDaemon(configPath: string): Promise<void> {
   try {
     const cfg = loadConfig(configPath);
     configureLogger(cfg.logging);
-    const daemon = new Daemon(configPath, cfg);
+    const daemon = new Daemon(configPath, cfg, () => requestStop('an output failed'));
     await daemon.start(stopRequested);
     const sig = await stopRequested;
     // From here a second SIGTERM/SIGINT takes the default action: the process ends at once.
@@ -65,6 +66,8 @@ export async function runDaemon(configPath: string): Promise<void> {
     process.off('SIGINT', onInt);
     logger.info(`${sig}: stopping capture, scoring what was captured`);
     await daemon.stop();
+    // Like replay: the output's error is the last line (one line, exit 5), after the run was marked failed.
+    if (daemon.failure) throw daemon.failure;
   } finally {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
@@ -98,12 +101,17 @@ class Daemon {
   /** Frame numbers in the order the pipeline sees packets: unique and increasing across interfaces. */
   private frame = 0;
   private scoredPackets = 0;
+  /** Spool files are runs of their own: what they added, for the stop line. */
+  private readonly spoolTotals = noSpoolTotals();
   private reloads: Promise<void> = Promise.resolve();
   private readonly onHup = () => this.reload();
   private readonly onUsr1 = () => this.reopen();
   private synced = { windows: 0, dropped: 0, scored: 0, suppressed: 0, decodeErrors: new Map<string, number>() };
 
-  constructor(private readonly configPath: string, private cfg: DaemonConfig) {}
+  /** The first output failure (a full disk under the database): the daemon stops, the run is marked failed. */
+  failure: unknown = null;
+
+  constructor(private readonly configPath: string, private cfg: DaemonConfig, private readonly onOutputFailure: () => void = () => {}) {}
 
   private get threshold(): number {
     return this.cfg.model.threshold ?? this.model!.threshold;
@@ -149,6 +157,7 @@ class Daemon {
       modelId: model.id, modelSha256: model.sha256, threshold: this.threshold, packets: 0, windows: 0, anomalies: 0, incidents: 0, suppressed: 0, status: 'running',
     });
     sink.startRun(run);
+    if (sink.failure) throw sink.failure;
     this.startForwarding();
     this.tracker = new IncidentTracker({
       maxRowsPerIncident: cfg.alerts.maxRowsPerIncident, maxRowsPerSourcePerMinute: cfg.alerts.maxRowsPerSourcePerMinute, gapSeconds: cfg.alerts.incidentGapSeconds,
@@ -160,6 +169,7 @@ class Daemon {
       batchWindows: 256, maxInFlight: 8, whenBusy: 'drop', counters: this.counters, keepRowsAtOrAbove: this.threshold,
       onFinal: (final) => this.onFinal(final),
     });
+    this.metrics.pendingPackets = () => this.pipeline?.pendingPackets ?? 0;
 
     // Root again only while the capture handles open (each intake opens its first one synchronously), then never.
     this.drop?.regain();
@@ -248,7 +258,7 @@ class Daemon {
       sink, tracker: this.tracker!, run: this.run!, threshold: this.threshold, scaler: this.model!.scaler, provisional,
       onAnomaly: (row) => {
         this.metrics.anomalies.inc();
-        learner?.noteAnomaly(row.ts);
+        learner?.noteAnomaly(row.ts, row.provisional === true);
       },
       onIncidents: learner ? (rows) => learner.noteIncidents(rows, provisional) : undefined,
     });
@@ -313,6 +323,15 @@ class Daemon {
     for (let i = 0; i < final.length; i++) if (final.score(i) >= 0) this.scoredPackets++; // -1: its windows were dropped
     this.stage!.handle(final);
     if (run.incidents > before) this.metrics.incidents.inc(run.incidents - before);
+    this.checkOutputs();
+  }
+
+  /** A failed output is set aside by the sink (isolate): stop, as replay does, instead of going on without it. */
+  private checkOutputs(): void {
+    const e = this.sink?.failure;
+    if (!e || this.failure) return;
+    this.failure = e;
+    this.onOutputFailure();
   }
 
   /** Inference time per batch for lln_inference_seconds. */
@@ -365,14 +384,24 @@ class Daemon {
           onScored: (packets, anomalies) => {
             this.metrics.packetsScored.inc({ interface: 'spool' }, packets);
             this.metrics.anomalies.inc(anomalies);
+            this.spoolTotals.packets += packets;
+            this.spoolTotals.anomalies += anomalies;
           },
         });
         this.metrics.incidents.inc(s.run.incidents);
+        this.spoolTotals.incidents += s.run.incidents;
         if (s.run.status === 'interrupted') return 'interrupted';
         this.metrics.spoolFiles.inc({ result: 'ok' });
+        this.spoolTotals.files++;
         logger.info(`spool: ${file}: run ${s.run.id}, ${s.run.packets} packets, ${s.run.anomalies} anomalies`);
         return 'done';
       } catch (e) {
+        if (isLlnError(e) && (e.code === 'LLN_E_DB' || e.code === 'LLN_E_OUTPUT')) {
+          // Our output failed, not the file: stop the daemon; the file is scored again after the restart.
+          this.failure ??= e;
+          this.onOutputFailure();
+          return 'interrupted';
+        }
         this.metrics.spoolFiles.inc({ result: 'error' });
         throw e;
       }
@@ -398,6 +427,7 @@ class Daemon {
     this.syncCounts();
     this.syncCaptureLoss();
     this.sink!.updateRun?.(this.run!);
+    this.checkOutputs();
     if (++this.ticks % 5 === 0) this.forward?.refresh();
     this.learner?.tick();
   }
@@ -481,11 +511,16 @@ class Daemon {
         status = 'failed';
         logger.error(`scoring the last packets failed: ${(e as Error).message}`);
       }
-      run.status = status;
+      this.checkOutputs();
+      run.status = this.failure ? 'failed' : status;
       run.finishedAt = new Date().toISOString();
-      this.sink.finishRun(run);
+      this.sink.finishRun(run); // a failed SQLite sink still records the end, with the rows it committed
     }
-    this.sink?.close();
+    try {
+      this.sink?.close();
+    } catch (e) {
+      this.failure ??= e; // a last flush that did not fit: reported, and the rest still shuts down
+    }
     if (this.forward) {
       // After the run's last update: its final row is forwarded too, unless PostgreSQL is away.
       const f = await this.forward.stop((this.cfg.outputs.postgres?.drainSeconds ?? 0) * 1000);
@@ -496,8 +531,9 @@ class Daemon {
     const captured = this.intakes.reduce((n, i) => n + i.captured, 0);
     // The line tests and operators check: every captured packet was committed (captured == packets).
     if (run) {
-      logger.info(`daemon stopped: captured ${captured}, packets ${run.packets}, scored ${this.scoredPackets}, windows ${run.windows}, ` +
-        `dropped windows ${this.pipeline?.windowsDropped ?? 0}, ${this.intakes.length > 0 ? `${describeCaptureLoss(run)}, ` : ''}anomalies ${run.anomalies}, incidents ${run.incidents}, status ${run.status}`);
+      logger.info(stopSummary({
+        captured, run, scored: this.scoredPackets, droppedWindows: this.pipeline?.windowsDropped ?? 0, live: this.intakes.length > 0, spool: this.cfg.spool ? this.spoolTotals : null,
+      }));
     }
   }
 }

@@ -13,10 +13,10 @@ export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly startedAt = Date.now();
 
-  readonly packetsCaptured = this.counter('lln_packets_captured_total', 'Packets taken from the interface or spool file', ['interface']);
+  readonly packetsCaptured = this.counter('lln_packets_captured_total', 'Packets taken from the interface (spool files count in lln_packets_scored_total{interface="spool"})', ['interface']);
   readonly bytesCaptured = this.counter('lln_bytes_captured_total', 'Captured bytes', ['interface']);
   readonly packetsDecoded = this.counter('lln_packets_decoded_total', 'Packets decoded (with or without a decode problem)', ['interface']);
-  readonly packetsScored = this.counter('lln_packets_scored_total', 'Packets covered by a scored window', ['interface']);
+  readonly packetsScored = this.counter('lln_packets_scored_total', 'Packets given a score, counted once it is final: after the 30 s look-back (lln_packets_pending are still waiting)', ['interface']);
   readonly decodeErrors = this.counter('lln_decode_errors_total', 'Packets with a decode problem, by reason', ['reason']);
   readonly windowsScored = this.counter('lln_windows_scored_total', 'Windows run through the model');
   readonly windowsDropped = this.counter('lln_windows_dropped_total', 'Windows not scored because the scorer fell behind');
@@ -52,8 +52,24 @@ export class DaemonMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Packets in the scoring pipeline's look-back queue, read at each scrape (the daemon points it
+   * at its pipeline): without it, lln_packets_scored_total stays near 0 for the first 30 s of
+   * capture and the sensor looks hung.
+   */
+  pendingPackets: () => number = () => 0;
+
   constructor(opts: { processMetrics?: boolean } = {}) {
     const startedAt = this.startedAt;
+    const pending = () => this.pendingPackets();
+    new Gauge({
+      name: 'lln_packets_pending',
+      help: 'Packets captured and waiting for a final score (the 30 s flow look-back, or the scorer); lln_packets_scored_total counts them after',
+      registers: [this.registry],
+      collect() {
+        this.set(pending());
+      },
+    });
     new Gauge({
       name: 'lln_uptime_seconds',
       help: 'Seconds since the daemon started',

@@ -7,12 +7,14 @@ import type { DaemonConfig } from '../daemon/config-schema';
 import type { DaemonMetrics } from '../daemon/metrics';
 import { makePrivateDir, writePrivateFile } from '../daemon/private-files';
 import { logger } from '../logger';
+import { describeFsError } from '../outputs/output-check';
 import type { IncidentRecord } from '../outputs/records';
 import { DEFAULT_MODEL_DIR } from '../paths';
 import { TRAINING_DEFAULTS } from '../train/recipe';
 import { formatDuration, parseDuration, parseSize } from './duration';
-import { freshState, readState, writeJsonAtomic, writeState, type LearnState } from './learn-state';
+import { freshState, readState, STATE_FILE, writeJsonAtomic, writeState, type LearnState } from './learn-state';
 import { commitModel, findModel, incomingDir, pruneModels, removeIncoming, storeDir } from './model-store';
+import { spoolMetrics } from './spool-metrics';
 import { TrainingSpool } from './training-spool';
 import type { Span, TrainingJob, TrainingOutcome } from './training-job';
 import { REQUESTS, STATUS_FILE, INCIDENTS_FILE, type RequestName, type StatusSnapshot, type IncidentNote } from './status-files';
@@ -46,10 +48,16 @@ export class Learner {
   private incidents = new Map<string, IncidentNote>();
   private incidentsDirty = false;
   private alertsByHour = new Map<number, number>();
+  /** The provisional share of alertsByHour: status tells an operator which alerts the learning period wrote. */
+  private provisionalByHour = new Map<number, number>();
+  /** Set before a training is killed on purpose (learn --reset): its end is a cancel, not a refusal. */
+  private cancelledBy: string | null = null;
   private lastStatusAt = 0;
   private lastEvent = '';
   private stopping = false;
   private busy: Promise<void> = Promise.resolve();
+  /** The last problem tick() logged: the same one every second is logged once. */
+  private tickProblem = '';
 
   constructor(private cfg: DaemonConfig, private readonly host: LearnerHost, private readonly metrics: DaemonMetrics) {
     const dir = cfg.stateDir;
@@ -59,7 +67,7 @@ export class Learner {
     if (left > 0) logger.info(`learning: removed ${left} unfinished model director${left > 1 ? 'ies' : 'y'} left by an interrupted training`);
     rmSync(path.join(dir, 'training-work'), { recursive: true, force: true });
     const l = cfg.learning.spool;
-    this.spool = new TrainingSpool({ dir: path.join(dir, 'training-spool'), maxBytes: toBytes(l.maxBytes), maxAgeMs: parseDuration(l.maxAge)!, fileSeconds: l.fileSeconds, maxFileBytes: toBytes(l.maxFileBytes) });
+    this.spool = new TrainingSpool({ dir: path.join(dir, 'training-spool'), maxBytes: toBytes(l.maxBytes), maxAgeMs: parseDuration(l.maxAge)!, fileSeconds: l.fileSeconds, maxFileBytes: toBytes(l.maxFileBytes), observer: spoolMetrics(metrics.registry) });
     this.loadIncidents();
     if (!saved) {
       this.state = freshState();
@@ -69,7 +77,14 @@ export class Learner {
       logger.info(`lifecycle: ${saved.state}, resumed from ${path.join(dir, 'learn-state.json')}${saved.current ? ` (own model ${saved.current})` : ''}`);
     }
     this.checkCurrent();
-    this.save();
+    try {
+      this.save();
+    } catch (e) {
+      // A full state dir (restarted after the disk filled) must not keep the sensor from detecting.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw e;
+      logger.warn(`learning: cannot save ${path.join(dir, STATE_FILE)} (${describeFsError(e)}); the state is kept in memory and saved at its next change`);
+    }
   }
 
   /** The own model to score with, or undefined for the configured / shipped one. */
@@ -89,9 +104,10 @@ export class Learner {
     if (!this.stopping) this.spool.write(packets);
   }
 
-  noteAnomaly(ts: number): void {
+  noteAnomaly(ts: number, provisional = false): void {
     const h = Math.floor(ts / 3600);
     this.alertsByHour.set(h, (this.alertsByHour.get(h) ?? 0) + 1);
+    if (provisional) this.provisionalByHour.set(h, (this.provisionalByHour.get(h) ?? 0) + 1);
   }
 
   noteIncidents(rows: IncidentRecord[], provisional: boolean): void {
@@ -110,15 +126,21 @@ export class Learner {
       this.spool.tick();
       this.handleRequests();
       const now = Date.now();
-      if (!this.training) {
+      if (!this.training && !this.spool.paused) { // a paused spool (full disk) pauses learning: no training starts
         const due = this.due(now);
         if (due) this.startTraining(due);
       }
       if (this.incidentsDirty) this.saveIncidents();
-      if (now - this.lastStatusAt >= STATUS_EVERY_MS) this.writeStatus();
+      if (now - this.lastStatusAt >= STATUS_EVERY_MS) {
+        this.writeStatus();
+        this.tickProblem = ''; // the state dir takes writes again: a new problem is a new line
+      }
       this.syncMetrics();
     } catch (e) {
-      logger.error(`learning: ${(e as Error).message}`);
+      // Status files on a full state dir fail every tick: one line, none while the spool's pause warning stands.
+      const msg = `learning: ${(e as Error).message}`;
+      if (msg !== this.tickProblem && !this.spool.paused) logger.error(msg);
+      this.tickProblem = msg;
     }
   }
 
@@ -191,7 +213,11 @@ export class Learner {
     const since = Date.now();
     const done = new Promise<void>((resolve) => child.on('exit', (code, signal) => {
       this.child = null;
-      const finish = this.stopping ? Promise.resolve() : this.finishTraining(reason, outcome, error || `the training process ended (${signal ?? `exit ${code}`}) without a result`);
+      const by = this.cancelledBy;
+      this.cancelledBy = null;
+      const finish = this.stopping ? Promise.resolve()
+        : by ? this.cancelled(reason, by, since)
+        : this.finishTraining(reason, outcome, error || `the training process ended (${signal ?? `exit ${code}`}) without a result`);
       const settled = finish.catch((e: Error) => void logger.error(`training: ${e.message}`)).finally(() => {
         this.training = null;
         if (!this.stopping) this.writeStatus();
@@ -201,6 +227,12 @@ export class Learner {
     }));
     this.training = { since, reason, done };
     this.metrics.trainingRunning.set(1);
+  }
+
+  /** Killed on purpose: no model was checked, so nothing was refused (and lln_trainings_total does not count it). */
+  private async cancelled(reason: TrainingJob['reason'], by: string, since: number): Promise<void> {
+    this.metrics.trainingRunning.set(0);
+    logger.info(`training: ${reason}: training cancelled by ${by} after ${formatDuration(Date.now() - since)}`);
   }
 
   private async finishTraining(reason: TrainingJob['reason'], o: TrainingOutcome | null, error: string): Promise<void> {
@@ -295,7 +327,10 @@ export class Learner {
   }
 
   private async reset(): Promise<void> {
-    if (this.child) this.child.kill('SIGKILL');
+    if (this.child) {
+      this.cancelledBy = 'learn --reset';
+      this.child.kill('SIGKILL');
+    }
     await this.training?.done;
     const prev = this.state;
     this.state = freshState();
@@ -358,6 +393,7 @@ export class Learner {
     this.lastStatusAt = Date.now();
     const hourNow = Math.floor(Date.now() / 3600e3);
     for (const h of this.alertsByHour.keys()) if (h < hourNow - 48) this.alertsByHour.delete(h);
+    for (const h of this.provisionalByHour.keys()) if (h < hourNow - 48) this.provisionalByHour.delete(h);
     const use = this.host.inUse();
     const t = this.spool.totals();
     const snap: StatusSnapshot = {
@@ -366,7 +402,7 @@ export class Learner {
       spool: { packets: t.packets, bytes: t.bytes, files: t.files, maxBytes: toBytes(this.cfg.learning.spool.maxBytes) },
       learning: { period: this.cfg.learning.period, minPackets: this.cfg.learning.minPackets, retrainEvery: this.cfg.learning.retrain.every },
       training: this.training ? { since: new Date(this.training.since).toISOString(), reason: this.training.reason } : null,
-      alertsByHour: Object.fromEntries(this.alertsByHour), lastEvent: this.lastEvent,
+      alertsByHour: Object.fromEntries(this.alertsByHour), provisionalByHour: Object.fromEntries(this.provisionalByHour), lastEvent: this.lastEvent,
     };
     writeJsonAtomic(path.join(this.cfg.stateDir, STATUS_FILE), snap);
   }

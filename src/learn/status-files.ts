@@ -17,5 +17,14 @@ export interface StatusSnapshot {
   training: { since: string; reason: string } | null;
   /** Anomaly rows written per hour (key: hours since the epoch), the last 48 hours. */
   alertsByHour: Record<string, number>;
+  /** Of those, the provisional ones (written while learning); absent in a snapshot of an older daemon. */
+  provisionalByHour?: Record<string, number>;
   lastEvent: string;
+}
+
+/** Anomalies in the 24 hours up to `now`, and how many were provisional (null: the snapshot does not say). */
+export function alertsLast24h(snap: StatusSnapshot, now: number): { total: number; provisional: number | null } {
+  const hourNow = Math.floor(now / 3600e3);
+  const sum = (byHour: Record<string, number>) => Object.entries(byHour).reduce((n, [h, c]) => (Number(h) > hourNow - 24 ? n + c : n), 0);
+  return { total: sum(snap.alertsByHour), provisional: snap.provisionalByHour ? sum(snap.provisionalByHour) : null };
 }

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { LlnError } from '../errors';
 import { isoFromEpoch } from './anomaly-from-packet';
@@ -6,6 +8,14 @@ import { LLN_APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './sqlite-schema'
 
 /** Bounds what a full disk can take back: at most this many rows (~150 KB) are lost. */
 export const ROWS_PER_TRANSACTION = 500;
+
+/**
+ * Room kept beside the database while a sink has it open (`<db>-reserve`) and given back when a
+ * write fails: on a full disk the run's last update (status failed, the rows committed) still fits.
+ */
+const RESERVE_BYTES = 64 * 1024;
+/** Sinks of this process holding each reserve file (the daemon and a spool file's run share a database). */
+const reserveHolders = new Map<string, number>();
 
 export interface SqliteSinkOptions {
   /** How long a write waits for another connection's lock before failing (ms). */
@@ -26,6 +36,9 @@ export class SqliteSink implements AnomalySink {
   private readonly upsertIncident: Database.Statement;
   private readonly insertRun: Database.Statement;
   private readonly updateRunStmt: Database.Statement;
+  /** A write failed: from then on the run row counts the rows the tables hold, not those handed to the sink. */
+  private writeFailed = false;
+  private reserve: string | null = null;
 
   constructor(
     readonly path: string,
@@ -74,6 +87,37 @@ export class SqliteSink implements AnomalySink {
          incidents = ?, suppressed = ?, status = ?, pcap_received = ?, pcap_dropped = ?, pcap_ifdropped = ?, queue_dropped = ?
        WHERE id = ?`,
     );
+    this.holdReserve();
+  }
+
+  private holdReserve(): void {
+    if (this.path === ':memory:' || this.path === '') return;
+    const file = `${this.path}-reserve`;
+    const held = reserveHolders.get(file) ?? 0;
+    if (held === 0) {
+      try {
+        // Random bytes: a compressing file system would store zeros in nothing.
+        writeFileSync(file, randomBytes(RESERVE_BYTES), { mode: 0o600 });
+      } catch {
+        removeQuietly(file);
+        return; // no room even for this: the sink works without it
+      }
+    }
+    reserveHolders.set(file, held + 1);
+    this.reserve = file;
+  }
+
+  /** Closing: the last holder in this process removes the file. */
+  private dropReserve(): void {
+    const file = this.reserve;
+    if (!file) return;
+    this.reserve = null;
+    const left = (reserveHolders.get(file) ?? 1) - 1;
+    if (left > 0) reserveHolders.set(file, left);
+    else {
+      reserveHolders.delete(file);
+      removeQuietly(file);
+    }
   }
 
   /** Check the file is ours and bring its schema up to date (or refuse a newer one). */
@@ -164,11 +208,20 @@ export class SqliteSink implements AnomalySink {
 
   updateRun(run: RunRecord): void {
     this.guard('update the run in', () => {
+      // After a failed write (a full disk), run.anomalies counts rows that never reached the table;
+      // the row must say what was committed. Counting reads only, so it works on a full disk.
+      const { anomalies, incidents } = this.writeFailed ? this.committed(run.id) : run;
       this.updateRunStmt.run(
-        run.finishedAt, run.modelId, run.modelSha256, run.threshold, run.packets, run.windows, run.anomalies, run.incidents, run.suppressed,
+        run.finishedAt, run.modelId, run.modelSha256, run.threshold, run.packets, run.windows, anomalies, incidents, run.suppressed,
         run.status, ...captureLoss(run), run.id,
       );
     });
+  }
+
+  /** Anomaly and incident rows of a run in the file. */
+  private committed(runId: number): { anomalies: number; incidents: number } {
+    const count = (table: 'anomalies' | 'incidents') => (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE run_id = ?`).get(runId) as { n: number }).n;
+    return { anomalies: count('anomalies'), incidents: count('incidents') };
   }
 
   finishRun(run: RunRecord): void {
@@ -176,6 +229,7 @@ export class SqliteSink implements AnomalySink {
   }
 
   close(): void {
+    this.dropReserve();
     if (!this.db.open) return;
     // Fold the WAL back into the main file so a copied .db is complete on its own.
     try {
@@ -191,6 +245,10 @@ export class SqliteSink implements AnomalySink {
     try {
       return fn();
     } catch (e) {
+      if (action !== 'open') {
+        this.writeFailed = true;
+        if (this.reserve) removeQuietly(this.reserve); // the room, for the run's last update
+      }
       if (e instanceof LlnError) throw e;
       throw new LlnError('LLN_E_DB', `cannot ${action} SQLite database ${this.path}: ${explainSqliteError(e)}`, { cause: e });
     }
@@ -211,6 +269,14 @@ export function explainSqliteError(e: unknown): string {
   if (code.startsWith('SQLITE_CANTOPEN')) return 'cannot open the file (missing directory or no permission); choose another path with --db';
   if (code.startsWith('SQLITE_IOERR')) return `I/O error (${code}); check the disk or choose another path with --db (${kept})`;
   return `${code ? code + ': ' : ''}${err.message ?? String(e)}`;
+}
+
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    /* gone already, or its directory went read-only */
+  }
 }
 
 /** The runs table's capture-loss columns: NULL where a run has no such count (replays). */
