@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { recallAtFpr, rocAuc } from '../src/model/metrics';
-import { poissonUpper95 } from '../src/train/held-out';
+import { poissonUpper95 } from '../src/model/false-incidents';
 import { IncidentTracker } from '../src/outputs/incident-tracker';
 import { FlowHold, flowKey, serviceKey } from '../src/pipeline/flow-hold';
 import type { DecodedPacket } from '../src/capture/decode/decoded-packet';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FEATURE_COUNT } from '../src/features/schema';
-import { HeldOut, poissonUpper95, type HeldOutPacket } from '../src/train/held-out';
+import { HeldOut, type HeldOutPacket } from '../src/train/held-out';
+import { poissonUpper95 } from '../src/model/false-incidents';
 import type { FeatureMatrix } from '../src/train/feature-matrix';
 
 /** A captured stream of n packets, one a second, between two hosts and a third. */

@@ -175,6 +175,14 @@ test('status says how many of the 24 h alerts were provisional (written while le
   }
   writeState(l.state, { ...freshState(), state: 'detecting', current: '20261202T050327Z-91a880fc2eb6' });
   assert.match(statusText(l.state), /^alerts 24h:\s+1971: 1961 provisional \(written while learning\), 10 by the own model$/m);
+  // The model in use states its promise in false incidents when its training measured one (the shipped model's predates it).
+  assert.doesNotMatch(statusText(l.state), /^promise:/m);
+  const snap0 = JSON.parse(readFileSync(path.join(l.state, 'status.json'), 'utf8'));
+  const own = path.join(l.state, 'own-model');
+  mkdirSync(own, { recursive: true });
+  writeFileSync(path.join(own, 'threshold.json'), JSON.stringify({ value: 0.99, method: 'target-fpr', falseIncidents: { count: 0, heldOutSeconds: 7.2 * 3600, perDay: 0, perDayAtMost: 10 } }));
+  writeFileSync(path.join(l.state, 'status.json'), JSON.stringify({ ...snap0, model: { ...snap0.model, dir: own } }));
+  assert.match(statusText(l.state), /^promise:\s+threshold 0\.9900: 0 false incidents in 7\.2 h of held-out benign traffic \(at most 10\.0 a day, 95%\)$/m);
   const snap = JSON.parse(readFileSync(path.join(l.state, 'status.json'), 'utf8'));
   writeFileSync(path.join(l.state, 'status.json'), JSON.stringify({ ...snap, alertsByHour: { [Math.floor(now / 3600)]: 7 }, provisionalByHour: { [Math.floor(now / 3600)]: 7 } }));
   assert.match(statusText(l.state), /^alerts 24h:\s+7, all provisional \(written while learning, before an own model\)$/m);

@@ -11,6 +11,7 @@ import { learningEnabled } from '../learn/learner';
 import { DEFAULT_MODEL_DIR } from '../paths';
 import { formatForwardStatus, readForwardStatus } from '../fleet/forward-status';
 import { writeStdout } from '../outputs/sync-output';
+import { promiseLine, type FalseIncidents } from '../model/false-incidents';
 
 /**
  * `lln-detect status`, `learn --now | --reset`, `model list | rollback`: they read the state
@@ -74,6 +75,19 @@ function alertsRow(snap: StatusSnapshot, learning: boolean, now: number): string
   return `${total}: ${p} provisional (written while learning), ${total - p} by the own model`;
 }
 
+/**
+ * What the model's training promised in false incidents (threshold.json `falseIncidents`), or null
+ * for a model trained before it was measured. The measured side is the alerts line.
+ */
+function modelPromise(dir: string): string | null {
+  try {
+    const t = JSON.parse(readFileSync(path.join(dir, 'threshold.json'), 'utf8')) as { value?: number; falseIncidents?: FalseIncidents };
+    return t.falseIncidents && typeof t.value === 'number' ? promiseLine(t.value, t.falseIncidents) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function statusText(dir: string, now = Date.now(), conf: StatusConfig = {}): string {
   if (conf.fixedModel) {
     const { dir: model, configured } = conf.fixedModel;
@@ -89,6 +103,8 @@ export function statusText(dir: string, now = Date.now(), conf: StatusConfig = {
   const running = daemonRunning(snap);
   rows.push(['state', `${s.state}${s.state === 'learning' ? ` since ${s.learningSince}` : ''}`]);
   if (snap) rows.push(['model', `${snap.model.id} (${snap.model.own ? 'own' : 'shipped/configured'}, ${modelAge(snap)}, threshold ${snap.model.threshold.toFixed(4)})`]);
+  const promise = snap ? modelPromise(snap.model.dir) : null;
+  if (promise) rows.push(['promise', promise]);
   else rows.push(['model', s.current ? `${s.current} (own)` : 'shipped/configured']);
   if (s.state === 'learning' && snap) {
     const elapsed = now - Date.parse(s.learningSince);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DEFAULT_MODEL_DIR } from '../paths';
-import { promiseLine, runTraining, type TrainingOptions } from '../train/run-training';
+import { runTraining, type TrainingOptions } from '../train/run-training';
+import { promiseLine } from '../model/false-incidents';
 
 /** commander's options: TrainingOptions with the CLI's own names for files and out. */
 type TrainCliOptions = Omit<TrainingOptions, 'files' | 'out' | 'initModel'> & { pcapFile: string[]; out?: string; initModel?: string | true };

@@ -5,6 +5,7 @@ import type { EpochCheck } from '../model/trainer';
 import { tf } from '../model/tf';
 import { FlowHold } from '../pipeline/flow-hold';
 import { IncidentTracker } from '../outputs/incident-tracker';
+import { poissonUpper95, type FalseIncidents } from '../model/false-incidents';
 import type { FeatureMatrix } from './feature-matrix';
 import { cutWindows, type WindowRef } from './window-refs';
 
@@ -19,13 +20,6 @@ export type ThresholdRecord = (
   | { value: number; method: 'target-fpr'; targetFpr: number; thresholdAtTargetFpr: number; floor: number; benignPackets: number }
 ) & { falseIncidents?: FalseIncidents };
 
-/**
- * The threshold in an operator's units: the incidents (the replay's grouping) the held-out benign
- * packets of the captures raise at it, over how much capture time. `perDay` is count / time; with
- * few or none, `perDayAtMost` is the 95% upper bound (Poisson: 3 / time with none), which is what
- * a short held-out part can promise (17 s of a dense LAN: at most ~15,000 a day).
- */
-export interface FalseIncidents { count: number; heldOutSeconds: number; perDay: number; perDayAtMost: number }
 
 /**
  * The held-out part of training (the last validation-split of every capture, and its synthetic
@@ -130,12 +124,6 @@ export class HeldOut {
       figures: { threshold: thr, recall, benignFpr: benign ? fp / benign : null, rocAuc: rocAuc(held.map((e) => e.score), held.map((e) => e.label)) },
     };
   }
-}
-
-/** The 95% upper confidence bound of a Poisson mean after `n` events (3.0 for none; normal approximation with continuity beyond). */
-export function poissonUpper95(n: number): number {
-  const exact = [3.0, 4.74, 6.3, 7.75, 9.15, 10.51];
-  return n < exact.length ? exact[n] : n + 1.645 * Math.sqrt(n + 1) + 1;
 }
 
 /** Per-packet scores of n windows: n*W. */

@@ -12,7 +12,8 @@ import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { VERSION } from '../version';
 import { TRAINING_DEFAULTS } from './recipe';
-import { HeldOut, type FalseIncidents } from './held-out';
+import { HeldOut } from './held-out';
+import { promiseLine, type FalseIncidents } from '../model/false-incidents';
 import { buildTrainingSet } from './training-set';
 import { DEFAULT_INJECTION_KINDS, type InjectionKind } from './anomaly-injector';
 import { windowStream } from './window-stream';
@@ -191,11 +192,4 @@ function sha256File(file: string): Promise<string> {
     const h = createHash('sha256');
     createReadStream(file).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
   });
-}
-
-/** "threshold 0.99: 0 false incidents in 7.2 h of held-out traffic (at most 10 a day, 95%)". */
-export function promiseLine(value: number, f: FalseIncidents): string {
-  const span = f.heldOutSeconds >= 3600 ? `${(f.heldOutSeconds / 3600).toFixed(1)} h` : f.heldOutSeconds >= 60 ? `${(f.heldOutSeconds / 60).toFixed(1)} min` : `${f.heldOutSeconds.toFixed(0)} s`;
-  const rate = f.count > 0 ? `${f.perDay.toFixed(1)} a day; at most ${f.perDayAtMost.toFixed(1)}` : `at most ${f.perDayAtMost.toFixed(1)} a day`;
-  return `threshold ${value.toFixed(4)}: ${f.count} false incident${f.count === 1 ? '' : 's'} in ${span} of held-out benign traffic (${rate}, 95%)`;
 }
