@@ -14,7 +14,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, rea
 import os from 'node:os';
 import path from 'node:path';
 import { generateCapture } from '../src/generator/generate-capture';
-import { SeededRandom } from '../src/train/seeded-random';
+import { SeededRandom } from '../src/seeded-random';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
 /** Documented exit codes (README); 143 is only possible before Node has run any of the program. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fastLog1p } from '../src/features/fast-log1p';
-import { SeededRandom } from '../src/train/seeded-random';
+import { SeededRandom } from '../src/seeded-random';
 
 const BOUND = 1.6e-6;
 

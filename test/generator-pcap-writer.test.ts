@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PcapWriter } from '../src/capture/pcap-writer';
-import { SeededRandom } from '../src/train/seeded-random';
+import { SeededRandom } from '../src/seeded-random';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const pcapParser = require('pcap-parser') as { parse(p: string): NodeJS.EventEmitter };

@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { PcapWriter } from '../capture/pcap-writer';
 import { LlnError } from '../errors';
-import { SeededRandom } from '../train/seeded-random';
+import { SeededRandom } from '../seeded-random';
 import { Actor, ActorQueue } from './actor-queue';
 import type { Network } from './network-model';
 

@@ -1,7 +1,7 @@
 import { PcapWriter } from '../capture/pcap-writer';
 import { LinkType } from '../capture/raw-packet';
 import { LlnError } from '../errors';
-import { SeededRandom } from '../train/seeded-random';
+import { SeededRandom } from '../seeded-random';
 import { ScenarioDriver, ScenarioSpec, SCENARIO_KINDS } from './attack-scenarios';
 import { HostActivity, PACKETS_PER_SESSION } from './benign-lan';
 import { dhcpSession } from './benign-sessions';

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../train/seeded-random';
+import { SeededRandom } from '../seeded-random';
 import type { Ip6, Mac } from './frame-builder';
 
 /** A machine on the simulated LAN (the capture point sees its frames directly). */

@@ -1,5 +1,5 @@
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
-import type { SeededRandom } from '../train/seeded-random';
+import type { SeededRandom } from '../seeded-random';
 
 /**
  * What the anomaly injector needs to know about a real stream so injected attacks use its

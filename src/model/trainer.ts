@@ -1,6 +1,6 @@
 import { tf } from './tf';
 import { buildModel, type ModelConfig } from './build-model';
-import { SeededRandom } from '../train/seeded-random';
+import { SeededRandom } from '../seeded-random';
 
 /** Windows held in memory: x is n*W*F row-major, y is n*W per-packet labels (0 normal, 1 anomalous). */
 export interface WindowSet { x: Float32Array; y: Float32Array; n: number }

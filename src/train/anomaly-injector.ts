@@ -1,6 +1,6 @@
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import { LlnError } from '../errors';
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '../seeded-random';
 import {
   PacketBase, arpPacket, asFirstFragment, dnsInfo, ipv4Fragment, dnsMessageLen, icmpPacket, notDns, resizePayload, retime, tcpPacket, udpPacket,
 } from '../generator/decoded-packet-factory';

@@ -1,5 +1,5 @@
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '../seeded-random';
 
 /**
  * Benign variants of a real benign stream, labelled 0, that teach the model what is NOT an

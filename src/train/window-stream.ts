@@ -2,7 +2,7 @@ import { FEATURE_COUNT } from '../features/schema';
 import type { WindowBatchStream, WindowSet } from '../model/trainer';
 import type { FeatureMatrix } from './feature-matrix';
 import { cutLabels, cutWindow, type WindowRef } from './window-refs';
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '../seeded-random';
 
 /**
  * Training batches cut on the fly from per-packet rows, in a new seeded order every pass:
