@@ -155,7 +155,7 @@ describe('daemon learns its own network: learning → detecting, retraining, ref
     assert.match(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text(), /^ok\nstate: learning\n/);
     const sent = veth.replay(BENIGN, 6000);
     t.diagnostic(`sent ${sent} benign packets`);
-    await daemon.waitLog(/training: first model started on (\d+) spooled packets/, 60_000);
+    await daemon.waitLog(/training: first model started on (\d+) spooled packets/, 100_000); // + 35 s waiting for the verdicts
     const { code } = await daemon.stop();
     assert.equal(code, 0, daemon.log);
     assert.match(daemon.log, /stopping the running training/);

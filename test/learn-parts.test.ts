@@ -15,7 +15,7 @@ import { statusText } from '../src/cli/learn-commands';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/paths';
 import { SqliteSink } from '../src/outputs/sqlite-sink';
 import { SCHEMA_VERSION } from '../src/outputs/sqlite-schema';
-import type { AnomalyRecord, RunRecord } from '../src/outputs/records';
+import type { AnomalyRecord, IncidentRecord, RunRecord } from '../src/outputs/records';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { parseConfig } from '../src/daemon/config-load';
@@ -217,7 +217,8 @@ test('learn --reset during a training: the training is cancelled, not a model re
     const requests = path.join(l.state, 'requests');
     mkdirSync(requests, { recursive: true });
     writeFileSync(path.join(requests, 'learn-now'), '');
-    l.learner.tick(); // forks the training child
+    l.learner.verdictWaitSeconds = 0;
+    l.learner.tick(); // waits 0 s for the verdicts, forks the training child
     assert.match(l.lines.join('\n'), /training: requested \(learn --now\) started/);
     writeFileSync(path.join(requests, 'reset'), '');
     l.learner.tick(); // kills it long before it could load TensorFlow.js
@@ -230,6 +231,34 @@ test('learn --reset during a training: the training is cancelled, not a model re
     assert.doesNotMatch(await l.metrics.registry.metrics(), /^lln_trainings_total\{result="refused"\} [1-9]/m);
     assert.match(await l.metrics.registry.metrics(), /^lln_training_running 0$/m);
     assert.equal(readState(l.state)!.lastTrainingResult, null);
+  } finally {
+    await l.close();
+  }
+});
+
+test('learn --now waits for the spooled packets’ verdicts: an incident reported during the look-back is left out', async () => {
+  // Issue 33: learn --now 5 s after a scan trained on it, "(0 incident span(s) left out …)": the scan's
+  // incidents come only after the 30 s look-back (flow-hold.ts), after the training had started.
+  const l = learnerFor('verdict-wait');
+  try {
+    l.learner.verdictWaitSeconds = 1;
+    const t0 = Math.floor(Date.now() / 1000) - 2;
+    l.learner.write(packets(300, t0)); // just captured: no verdict yet
+    const requests = path.join(l.state, 'requests');
+    mkdirSync(requests, { recursive: true });
+    writeFileSync(path.join(requests, 'learn-now'), '');
+    l.learner.tick();
+    assert.match(l.lines.join('\n'), /^training: requested \(learn --now\): waiting 1 s for the last packets' verdicts \(look-back\)/m);
+    assert.doesNotMatch(l.lines.join('\n'), /started on/, 'no training before the verdicts');
+    l.learner.write(packets(50, t0 + 3)); // captured while waiting: not in this training
+    // The scan's incident, still open (endTs: its latest packet so far), reported by the pipeline after the request.
+    l.learner.noteIncidents([{ runId: 1, id: 1, startTs: t0, endTs: t0 + 1, packets: 40 } as IncidentRecord], false);
+    await new Promise((r) => setTimeout(r, 1100));
+    writeFileSync(path.join(requests, 'learn-now'), ''); // a second request while one waits starts nothing new
+    l.learner.tick();
+    const log = l.lines.join('\n');
+    assert.match(log, /^training: requested \(learn --now\) started on 300 spooled packets in 1 file\(s\) \(1 incident span\(s\) left out/m);
+    assert.equal(log.match(/started on/g)!.length, 1);
   } finally {
     await l.close();
   }

@@ -10,6 +10,7 @@ import { logger } from '../logger';
 import { describeFsError } from '../outputs/output-check';
 import type { IncidentRecord } from '../outputs/records';
 import { DEFAULT_MODEL_DIR } from '../paths';
+import { FLOW_HOLD } from '../pipeline/flow-hold';
 import { TRAINING_DEFAULTS } from '../train/recipe';
 import { formatDuration, parseDuration, parseSize } from './duration';
 import { freshState, readState, STATE_FILE, writeJsonAtomic, writeState, type LearnState } from './learn-state';
@@ -29,6 +30,12 @@ export interface LearnerHost {
 /** Models kept in the store besides the current and the previous one. */
 const KEEP_MODELS = 5;
 const STATUS_EVERY_MS = 2000;
+/**
+ * A packet's verdict (and its anomaly and incident rows) comes lookBackSeconds after it was captured
+ * (flow-hold.ts): a training waits that long, plus this margin, after the spool is cut, so the
+ * incidents of the packets it trains on are known and left out (issue 33).
+ */
+export const VERDICT_MARGIN_SECONDS = 5;
 
 /** Learning is on when asked for, or on a fresh install (no model configured): docs/daemon.md, "Learning". */
 export function learningEnabled(cfg: DaemonConfig): boolean {
@@ -45,6 +52,10 @@ export class Learner {
   readonly spool: TrainingSpool;
   private child: ChildProcess | null = null;
   private training: { since: number; reason: TrainingJob['reason']; done: Promise<void> } | null = null;
+  /** A training due or requested, waiting for the verdicts of the spool files cut for it. */
+  private waiting: { reason: TrainingJob['reason']; files: Set<string>; startAt: number } | null = null;
+  /** How long a training waits for its packets' verdicts (tests shorten it). */
+  verdictWaitSeconds = FLOW_HOLD.lookBackSeconds + VERDICT_MARGIN_SECONDS;
   private incidents = new Map<string, IncidentNote>();
   private incidentsDirty = false;
   private alertsByHour = new Map<number, number>();
@@ -127,8 +138,9 @@ export class Learner {
       this.handleRequests();
       const now = Date.now();
       if (!this.training && !this.spool.paused) { // a paused spool (full disk) pauses learning: no training starts
-        const due = this.due(now);
-        if (due) this.startTraining(due);
+        const due = this.waiting ? null : this.due(now);
+        if (due) this.awaitVerdicts(due);
+        if (this.waiting && now >= this.waiting.startAt) this.startTraining(this.waiting.reason);
       }
       if (this.incidentsDirty) this.saveIncidents();
       if (now - this.lastStatusAt >= STATUS_EVERY_MS) {
@@ -173,11 +185,24 @@ export class Learner {
     return s.nextRetrainAt && now >= Date.parse(s.nextRetrainAt) ? 'scheduled retraining' : null;
   }
 
+  /**
+   * Cut the spool now, and train on what it holds once every packet in it has its final verdict:
+   * lookBackSeconds (+ a margin) later, when its anomalies and incidents (open ones included) have
+   * reached noteIncidents. Packets spooled meanwhile wait for the next training.
+   */
+  private awaitVerdicts(reason: TrainingJob['reason']): void {
+    this.spool.rotate();
+    const wait = this.verdictWaitSeconds;
+    this.waiting = { reason, files: new Set(this.spool.files().map((f) => f.file)), startAt: Date.now() + wait * 1000 };
+    this.event(`training: ${reason}: waiting ${wait} s for the last packets' verdicts (look-back), then training on the spool as it is now`);
+  }
+
   private startTraining(reason: TrainingJob['reason']): void {
     const l = this.cfg.learning, dir = this.cfg.stateDir;
-    this.spool.rotate();
+    const cut = this.waiting?.files;
+    this.waiting = null;
     const recentMs = reason === 'first model' ? Infinity : parseDuration(l.retrain.recent)!;
-    const files = this.spool.files().filter((f) => f.endMs >= Date.now() - recentMs);
+    const files = this.spool.files().filter((f) => cut?.has(f.file) && f.endMs >= Date.now() - recentMs);
     const packets = files.reduce((n, f) => n + f.packets, 0);
     const use = this.host.inUse();
     const all = [...this.incidents.values()];
@@ -313,7 +338,8 @@ export class Learner {
       rmSync(path.join(dir, name), { force: true });
       if (name === 'learn-now') {
         if (this.training) this.event(`learn --now: a training (${this.training.reason}) is already running`);
-        else this.startTraining('requested (learn --now)');
+        else if (this.waiting) this.event(`learn --now: a training (${this.waiting.reason}) is already waiting for its packets' verdicts`);
+        else this.awaitVerdicts('requested (learn --now)');
       } else if (name === 'reset') {
         this.queue(() => this.reset());
       } else if (name === 'rollback') {
@@ -332,6 +358,7 @@ export class Learner {
       this.child.kill('SIGKILL');
     }
     await this.training?.done;
+    this.waiting = null;
     const prev = this.state;
     this.state = freshState();
     try {
