@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { makePrivateDir, securePrivateTree, writePrivateFile } from '../src/daemon/private-files';
+import { makePrivateDir, securePrivateTree, writePrivateFile } from '../src/private-files';
 import { PACKAGE_ROOT } from '../src/paths';
 import { tempDir } from './helpers/cli';
 import { children, CLI, DaemonProcess, freePort, run } from './helpers/daemon-harness';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../daemon/config-load';
-import { makePrivateDir, writePrivateFile } from '../daemon/private-files';
+import { makePrivateDir, writePrivateFile } from '../private-files';
 import { LlnError } from '../errors';
 import { formatDuration, parseDuration } from '../learn/duration';
 import { freshState, readState, writeJsonAtomic, writeState, type LearnState } from '../learn/learn-state';

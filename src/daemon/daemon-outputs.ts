@@ -6,7 +6,7 @@ import { checkWritable } from '../outputs/output-check';
 import type { AnomalySink } from '../outputs/records';
 import { SqliteSink } from '../outputs/sqlite-sink';
 import type { DaemonConfig } from './config-schema';
-import { makePrivateDir } from './private-files';
+import { makePrivateDir } from '../private-files';
 
 /** The daemon's sinks from its config: checked writable first, then opened. A failure is in `.failure`, never thrown. */
 export function openDaemonSinks(cfg: DaemonConfig): FanoutSink {

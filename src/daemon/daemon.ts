@@ -23,7 +23,7 @@ import { LiveIntake } from './live-intake';
 import { DaemonMetrics, startMetricsServer, type MetricsServer } from './metrics';
 import { sdNotify, startWatchdog } from './sd-notify';
 import { describeFsError } from '../outputs/output-check';
-import { PRIVATE_UMASK, makePrivateDir, securePrivateFiles, securePrivateTree } from './private-files';
+import { PRIVATE_UMASK, makePrivateDir, securePrivateFiles, securePrivateTree } from '../private-files';
 import { dropTarget, PrivilegeDrop, type RunAs } from './privilege-drop';
 import { effectiveFilter } from './self-traffic';
 import { SpoolWatcher } from './spool-watcher';

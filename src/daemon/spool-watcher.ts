@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { logger } from '../logger';
-import { makePrivateDir, writePrivateFile } from './private-files';
+import { makePrivateDir, writePrivateFile } from '../private-files';
 
 /**
  * Watches a spool directory for finished capture files and hands each to `onFile` exactly once.

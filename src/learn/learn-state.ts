@@ -1,6 +1,6 @@
 import { readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { makePrivateDir, writePrivateFile } from '../daemon/private-files';
+import { makePrivateDir, writePrivateFile } from '../private-files';
 import { LlnError } from '../errors';
 
 export type Lifecycle = 'learning' | 'detecting';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { RawPacket } from '../capture/raw-packet';
 import type { DaemonConfig } from '../daemon/config-schema';
 import type { DaemonMetrics } from '../daemon/metrics';
-import { makePrivateDir, writePrivateFile } from '../daemon/private-files';
+import { makePrivateDir, writePrivateFile } from '../private-files';
 import { logger } from '../logger';
 import { describeFsError } from '../outputs/output-check';
 import type { IncidentRecord } from '../outputs/records';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openCaptureFiles } from '../capture/file-source';
 import { PcapWriter } from '../capture/pcap-writer';
-import { makePrivateDir, PRIVATE_FILE_MODE, writePrivateFile } from '../daemon/private-files';
+import { makePrivateDir, PRIVATE_FILE_MODE, writePrivateFile } from '../private-files';
 import { configureLogger, logger } from '../logger';
 import { openScorer } from '../pipeline/open-scorer';
 import { scoreCapture } from '../pipeline/score-capture';

@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSy
 import path from 'node:path';
 import { PcapWriter } from '../capture/pcap-writer';
 import type { RawPacket } from '../capture/raw-packet';
-import { makePrivateDir, PRIVATE_FILE_MODE } from '../daemon/private-files';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../private-files';
 import { logger } from '../logger';
 import { describeFsError } from '../outputs/output-check';
 import { formatDuration } from './duration';
