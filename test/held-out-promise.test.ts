@@ -43,3 +43,15 @@ test('poissonUpper95 grows with the count and stays above it', () => {
     last = u;
   }
 });
+
+test('the held-out windows the trainer validates on carry each packet\'s own label, n*W of them (as the training stream does)', () => {
+  const W = 4;
+  const m = stream(10, true);
+  m.labels.set([0, 0, 0, 1, 1, 0, 0, 0, 1, 0]);
+  const refs = [{ m: 0, end: 1, label: 0 }, { m: 0, end: 5, label: 0.5 }, { m: 0, end: 9, label: 0.25 }];
+  const held = new HeldOut([m], refs, new Set([0]), W);
+  assert.equal(held.set.n, 3);
+  assert.equal(held.set.y.length, 3 * W);
+  // Window ending at row 1: two padding rows (0) in front of rows 0 and 1; then rows 2..5 and 6..9.
+  assert.deepEqual(Array.from(held.set.y), [0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0]);
+});

@@ -33,14 +33,19 @@ export function cutLabels(m: FeatureMatrix, end: number, W: number, out: Float32
   for (let r = 0; r < W; r++) out[offset + r] = first + r >= 0 ? m.labels[first + r] : 0;
 }
 
-/** Materialise windows (for scoring a held-out set, or a dataset that fits in memory). */
+/**
+ * Materialise windows (for scoring a held-out set, or a dataset that fits in memory) with their
+ * per-packet targets, n*W of them, as the trainer reads them (a WindowSet): the training stream's
+ * layout (window-stream.ts). One target per window here once made the held-out loss compare
+ * each packet with another window's anomalous fraction, or with 0.
+ */
 export function cutWindows(matrices: FeatureMatrix[], refs: WindowRef[], W: number): { x: Float32Array; y: Float32Array; n: number } {
   const size = W * FEATURE_COUNT;
   const x = new Float32Array(refs.length * size);
-  const y = new Float32Array(refs.length);
+  const y = new Float32Array(refs.length * W);
   refs.forEach((r, i) => {
     cutWindow(matrices[r.m], r.end, W, x, i * size);
-    y[i] = r.label;
+    cutLabels(matrices[r.m], r.end, W, y, i * W);
   });
   return { x, y, n: refs.length };
 }
