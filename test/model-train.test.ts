@@ -134,3 +134,17 @@ test('averageBest keeps the mean of the weights of the best epochs by the check'
   assert.ok(moved > 0, 'and not the best epoch alone');
   r.model.dispose();
 });
+
+test('stopOn loss keeps the epoch of the lowest held-out loss while the check still runs and is recorded', async () => {
+  // The check prefers the first epoch; the held-out loss decides.
+  let epoch = 0;
+  const r = await trainModel({ train: synthetic(128, 12), validation: synthetic(64, 13) }, {
+    config: CFG, epochs: 5, batchSize: 16, learningRate: 0.01, seed: 1, patience: 10, stopOn: 'loss',
+    check: async () => ({ monitor: 10 - epoch++, figures: {} }),
+  });
+  const losses = r.history.map((h) => h.valLoss!);
+  assert.equal(r.bestEpoch, losses.indexOf(Math.min(...losses)));
+  assert.deepEqual(r.history.map((h) => h.check?.monitor), [10, 9, 8, 7, 6]);
+  assert.notEqual(r.bestEpoch, 0, `the check alone would keep epoch 0 (losses ${losses.map((l) => l.toFixed(3)).join(' ')})`);
+  r.model.dispose();
+});

@@ -54,6 +54,11 @@ export interface TrainOptions {
    */
   check?: (model: tf.LayersModel) => Promise<EpochCheck>;
   /**
+   * What early stopping watches when a check is given: 'check' (default) its monitor, highest
+   * best; 'loss' the validation loss, lowest best, with the check still run and recorded.
+   */
+  stopOn?: 'check' | 'loss';
+  /**
    * Keep the mean of the weights of this many best epochs (by the monitored figure) instead of
    * the best epoch's alone. 1 (the default) keeps the best epoch.
    */
@@ -174,7 +179,7 @@ export async function trainModel(data: TrainData, opts: TrainOptions): Promise<T
         // An interrupted epoch is partial: its loss is not comparable, keep the last best.
         if (interrupted) return;
         // Lower is better: a loss, or the negated check.
-        const monitored = check ? -check.monitor : valDs ? rec.valLoss : rec.loss;
+        const monitored = check && opts.stopOn !== 'loss' ? -check.monitor : valDs ? rec.valLoss : rec.loss;
         const valid = monitored !== null && Number.isFinite(monitored);
         const improved = valid && (kept.length === 0 || monitored < kept[0].monitored);
         if (valid && (kept.length < keep || monitored < kept[kept.length - 1].monitored)) {

@@ -29,5 +29,7 @@ export const TRAINING_DEFAULTS = {
    * training ran 24–29 epochs instead of ~14 and the kept model was worse on a new day.
    */
   earlyStopFloor: 0.9,
+  /** What early stopping watches: 'check' (the catch at the check's threshold) or 'loss' (held-out loss). */
+  earlyStopOn: 'check' as 'check' | 'loss',
   seed: 1,
 } as const;

@@ -36,6 +36,8 @@ export interface TrainingOptions {
   patience: number;
   /** Average the weights of this many best epochs (default: the recipe's; 1 keeps the best epoch). */
   averageEpochs?: number;
+  /** What early stopping watches (default: the recipe's): the held-out check, or the held-out loss. */
+  earlyStopOn?: 'check' | 'loss';
   targetFpr: number;
   /** Lowest threshold a calibration without labels may choose (default: the recipe's). */
   thresholdFloor?: number;
@@ -124,6 +126,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
         learningRate: o.learningRate,
         patience: o.patience,
         averageBest: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs,
+        stopOn: o.earlyStopOn ?? TRAINING_DEFAULTS.earlyStopOn,
         seed: o.seed,
         shouldStop: () => stop,
         check: heldOut.windows > 0 ? (model) => heldOut.check(model, checkCalibration) : undefined,
@@ -153,7 +156,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     synthetic,
     packets: ts.packets,
     windows: { train: train.length, trainAnomalous: pos, validation: val.length },
-    hyperParameters: { inputNoise: o.inputNoise ?? TRAINING_DEFAULTS.inputNoise, syntheticCopies: o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate, concurrentDecoyRate: o.concurrentDecoyRate ?? TRAINING_DEFAULTS.concurrentDecoyRate, thresholdFloor: calibration.floor, earlyStopFloor: checkCalibration.floor, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, averageEpochs: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? DEFAULT_INJECTION_KINDS },
+    hyperParameters: { inputNoise: o.inputNoise ?? TRAINING_DEFAULTS.inputNoise, syntheticCopies: o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies, decoyRate: o.decoyRate ?? TRAINING_DEFAULTS.decoyRate, concurrentDecoyRate: o.concurrentDecoyRate ?? TRAINING_DEFAULTS.concurrentDecoyRate, thresholdFloor: calibration.floor, earlyStopFloor: checkCalibration.floor, epochs: o.epochs, batchSize: o.batchSize, validationSplit: o.validationSplit, learningRate: o.learningRate, window: W, stride: o.stride, trainStride: o.trainStride, patience: o.patience, averageEpochs: o.averageEpochs ?? TRAINING_DEFAULTS.averageEpochs, earlyStopOn: o.earlyStopOn ?? TRAINING_DEFAULTS.earlyStopOn, seed: o.seed, targetFpr: o.targetFpr, benignVariants: o.benignVariants !== false, initModel: o.initModel ? path.resolve(o.initModel) : null, syntheticKinds: o.syntheticKinds ?? DEFAULT_INJECTION_KINDS },
     model: config,
     history: result.history,
     bestEpoch: result.bestEpoch,
