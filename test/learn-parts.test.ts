@@ -183,6 +183,15 @@ test('status says how many of the 24 h alerts were provisional (written while le
   writeFileSync(path.join(own, 'threshold.json'), JSON.stringify({ value: 0.99, method: 'target-fpr', falseIncidents: { count: 0, heldOutSeconds: 7.2 * 3600, perDay: 0, perDayAtMost: 10 } }));
   writeFileSync(path.join(l.state, 'status.json'), JSON.stringify({ ...snap0, model: { ...snap0.model, dir: own } }));
   assert.match(statusText(l.state), /^promise:\s+threshold 0\.9900: 0 false incidents in 7\.2 h of held-out benign traffic \(at most 10\.0 a day, 95%\)$/m);
+  // Next to the promise, what the own models raised in the last 24 h (provisional and older incidents left out).
+  writeFileSync(path.join(l.state, 'incidents.json'), JSON.stringify([
+    { key: '1:1', startTs: now - 600, endTs: now - 500, provisional: false, packets: 40 },
+    { key: '1:2', startTs: now - 7200, endTs: now - 7100, provisional: false, packets: 3 },
+    { key: '1:3', startTs: now - 3600, endTs: now - 3500, provisional: true, packets: 9 },
+    { key: '1:4', startTs: now - 30 * 3600, endTs: now - 30 * 3600 + 5, provisional: false, packets: 9 },
+  ]));
+  writeFileSync(path.join(l.state, 'status.json'), JSON.stringify({ ...snap0, model: { ...snap0.model, dir: own, own: true } }));
+  assert.match(statusText(l.state), /^measured:\s+2 incidents in the last 24 h by own models, true and false alike/m);
   const snap = JSON.parse(readFileSync(path.join(l.state, 'status.json'), 'utf8'));
   writeFileSync(path.join(l.state, 'status.json'), JSON.stringify({ ...snap, alertsByHour: { [Math.floor(now / 3600)]: 7 }, provisionalByHour: { [Math.floor(now / 3600)]: 7 } }));
   assert.match(statusText(l.state), /^alerts 24h:\s+7, all provisional \(written while learning, before an own model\)$/m);

@@ -6,7 +6,7 @@ import { LlnError } from '../errors';
 import { formatDuration, parseDuration } from '../learn/duration';
 import { freshState, readState, writeJsonAtomic, writeState, type LearnState } from '../learn/learn-state';
 import { findModel, listModels } from '../learn/model-store';
-import { alertsLast24h, INCIDENTS_FILE, STATUS_FILE, type RequestName, type StatusSnapshot } from '../learn/status-files';
+import { alertsLast24h, ownIncidentsLast24h, INCIDENTS_FILE, STATUS_FILE, type IncidentNote, type RequestName, type StatusSnapshot } from '../learn/status-files';
 import { learningEnabled } from '../learn/learner';
 import { DEFAULT_MODEL_DIR } from '../paths';
 import { formatForwardStatus, readForwardStatus } from '../fleet/forward-status';
@@ -88,6 +88,14 @@ function modelPromise(dir: string): string | null {
   }
 }
 
+function readIncidents(dir: string): IncidentNote[] | null {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, INCIDENTS_FILE), 'utf8')) as IncidentNote[];
+  } catch {
+    return null;
+  }
+}
+
 export function statusText(dir: string, now = Date.now(), conf: StatusConfig = {}): string {
   if (conf.fixedModel) {
     const { dir: model, configured } = conf.fixedModel;
@@ -104,7 +112,12 @@ export function statusText(dir: string, now = Date.now(), conf: StatusConfig = {
   rows.push(['state', `${s.state}${s.state === 'learning' ? ` since ${s.learningSince}` : ''}`]);
   if (snap) rows.push(['model', `${snap.model.id} (${snap.model.own ? 'own' : 'shipped/configured'}, ${modelAge(snap)}, threshold ${snap.model.threshold.toFixed(4)})`]);
   const promise = snap ? modelPromise(snap.model.dir) : null;
-  if (promise) rows.push(['promise', promise]);
+  if (promise) {
+    rows.push(['promise', promise]);
+    // The measured side: every incident counts (the sensor cannot tell a false one from a true one).
+    const measured = ownIncidentsLast24h(readIncidents(dir), now);
+    if (measured !== null && snap!.model.own) rows.push(['measured', `${measured} incident${measured === 1 ? '' : 's'} in the last 24 h by own models, true and false alike (review them: lln-detect's incidents table)`]);
+  }
   else rows.push(['model', s.current ? `${s.current} (own)` : 'shipped/configured']);
   if (s.state === 'learning' && snap) {
     const elapsed = now - Date.parse(s.learningSince);

@@ -28,3 +28,14 @@ export function alertsLast24h(snap: StatusSnapshot, now: number): { total: numbe
   const sum = (byHour: Record<string, number>) => Object.entries(byHour).reduce((n, [h, c]) => (Number(h) > hourNow - 24 ? n + c : n), 0);
   return { total: sum(snap.alertsByHour), provisional: snap.provisionalByHour ? sum(snap.provisionalByHour) : null };
 }
+
+/**
+ * Incidents the own models raised (not provisional) that started in the 24 hours up to `now`
+ * (ms), from the incidents file the daemon keeps; null when there is none to read. Each may be
+ * true or false: what the operator sets against the model's promise of false incidents a day.
+ */
+export function ownIncidentsLast24h(list: IncidentNote[] | null, now: number): number | null {
+  if (!Array.isArray(list)) return null;
+  const from = now / 1000 - 86400;
+  return list.filter((i) => !i.provisional && i.startTs >= from && i.startTs <= now / 1000 + 60).length;
+}
