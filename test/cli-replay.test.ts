@@ -48,6 +48,20 @@ test('replay of the README sample with the shipped model: every output agrees', 
   const score = (f: number) => Number(scores[f][2]);
   for (let f = 1; f <= n; f++) assert.ok(score(f) >= 0 && score(f) <= 1, `frame ${f} score ${score(f)}`);
 
+  // --plot: nothing is drawn across the capture's longest silence (3.3 s before the scan; a line
+  // joining the points once drew a ramp up to the scan over it).
+  const ts = scores.slice(1).map((row) => Number(row[1]));
+  let gap = 1;
+  for (let i = 2; i < ts.length; i++) if (ts[i]! - ts[i - 1]! > ts[gap]! - ts[gap - 1]!) gap = i;
+  const px = (t: number): number => 64 + ((t - ts[0]!) / (ts[ts.length - 1]! - ts[0]!)) * 1112;
+  const [quietFrom, quietTo] = [px(ts[gap - 1]! + 0.1), px(ts[gap]! - 0.1)];
+  const plot = readFileSync(path.join(dir, 'p.svg'), 'utf8');
+  for (const m of plot.matchAll(/<polyline class="score"[^>]* points="([^"]+)"|<path class="score"[^>]* d="([^"]+)"/g)) {
+    const xs = m[1] ? m[1].split(' ').map((c) => Number(c.split(',')[0])) : [...m[2]!.matchAll(/[MH]([\d.]+)/g)].map((c) => Number(c[1]));
+    assert.ok(!(Math.min(...xs) < quietFrom && Math.max(...xs) > quietTo), `the plot draws across the silence ${ts[gap - 1]}–${ts[gap]}`);
+  }
+  assert.equal((plot.match(/<rect class="incident-mark"/g) ?? []).length, incidents, 'one mark per incident');
+
   // (How well the shipped model finds the scan is checked loosely in samples-committed.test.ts;
   // quality figures are measured by `npm run quality` and reported in docs/quality.md.)
 

@@ -109,6 +109,8 @@ async function replayWithModel(files: string[], o: ReplayOptions, model: OpenedM
   const sink = new FanoutSink(sinks, { onFailure: 'isolate' });
   const outputFailure = (): unknown => sink.failure ?? scoresCsv?.failure ?? null;
   const top = new TopIncidents();
+  // The plot marks each incident on its own: the 40 highest scoring (more marks would not fit its width).
+  const plotted = o.plot ? new TopIncidents(40) : undefined;
   const run: RunRecord = {
     id: 0, startedAt: new Date().toISOString(), finishedAt: null, mode: 'replay', sources: files,
     modelId: model.id, modelSha256: model.sha256, threshold, packets: 0, windows: 0, anomalies: 0, incidents: 0, suppressed: 0, status: 'running',
@@ -116,7 +118,10 @@ async function replayWithModel(files: string[], o: ReplayOptions, model: OpenedM
   sink.startRun(run);
   const trace = o.plot ? new ScoreTrace() : undefined;
   const counters = new DecodeCounters();
-  const stage = new AlertStage({ sink, tracker: new IncidentTracker(o.alerts), run, threshold, scaler: model.scaler, scoresCsv, trace, onIncidents: (rows) => top.note(rows) });
+  const stage = new AlertStage({ sink, tracker: new IncidentTracker(o.alerts), run, threshold, scaler: model.scaler, scoresCsv, trace, onIncidents: (rows) => {
+    top.note(rows);
+    plotted?.note(rows);
+  } });
   const pipeline = new ScoringPipeline({
     scaler: model.scaler, scorer: model.scorer, window: model.window, stride, features: FEATURE_COUNT,
     batchWindows: o.batch ?? autoBatch(stride), counters, keepRowsAtOrAbove: threshold, onFinal: (final) => {
@@ -182,7 +187,7 @@ async function replayWithModel(files: string[], o: ReplayOptions, model: OpenedM
   failure ??= closeAll(sink, scoresCsv);
   if (o.plot && trace) {
     try {
-      writeScorePlot(o.plot, trace.result(), threshold, top.top(), { title: `lln-detect replay: ${files.join(', ')}` });
+      writeScorePlot(o.plot, trace.result(), threshold, plotted?.top() ?? [], { title: `lln-detect replay: ${files.join(', ')}`, totalIncidents: run.incidents });
     } catch (e) {
       failure ??= e;
     }
