@@ -223,6 +223,22 @@ stateDirOptions(modelCmd.command('rollback').description('go back to the previou
     await runModelRollback(opts);
   });
 
+program
+  .command('ui')
+  .description('read-only web view of incidents and status (docs/ui.md): 127.0.0.1 only unless --token')
+  .option('--db <file>', "a sensor's SQLite file (default: the daemon config's, else ./anomalies.db)")
+  .option('--pg <url>', "the fleet's PostgreSQL instead: postgresql://ROLE@HOST:5432/DB?sslmode=... (no password in it)")
+  .option('--pg-password-file <file>', "the role's password (default: PGPASSWORD)")
+  .option('--listen <host:port>', 'address to serve on; any but loopback needs --token', '127.0.0.1:8089')
+  .option('--token <t>', 'required from every browser, at least 16 characters (default: LLN_UI_TOKEN)')
+  .option('--config <file>', "daemon config: its database and state directory", '/etc/lln-detect/config.yaml')
+  .option('--state-dir <dir>', "the daemon's state directory, for the status page's lifecycle")
+  .option('--model <dir>', "a model directory whose threshold.json promise the status page may show")
+  .action(async (opts) => {
+    const { runUi } = await import('./ui-command');
+    await runUi(opts);
+  });
+
 const config = program.command('config').description('daemon configuration');
 config
   .command('check')
