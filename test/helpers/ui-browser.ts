@@ -39,7 +39,7 @@ export interface UiProcess {
 
 /** `lln-detect ui ARGS --listen 127.0.0.1:0`, resolved once it prints its URL. */
 export function startUi(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<UiProcess> {
-  const child = spawn(process.execPath, [CLI, 'ui', ...args], {
+  const child = spawn(process.execPath, [CLI, 'ui', '--listen', '127.0.0.1:0', ...args], {
     cwd: opts.cwd, env: { ...process.env, LLN_LOG_FORMAT: 'text', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '', err = '';
