@@ -1,23 +1,13 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseDuration, parseSize } from '../learn/duration';
+import { bool, int, num, text } from '../config-fields';
+import { LearningSchema } from '../learn/learning-schema';
 
 /**
  * The daemon's YAML config, validated with zod at start (as zigbee2mqtt validates its settings):
  * every object is strict, so a typo'd key is an error instead of a silently ignored setting.
  * Each leaf carries the words "what is allowed" that config-load.ts puts in its one-line error.
  */
-
-const text = (what: string) => z.string({ error: what }).min(1, { error: what });
-const int = (lo: number, hi: number) => {
-  const what = `a whole number between ${lo} and ${hi}`;
-  return z.number({ error: what }).int({ error: what }).min(lo, { error: what }).max(hi, { error: what });
-};
-const num = (lo: number, hi: number) => {
-  const what = `a number between ${lo} and ${hi}`;
-  return z.number({ error: what }).min(lo, { error: what }).max(hi, { error: what });
-};
-const bool = () => z.boolean({ error: 'true or false' });
 
 export const InterfaceSchema = z.strictObject({
   name: text('an interface name (see: lln-detect interfaces)'),
@@ -114,56 +104,6 @@ export const MetricsSchema = z
     }
   });
 
-/** "7d", "12h", "90s": kept as text in the config, read with parseDuration. */
-const duration = (what = "a duration such as '90s', '30m', '12h', '7d' or '2w'") =>
-  z.string({ error: what }).refine((v) => parseDuration(v) !== null && parseDuration(v)! > 0, { error: what });
-const size = (what = "a size such as '512MB' or '2GB'") =>
-  z.union([z.number({ error: what }).int({ error: what }).min(1, { error: what }), z.string({ error: what }).refine((v) => (parseSize(v) ?? 0) > 0, { error: what })], { error: what });
-
-export const LearningSpoolSchema = z.strictObject({
-  maxBytes: size().default('2GB'),
-  maxAge: duration().default('28d'),
-  fileSeconds: num(1, 86400).default(3600),
-  maxFileBytes: size().default('64MB'),
-}, { error: 'a mapping with maxBytes?, maxAge?, fileSeconds?, maxFileBytes?' });
-
-export const LearningTrainingSchema = z.strictObject({
-  epochs: int(1, 1000).optional(),
-  trainStride: int(1, 4096).optional(),
-  syntheticCopies: int(1, 32).optional(),
-  targetFpr: num(0, 1).optional(),
-  initFromShipped: bool().default(true),
-  seed: int(1, 2 ** 31 - 1).optional(),
-  nice: int(0, 19).default(19),
-  maxMemoryMB: int(256, 65536).default(1536),
-}, { error: 'a mapping with epochs?, trainStride?, syntheticCopies?, targetFpr?, initFromShipped?, seed?, nice?, maxMemoryMB?' });
-
-export const LearningCheckSchema = z.strictObject({
-  holdOut: num(0.05, 0.5).default(0.2),
-  maxFpr: num(0, 1).default(0.01),
-  minSyntheticRecall: num(0, 1).default(0.2),
-  minRecallOnIncidents: num(0, 1).default(0.5),
-}, { error: 'a mapping with holdOut?, maxFpr?, minSyntheticRecall?, minRecallOnIncidents?' });
-
-export const LearningRetrainSchema = z.strictObject({
-  every: z.union([duration(), z.literal('never')], { error: "a duration such as '7d', or 'never'" }).default('7d'),
-  recent: duration().default('14d'),
-  excludeIncidents: bool().default(true),
-  excludeProvisionalIncidents: bool().default(false),
-  incidentMarginSeconds: num(0, 86400).default(60),
-}, { error: 'a mapping with every?, recent?, excludeIncidents?, excludeProvisionalIncidents?, incidentMarginSeconds?' });
-
-export const LearningSchema = z.strictObject({
-  enabled: z.union([bool(), z.literal('auto')], { error: "true, false or 'auto'" }).default('auto'),
-  period: duration().default('7d'),
-  minPackets: int(1, Number.MAX_SAFE_INTEGER).default(50_000),
-  provisionalAlerts: bool().default(true),
-  spool: LearningSpoolSchema.default({ maxBytes: '2GB', maxAge: '28d', fileSeconds: 3600, maxFileBytes: '64MB' }),
-  training: LearningTrainingSchema.default({ initFromShipped: true, nice: 19, maxMemoryMB: 1536 }),
-  check: LearningCheckSchema.default({ holdOut: 0.2, maxFpr: 0.01, minSyntheticRecall: 0.2, minRecallOnIncidents: 0.5 }),
-  retrain: LearningRetrainSchema.default({ every: '7d', recent: '14d', excludeIncidents: true, excludeProvisionalIncidents: false, incidentMarginSeconds: 60 }),
-}, { error: 'a mapping with enabled?, period?, minPackets?, provisionalAlerts?, spool?, training?, check?, retrain?' });
-
 export const DaemonConfigSchema = z
   .strictObject({
     interfaces: z.array(InterfaceSchema, { error: 'a list of {name, filter?, snaplen?, promiscuous?, bufferSize?}' }).default([]),
@@ -199,5 +139,5 @@ export const DaemonConfigSchema = z
   });
 
 export type DaemonConfig = z.infer<typeof DaemonConfigSchema>;
-export type LearningConfig = z.infer<typeof LearningSchema>;
+export type { LearningConfig } from '../learn/learning-schema';
 export type InterfaceConfig = z.infer<typeof InterfaceSchema>;

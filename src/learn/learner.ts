@@ -3,8 +3,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RawPacket } from '../capture/raw-packet';
-import type { DaemonConfig } from '../daemon/config-schema';
-import type { DaemonMetrics } from '../daemon/metrics';
+import type { LearnerConfig } from './learning-schema';
+import type { LearnerMetrics } from './learner-metrics';
 import { makePrivateDir, writePrivateFile } from '../private-files';
 import { logger } from '../logger';
 import { describeFsError } from '../outputs/output-check';
@@ -38,7 +38,7 @@ const STATUS_EVERY_MS = 2000;
 export const VERDICT_MARGIN_SECONDS = 5;
 
 /** Learning is on when asked for, or on a fresh install (no model configured): docs/daemon.md, "Learning". */
-export function learningEnabled(cfg: DaemonConfig): boolean {
+export function learningEnabled(cfg: LearnerConfig): boolean {
   return cfg.learning.enabled === true || (cfg.learning.enabled === 'auto' && !cfg.model.dir);
 }
 
@@ -70,7 +70,7 @@ export class Learner {
   /** The last problem tick() logged: the same one every second is logged once. */
   private tickProblem = '';
 
-  constructor(private cfg: DaemonConfig, private readonly host: LearnerHost, private readonly metrics: DaemonMetrics) {
+  constructor(private cfg: LearnerConfig, private readonly host: LearnerHost, private readonly metrics: LearnerMetrics) {
     const dir = cfg.stateDir;
     makePrivateDir(dir);
     const saved = readState(dir);
@@ -107,7 +107,7 @@ export class Learner {
     return this.state.state === 'learning';
   }
 
-  setConfig(cfg: DaemonConfig): void {
+  setConfig(cfg: LearnerConfig): void {
     this.cfg = { ...this.cfg, learning: cfg.learning, model: cfg.model };
   }
 
