@@ -169,7 +169,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
     backend,
   };
   await saveModelDir(out, { model: result.model, config, scaler: scaler.toJSON(), schema: FEATURE_SCHEMA, threshold: { ...threshold, stride: o.stride }, report });
-  writeHistoryPlot(path.join(out, 'training-history.svg'), result.history.map(toPoint));
+  writeHistoryPlot(path.join(out, 'training-history.svg'), result.history.map(toPoint), { keptEpochs: result.averagedEpochs.map((e) => e + 1), stoppedEarly: result.stoppedEarly, patience: o.patience, earlyStopFloor: checkCalibration.floor, stopOn: o.earlyStopOn ?? TRAINING_DEFAULTS.earlyStopOn });
   result.model.dispose();
   return { out, threshold: threshold.value, packets: ts.packets, trainWindows: train.length, valWindows: val.length, epochs: result.history.length, maxEpochs: o.epochs, stoppedEarly: result.stoppedEarly, interrupted: result.interrupted, keptEpochs: result.averagedEpochs.map((e) => e + 1), patience: o.patience, falseIncidents: threshold.falseIncidents, validation };
 }
