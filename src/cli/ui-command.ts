@@ -1,12 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../daemon/config-load';
 import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { writeStdout } from '../outputs/sync-output';
 import type { AlertSource } from '../ui/alert-source';
 import { checkToken, DEFAULT_PORT, parseListen } from '../ui/listen-address';
-import { candidateModelDirs, type StatusContext } from '../ui/sensor-status';
+import type { StatusContext } from '../ui/sensor-status';
 
 export interface UiOptions {
   db?: string;
@@ -27,7 +26,9 @@ export async function runUi(o: UiOptions): Promise<void> {
   if (o.db && o.pg) throw new LlnError('LLN_E_USAGE', 'give one of --db FILE (a sensor\'s SQLite file) or --pg URL (the fleet\'s PostgreSQL), not both');
   const listen = parseListen(o.listen);
   const token = checkToken(listen, o.token ?? (process.env.LLN_UI_TOKEN || undefined), o.listen);
-  const cfg = daemonConfig(o.config);
+  const cfg = await daemonConfig(o.config);
+  // Loaded only now: a wrong address or token is reported before the slower modules load.
+  const { candidateModelDirs } = await import('../ui/sensor-status');
 
   let source: AlertSource;
   const status: StatusContext = { modelDirs: [] };
@@ -64,9 +65,10 @@ export async function runUi(o: UiOptions): Promise<void> {
 }
 
 /** The config's database and state dir, when this machine has a daemon config (quietly none otherwise). */
-function daemonConfig(file: string): { sqlite: string | false; stateDir: string } | null {
+async function daemonConfig(file: string): Promise<{ sqlite: string | false; stateDir: string } | null> {
   if (!existsSync(file)) return null;
   try {
+    const { loadConfig } = await import('../daemon/config-load');
     const c = loadConfig(file);
     return { sqlite: c.outputs.sqlite, stateDir: c.stateDir };
   } catch {
