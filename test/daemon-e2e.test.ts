@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { generateCapture } from '../src/generator/generate-capture';
-import { SKIP_NO_SAMPLES, committedSample, sample } from './helpers/samples';
+import { HAVE_SAMPLES, committedSample, sample } from './helpers/samples';
 import { CLI, children, DaemonProcess, VethNamespace, freePort, must, run, sentCount, sleep, writeConfig } from './helpers/daemon-harness';
 
 /**
@@ -16,9 +16,15 @@ import { CLI, children, DaemonProcess, VethNamespace, freePort, must, run, sentC
  */
 const IS_ROOT = process.getuid?.() === 0;
 const have = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-const SKIP_LIVE = SKIP_NO_SAMPLES || (!IS_ROOT ? 'needs root for network namespaces: skipping' : !have('ip', ['-V']) || !have('tcpreplay', ['-V']) ? 'iproute2 or tcpreplay missing: skipping' : false);
-/** Ethernet samples (the veth carries Ethernet frames). */
-const LIVE_SAMPLES = ['dns-remoteshell.pcap', 'http.cap', 'nb6-startup.pcap'];
+const SKIP_LIVE = !IS_ROOT ? 'needs root for network namespaces: skipping' : !have('ip', ['-V']) || !have('tcpreplay', ['-V']) ? 'iproute2 or tcpreplay missing: skipping' : false;
+/**
+ * Ethernet captures (the veth carries Ethernet frames): the public ones of ../shared/samples when
+ * it is beside the checkout, else the committed samples, so a plain clone runs these tests too.
+ * LIVE first, then one more after each reload.
+ */
+const LIVE_SAMPLES = HAVE_SAMPLES ? ['dns-remoteshell.pcap', 'http.cap', 'nb6-startup.pcap'].map(sample) : ['lan-portscan.pcap', 'lan-dnsshell.pcap', 'lan-benign.pcap'].map(committedSample);
+const AFTER_RELOAD = HAVE_SAMPLES ? sample('telnet-raw.pcap') : committedSample('lan-dnsshell.pcap');
+const AFTER_BAD_RELOAD = HAVE_SAMPLES ? sample('dns.cap') : committedSample('lan-benign.pcap');
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lln-h-e2e-'));
 let modelDir = '';
@@ -76,7 +82,7 @@ describe('daemon: live capture on a veth pair, reload, stop', { skip: SKIP_LIVE,
   });
 
   test('captures every replayed packet (metrics)', async () => {
-    for (const s of LIVE_SAMPLES) sent += veth.replay(sample(s), 2000);
+    for (const s of LIVE_SAMPLES) sent += veth.replay(s, 2000);
     assert.ok(sent > 500, `tcpreplay sent only ${sent} packets`);
     const got = await daemon.metricReaches('lln_packets_captured_total', `interface="${veth.host}"`, sent);
     assert.equal(got, sent, 'lln_packets_captured_total equals what tcpreplay sent');
@@ -92,7 +98,7 @@ describe('daemon: live capture on a veth pair, reload, stop', { skip: SKIP_LIVE,
     await daemon.waitLog(/reloaded: model (model-b@[0-9a-f]+)/, 20_000, mark);
     const row = runs(db).find((r) => r.mode === 'daemon')!;
     assert.match(row.model_id, /^model-b@/);
-    sent += veth.replay(sample('telnet-raw.pcap'), 2000);
+    sent += veth.replay(AFTER_RELOAD, 2000);
     assert.equal(await daemon.metricReaches('lln_packets_captured_total', `interface="${veth.host}"`, sent), sent);
   });
 
@@ -105,7 +111,7 @@ describe('daemon: live capture on a veth pair, reload, stop', { skip: SKIP_LIVE,
     daemon.signal('SIGHUP');
     t.diagnostic((await daemon.waitLog(/reload failed, still running on model model-b@.*/, 20_000, mark))[0]);
     assert.match(runs(db).find((r) => r.mode === 'daemon')!.model_id, /^model-b@/);
-    sent += veth.replay(sample('dns.cap'), 2000);
+    sent += veth.replay(AFTER_BAD_RELOAD, 2000);
     assert.equal(await daemon.metricReaches('lln_packets_captured_total', `interface="${veth.host}"`, sent), sent);
     assert.equal((await fetch(`http://127.0.0.1:${daemon.port}/healthz`)).status, 200);
   });
