@@ -163,7 +163,7 @@ export function renderScorePlot(points: ScorePoint[], threshold: number, inciden
 
   const main: Panel = { t0, t1, top: MAIN_TOP, height: MAIN_HEIGHT };
   const detail = detailRange(marked, t0, t1);
-  const detailPanel: Panel | null = detail ? { t0: detail[0], t1: detail[1], top: MAIN_TOP + MAIN_HEIGHT + AXIS_ROOM + 64, height: DETAIL_HEIGHT } : null;
+  const detailPanel: Panel | null = detail ? { t0: detail[0], t1: detail[1], top: MAIN_TOP + MAIN_HEIGHT + AXIS_ROOM + 76, height: DETAIL_HEIGHT } : null;
   const H = (detailPanel ? detailPanel.top + detailPanel.height : MAIN_TOP + MAIN_HEIGHT) + AXIS_ROOM;
 
   const out: string[] = [];
@@ -182,7 +182,7 @@ export function renderScorePlot(points: ScorePoint[], threshold: number, inciden
     const dw = binWidthFor(detailPanel.t1 - detailPanel.t0, pw / PX_PER_BIN);
     const inside = points.filter((p) => p.ts >= detailPanel.t0 && p.ts <= detailPanel.t1);
     const label = `detail: ${clock(detailPanel.t0)} to ${clock(detailPanel.t1)} UTC, where ${marked.length === 1 ? 'the incident is' : `all ${marked.length} marked incidents are`} (bars: ${duration(dw)})`;
-    out.push(`<text class="detail-title" x="${W / 2}" y="${detailPanel.top - 40}" text-anchor="middle" font-size="13">${escapeXml(label)}</text>`);
+    out.push(`<text class="detail-title" x="${W / 2}" y="${detailPanel.top - 50}" text-anchor="middle" font-size="13">${escapeXml(label)}</text>`);
     out.push(...drawPanel('detail', detailPanel, pw, inside, threshold, marked, yMax, dw));
   }
   out.push(`</svg>\n`);
