@@ -10,7 +10,8 @@ import type { RunRecord } from '../outputs/records';
 import { AlertStage } from '../pipeline/alert-stage';
 import type { OpenedModel } from '../pipeline/open-scorer';
 import type { FinalPackets } from '../pipeline/pending-packets';
-import { runReplay } from '../pipeline/run-replay';
+import { autoBatch, runReplay } from '../pipeline/run-replay';
+import { openScorer } from '../pipeline/open-scorer';
 import { ScoringPipeline } from '../pipeline/scoring-pipeline';
 import { isLlnError, LlnError } from '../errors';
 import { configureLogger, logger } from '../logger';
@@ -104,6 +105,10 @@ class Daemon {
   /** Spool files are runs of their own: what they added, for the stop line. */
   private readonly spoolTotals = noSpoolTotals();
   private reloads: Promise<void> = Promise.resolve();
+  /** Models a spool file is being scored with on their own worker: not disposed until it is done. */
+  private readonly leases = new Map<OpenedModel, number>();
+  /** The last reason spool files could not get a worker of their own (logged once, not per file). */
+  private spoolModelProblem = '';
   private readonly onHup = () => this.reload();
   private readonly onUsr1 = () => this.reopen();
   private synced = { windows: 0, dropped: 0, scored: 0, suppressed: 0, decodeErrors: new Map<string, number>() };
@@ -309,7 +314,7 @@ class Daemon {
       this.stage = this.makeStage();
     });
     await this.pipeline!.idle();
-    await old.scorer.dispose();
+    if (!this.leases.has(old)) await old.scorer.dispose(); // else the spool file scored with it disposes it when done
     const run = this.run!;
     Object.assign(run, { modelId: model.id, modelSha256: model.sha256, threshold: this.threshold });
     this.sink!.updateRun?.(run);
@@ -373,11 +378,12 @@ class Daemon {
     this.spool.start(async (file) => {
       logger.info(`spool: scoring ${file}`);
       const { model, window, outputs: o, alerts } = this.cfg;
+      const scoring = await this.spoolModel();
       try {
         // A run of its own (mode 'replay'): a file's frames are its own, as in Wireshark.
-        // worker: inference off the main thread, so live capture keeps being served meanwhile.
+        // Scored by the model the daemon runs, on a worker thread, so live capture keeps being served meanwhile.
         const s = await runReplay([file], {
-          model: model.dir, threshold: model.threshold, stride: window.stride, db: o.sqlite, csv: o.csv?.path ?? false,
+          opened: scoring.model, threshold: model.threshold, stride: window.stride, db: o.sqlite, csv: o.csv?.path ?? false,
           jsonl: o.jsonl ? (o.jsonl.path === 'stdout' ? '-' : o.jsonl.path) : undefined, worker: true, quiet: true, backend: 'auto',
           alerts: { maxRowsPerIncident: alerts.maxRowsPerIncident, maxRowsPerSourcePerMinute: alerts.maxRowsPerSourcePerMinute, gapSeconds: alerts.incidentGapSeconds },
           // The daemon's counters cover everything it scores, live or from the spool folder.
@@ -404,8 +410,48 @@ class Daemon {
         }
         this.metrics.spoolFiles.inc({ result: 'error' });
         throw e;
+      } finally {
+        await scoring.done();
       }
     });
+  }
+
+  /**
+   * The model a spool file is scored with: the one the daemon runs (own, configured or shipped),
+   * never whatever its directory holds now. A worker of its own loads it from the running model's
+   * directory, so the file's inference runs beside live capture's; when those files no longer load
+   * or are not the ones the daemon loaded (changed on disk: a SIGHUP refused them, or none came
+   * yet), the file is scored on the running model's own worker, which it then keeps until the file
+   * is done even if a reload swaps another model in.
+   */
+  private async spoolModel(): Promise<{ model: OpenedModel; done: () => Promise<void> }> {
+    const inUse = this.model!;
+    let problem = '';
+    try {
+      const own = await openScorer({ modelDir: inUse.dir, backend: 'auto', worker: true, batch: autoBatch(this.cfg.window.stride ?? inUse.stride) });
+      if (own.sha256 === inUse.sha256) {
+        this.spoolModelProblem = '';
+        return { model: own, done: async () => { await own.scorer.dispose(); } };
+      }
+      await own.scorer.dispose();
+      problem = `holds another model (${own.id}) than the running one, which a reload did not take`;
+    } catch (e) {
+      problem = `no longer loads (${(e as Error).message})`;
+    }
+    if (problem !== this.spoolModelProblem) {
+      logger.warn(`spool: the model directory ${inUse.dir} ${problem}; spool files are scored with the running model ${inUse.id}`);
+      this.spoolModelProblem = problem;
+    }
+    this.leases.set(inUse, (this.leases.get(inUse) ?? 0) + 1);
+    return {
+      model: inUse,
+      done: async () => {
+        const n = (this.leases.get(inUse) ?? 1) - 1;
+        if (n > 0) return void this.leases.set(inUse, n);
+        this.leases.delete(inUse);
+        if (inUse !== this.model) await inUse.scorer.dispose(); // swapped out meanwhile
+      },
+    };
   }
 
   private onTick(): void {

@@ -43,6 +43,11 @@ export function autoBatch(stride: number): number {
 
 export interface ReplayOptions {
   model?: string;
+  /**
+   * Score with this model, already open (the daemon's, shared with its live capture) instead of
+   * loading `model`: replay neither loads nor disposes it.
+   */
+  opened?: OpenedModel;
   threshold?: number;
   stride?: number;
   /** Output paths; false/undefined = off. */
@@ -75,6 +80,7 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   for (const [p, flag] of outputs) if (p) checkWritable(p, flag);
   if (o.stride !== undefined && o.stride < 1) throw new LlnError('LLN_E_USAGE', '--stride must be at least 1');
 
+  if (o.opened) return replayWithModel(files, o, o.opened);
   const model = await openScorer({ modelDir: o.model, backend: o.backend, worker: o.worker, batch: o.batch ?? MAX_AUTO_BATCH });
   try {
     return await replayWithModel(files, o, model);
