@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark part in turn, numbers printed as one JSON object per part
  * and a final table. Parts: read, decode, features, model, replay (end to end), daemon (live,
- * needs root: a veth pair in a network namespace), fleet (forwarding to a PostgreSQL started here).
+ * needs root: a veth pair in a network namespace), fleet (forwarding to a PostgreSQL started here), ui (the web view's pages on
+ * 10,000 incidents, in headless chromium).
  * `npm run bench -- read model` runs only the named parts.
  */
 import { runReadBench } from './read-bench';
@@ -11,6 +12,7 @@ import { runModelBench } from './model-bench';
 import { runReplayBench } from './replay-bench';
 import { runDaemonBench } from './daemon-bench';
 import { runFleetBench } from './fleet-bench';
+import { runUiBench } from './ui-bench';
 
 const PARTS: Record<string, () => Promise<Record<string, number>>> = {
   read: runReadBench,
@@ -20,6 +22,7 @@ const PARTS: Record<string, () => Promise<Record<string, number>>> = {
   replay: runReplayBench,
   daemon: runDaemonBench,
   fleet: runFleetBench,
+  ui: runUiBench,
 };
 
 async function main(): Promise<void> {

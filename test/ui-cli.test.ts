@@ -140,7 +140,7 @@ test('incident queries: values are parameters, bad ones are notes, host* is a pr
   assert.deepEqual(notes, [
     "port '70000' is not a port number (0-65535): ignored",
     "sort 'x; DROP TABLE runs' is not one of start, packets, score, source, target, id: ignored",
-    "per_page '20000' is not a page size (1-10000): ignored",
+    "per_page '20000' is not a page size (1-1000): ignored",
   ]);
   const sql = incidentSql(query, 'sqlite');
   assert.ok(!sql.where.includes("10.1") && !sql.orderBy.includes('DROP'));

@@ -38,7 +38,7 @@ ${v.hasSensors ? html`<label>sensor<select name="sensor"><option value="">all</o
 <label>host (IP, MAC, or prefix*)<input name="host" value="${q.host ?? ''}" placeholder="192.168.1.12"></label>
 <label>port<input name="port" inputmode="numeric" value="${q.port ?? ''}" placeholder="53"></label>
 <label>min score<input name="min_score" inputmode="decimal" value="${q.minScore ?? ''}" placeholder="0.99"></label>
-<label>per page<select name="per_page">${[50, 100, 500, 1000, 10000].map((n) => html`<option${n === q.perPage ? html` selected` : ''}>${n}</option>`)}</select></label>
+<label>per page<select name="per_page">${[50, 100, 500, 1000].map((n) => html`<option${n === q.perPage ? html` selected` : ''}>${n}</option>`)}</select></label>
 <input type="hidden" name="sort" value="${q.sort}"><input type="hidden" name="dir" value="${q.desc ? 'desc' : 'asc'}">
 <button type="submit">Filter</button> <a class="reset" href="/incidents">clear</a>
 </form>

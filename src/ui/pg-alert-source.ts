@@ -67,7 +67,8 @@ export class PgAlertSource implements AlertSource {
     const n = params.length;
     const [count, rows] = await Promise.all([
       this.all(`SELECT count(*) AS n FROM incidents ${where}`, params),
-      this.all(`SELECT * FROM incidents ${where} ORDER BY ${orderBy} LIMIT $${n + 1} OFFSET $${n + 2}`, [...params, q.perPage, (q.page - 1) * q.perPage]),
+      // keys first, then the page's rows (as the SQLite source: scans' host lists stay out of the sort)
+      this.all(`SELECT * FROM incidents WHERE (sensor, run_id, id) IN (SELECT sensor, run_id, id FROM incidents ${where} ORDER BY ${orderBy} LIMIT $${n + 1} OFFSET $${n + 2}) ORDER BY ${orderBy}`, [...params, q.perPage, (q.page - 1) * q.perPage]),
     ]);
     return { total: Number(count[0].n), rows: rows.map((r) => incidentRow(r, String(r.sensor))) };
   }
