@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { PACKAGE_ROOT } from '../src/paths';
 import { FLOW_HOLD } from '../src/pipeline/flow-hold';
 import { CLI, children, DaemonProcess, VethNamespace, freePort, run } from './helpers/daemon-harness';
+import { committedSample } from './helpers/samples';
 import { NOBODY, unprivilegedSkip } from './helpers/unprivileged';
 
 /**
@@ -16,14 +17,22 @@ import { NOBODY, unprivilegedSkip } from './helpers/unprivileged';
  * by tcpreplay), learns, trains in the background, checks and swaps in its own model, then flags
  * the attack of a realdata mix. Training is tiny (2 epochs, train stride 32, one synthetic copy) to
  * keep the file near two minutes on 2 cores; how good a model gets is measured in the benchmark.
+ * Without ../shared/realdata (a plain clone) the same suite runs on the committed samples:
+ * samples/lan-benign.pcap replayed 12 times (3,768 packets; learning.minPackets 3,000 instead of
+ * 20,000) as the network to learn, and samples/lan-portscan.pcap with its labels as the mix.
  */
-const REALDATA = path.join(PACKAGE_ROOT, '..', 'shared', 'realdata');
+/** ../shared/realdata beside the checkout (LLN_REALDATA_DIR overrides it; a missing one means a plain clone). */
+const REALDATA = process.env.LLN_REALDATA_DIR ?? path.join(PACKAGE_ROOT, '..', 'shared', 'realdata');
 const BENIGN = path.join(REALDATA, 'train-benign.pcap');
 const MIX = path.join(REALDATA, 'mixes', 'dns-tunnel-sods.pcap');
+const HAVE_REALDATA = existsSync(BENIGN) && existsSync(MIX);
+/** What the sensor watches: realdata's benign day once, or the committed benign sample LOOPS times. */
+const WATCHED = HAVE_REALDATA ? { file: BENIGN, loops: 1, pps: 6000, minPackets: 20_000 } : { file: committedSample('lan-benign.pcap'), loops: 12, pps: 2000, minPackets: 3000 };
+/** Its attack, labelled per frame (NAME.labels.csv beside it). */
+const ATTACK = HAVE_REALDATA ? MIX : committedSample('lan-portscan.pcap');
 const IS_ROOT = process.getuid?.() === 0;
 const have = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-const SKIP = !existsSync(BENIGN) || !existsSync(MIX) ? `${REALDATA} not found: skipping`
-  : !IS_ROOT ? 'needs root for network namespaces: skipping' : !have('ip', ['-V']) || !have('tcpreplay', ['-V']) ? 'iproute2 or tcpreplay missing: skipping' : false;
+const SKIP = !IS_ROOT ? 'needs root for network namespaces: skipping' : !have('ip', ['-V']) || !have('tcpreplay', ['-V']) ? 'iproute2 or tcpreplay missing: skipping' : false;
 /**
  * What the own model must meet on the watched benign traffic of the mix: not to flood, as the
  * shipped model does on this time-compressed replay (every rate feature thousands of times its
@@ -70,7 +79,7 @@ stateDir: ${o.state}
 user: root
 learning:
   period: 3s
-  minPackets: 20000
+  minPackets: ${WATCHED.minPackets}
   spool:
     maxBytes: ${SPOOL_CAP}
     fileSeconds: 2
@@ -153,8 +162,9 @@ describe('daemon learns its own network: learning → detecting, retraining, ref
     await daemon.waitLog(/lifecycle: learning \(fresh state/);
     assert.equal(await metricRetry(daemon, 'lln_lifecycle_state', 'state="learning"'), 1);
     assert.match(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text(), /^ok\nstate: learning\n/);
-    const sent = veth.replay(BENIGN, 6000);
-    t.diagnostic(`sent ${sent} benign packets`);
+    let sent = 0;
+    for (let i = 0; i < WATCHED.loops; i++) sent += veth.replay(WATCHED.file, WATCHED.pps);
+    t.diagnostic(`sent ${sent} benign packets (${path.basename(WATCHED.file)})`);
     await daemon.waitLog(/training: first model started on (\d+) spooled packets/, 100_000); // + 35 s waiting for the verdicts
     const { code } = await daemon.stop();
     assert.equal(code, 0, daemon.log);
@@ -195,11 +205,11 @@ describe('daemon learns its own network: learning → detecting, retraining, ref
   });
 
   test('the mix: its attack is flagged, its benign part stays within the check bound', async (t) => {
-    const sent = veth.replay(MIX, 6000);
+    const sent = veth.replay(ATTACK, 6000);
     assert.equal(await capturedReaches(daemon, veth.host, sent), sent);
     // The last batch is scored within a second; its rows are written once their look-back has passed (flow-hold.ts).
     await new Promise((r) => setTimeout(r, FLOW_HOLD.lookBackSeconds * 1000 + 4000));
-    const labels = readFileSync(MIX.replace(/\.pcap$/, '.labels.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+    const labels = readFileSync(ATTACK.replace(/\.pcap$/, '.labels.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
     const d = new Database(db, { readonly: true, timeout: 5000 });
     const runId = (d.prepare("SELECT max(id) AS id FROM runs WHERE mode = 'daemon'").get() as { id: number }).id;
     const frames = (d.prepare('SELECT frame FROM anomalies WHERE run_id = ? AND provisional = 0').all(runId) as { frame: number }[]).map((r) => r.frame);
