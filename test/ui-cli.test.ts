@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { incidentSql, parseIncidentQuery, parseTime } from '../src/ui/incident-query';
 import { parseListen } from '../src/ui/listen-address';
+import { writeJsonAtomic, writeState } from '../src/learn/learn-state';
+import { STATUS_FILE, type StatusSnapshot } from '../src/learn/status-files';
+import { modelDirSha256 } from '../src/model/model-dir';
 import { SqliteSink } from '../src/outputs/sqlite-sink';
 import { runCli, tempDir } from './helpers/cli';
 import { committedSample } from './helpers/samples';
@@ -129,6 +132,40 @@ describe('ui: who may read, and reading only', () => {
     assert.throws(() => ro.exec('DELETE FROM incidents'), /readonly/i);
     ro.close();
   });
+});
+
+test('status with a daemon\'s state directory: the lifecycle as `lln-detect status` says it, the model\'s promise, capture loss', async () => {
+  // A state directory as a running daemon leaves it (this process plays the daemon: its pid is alive).
+  const state = path.join(dir, 'state');
+  const model = path.join(dir, 'own-model');
+  mkdirSync(model, { recursive: true });
+  writeFileSync(path.join(model, 'model.json'), '{"modelTopology":{}}');
+  writeFileSync(path.join(model, 'weights.bin'), Buffer.from([1, 2, 3, 4]));
+  writeFileSync(path.join(model, 'threshold.json'), JSON.stringify({ value: 0.99, falseIncidents: { count: 0, heldOutSeconds: 25_920, perDay: 0, perDayAtMost: 10 } }));
+  writeState(state, { version: 1, state: 'detecting', learningSince: '2024-03-01T00:00:00.000Z', current: 'own-model', previous: null, lastTrainingAt: '2024-03-04T08:00:00.000Z', lastTrainingResult: 'accepted own-model', nextRetrainAt: new Date(Date.now() + 6 * 86_400_000).toISOString() });
+  const snap: StatusSnapshot = {
+    pid: process.pid, updatedAt: new Date().toISOString(), running: true, model: { id: 'own-model@abc', dir: model, own: true, threshold: 0.99 },
+    spool: { packets: 1000, bytes: 2e6, files: 2, maxBytes: 3e6 }, learning: { period: '7d', minPackets: 50_000, retrainEvery: '7d' }, training: null,
+    alertsByHour: { [String(Math.floor(Date.now() / 3600e3))]: 12 }, provisionalByHour: {}, lastEvent: 'swapped in own-model',
+  };
+  writeJsonAtomic(path.join(state, STATUS_FILE), snap);
+  const db = path.join(dir, 'daemon.db');
+  const sink = new SqliteSink(db);
+  sink.startRun({ id: 0, startedAt: new Date(Date.now() - 100_000).toISOString(), finishedAt: null, mode: 'daemon', sources: ['eth0'], modelId: 'own-model@abc', modelSha256: modelDirSha256(model), threshold: 0.99, packets: 500_000, windows: 1, anomalies: 12, incidents: 0, suppressed: 0, status: 'running', pcapReceived: 500_400, pcapDropped: 300, pcapIfDropped: 0, queueDropped: 100 });
+  sink.close();
+  const ui = await startUi(['--db', db, '--state-dir', state, '--model', model]);
+  try {
+    const page = await (await fetch(`${ui.url}status`)).text();
+    const text = page.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    assert.match(text, /state detecting/);
+    assert.match(text, /daemon running \(pid \d+/);
+    assert.match(text, /alerts 24h 12/);
+    // the run's model found by its weights' hash: the promise training made, as status prints it
+    assert.match(text, /own-model@abc threshold 0\.9900 · threshold 0\.9900: 0 false incidents in 7\.2 h of held-out benign traffic \(at most 10\.0 a day, 95%\)/);
+    assert.match(text, /500,000 \d[\d,]* 500,400 300 0 100 0\.08 %/, 'packets, rate, received, dropped, if-dropped, queue-dropped, loss');
+  } finally {
+    await ui.stop();
+  }
 });
 
 test('incident queries: values are parameters, bad ones are notes, host* is a prefix, times are UTC', () => {

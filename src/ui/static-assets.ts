@@ -41,7 +41,7 @@ th a { color: var(--fg); text-decoration: none; }
 th a.sorted::after { content: " \\25BE"; }
 th a.sorted.asc::after { content: " \\25B4"; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.wrap { white-space: normal; max-width: 520px; word-break: break-word; }
+td.wrap { white-space: normal; min-width: 220px; max-width: 520px; word-break: break-word; }
 td.feat { white-space: normal; max-width: 420px; color: #333; font-size: 12px; }
 tr:hover td { background: #f0f4fa; }
 .score { display: inline-block; min-width: 48px; padding: 0 4px; border-radius: 3px; font-variant-numeric: tabular-nums; }
