@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { binScores, binWidthFor, downsampleMax, renderScorePlot, spreadMarks, writeScorePlot, type ScorePoint } from '../src/outputs/score-plot';
+import { binScores, binWidthFor, detailRange, downsampleMax, renderScorePlot, spreadMarks, writeScorePlot, type ScorePoint } from '../src/outputs/score-plot';
 import { ScoresCsvWriter, fixed6 } from '../src/outputs/scores-csv';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lln-plot-'));
@@ -203,4 +203,21 @@ test('spreadMarks: no two marks closer than the gap, each as near its wish as th
   assert.deepEqual(spreadMarks([10, 500], 20, 0, 1000), [10, 500]);
   assert.deepEqual(spreadMarks([995, 995, 995], 20, 0, 1000), [960, 980, 1000]);
   assert.deepEqual(spreadMarks([], 20, 0, 1000), []);
+});
+
+test('detailRange: the part of a day where most incidents are, or none when they lie apart', () => {
+  const day = 86400;
+  const inc = (at: number, len = 10) => ({ startTs: T0 + at, endTs: T0 + at + len });
+  // Seven within three minutes and one 11 h later (the slowloris mix): the seven, padded.
+  const seven = [0, 20, 40, 60, 90, 120, 150].map((d) => inc(14.5 * 3600 + d));
+  const d = detailRange([...seven, inc(25.5 * 3600 - 60)], T0, T0 + day);
+  assert.ok(d);
+  assert.equal(d.count, 7);
+  assert.ok(d.from <= T0 + 14.5 * 3600 && d.to >= T0 + 14.5 * 3600 + 160 && d.to - d.from < 600, `${d.from - T0} ${d.to - T0}`);
+  // Three incidents hours apart: each is distinct already, no detail.
+  assert.equal(detailRange([inc(3600), inc(8 * 3600), inc(20 * 3600)], T0, T0 + day), null);
+  // One incident on a day: its surroundings.
+  assert.equal(detailRange([inc(3600)], T0, T0 + day)!.count, 1);
+  // A short capture whose incident spans a good part of it: nothing to zoom into.
+  assert.equal(detailRange([inc(2, 8)], T0, T0 + 18), null);
 });

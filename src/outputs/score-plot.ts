@@ -163,7 +163,7 @@ export function renderScorePlot(points: ScorePoint[], threshold: number, inciden
 
   const main: Panel = { t0, t1, top: MAIN_TOP, height: MAIN_HEIGHT };
   const detail = detailRange(marked, t0, t1);
-  const detailPanel: Panel | null = detail ? { t0: detail[0], t1: detail[1], top: MAIN_TOP + MAIN_HEIGHT + AXIS_ROOM + 76, height: DETAIL_HEIGHT } : null;
+  const detailPanel: Panel | null = detail ? { t0: detail.from, t1: detail.to, top: MAIN_TOP + MAIN_HEIGHT + AXIS_ROOM + 76, height: DETAIL_HEIGHT } : null;
   const H = (detailPanel ? detailPanel.top + detailPanel.height : MAIN_TOP + MAIN_HEIGHT) + AXIS_ROOM;
 
   const out: string[] = [];
@@ -173,7 +173,7 @@ export function renderScorePlot(points: ScorePoint[], threshold: number, inciden
   const title = options.title ?? `Anomaly score per packet (${points.length} packets, ${total} incidents)`;
   out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="16">${escapeXml(title)}</text>`);
   const width = binWidthFor(t1 - t0, pw / PX_PER_BIN);
-  const notes = [`bars: the highest score in each ${duration(width)} of time (blank: no packets)`, points.length <= DOT_EACH_UNTIL ? 'dots: packets (red: flagged)' : 'red dots: a flagged packet in that bar'];
+  const notes = [`bars: the highest score in each ${duration(width)} of time (blank: no packets)`, points.length <= DOT_EACH_UNTIL ? 'dots: packets (red: flagged)' : 'red dots: a flagged packet in that bar', `dashed: the threshold ${+threshold.toFixed(4)}`];
   if (total > 0) notes.push(total > marked.length ? `numbered: the ${marked.length} highest-scoring of ${total} incidents` : `numbered: the ${total} incident${total === 1 ? '' : 's'}`);
   out.push(`<text class="subtitle" x="${W / 2}" y="40" text-anchor="middle" font-size="11" fill="#555">${escapeXml(notes.join('; '))}</text>`);
 
@@ -181,7 +181,7 @@ export function renderScorePlot(points: ScorePoint[], threshold: number, inciden
   if (detailPanel) {
     const dw = binWidthFor(detailPanel.t1 - detailPanel.t0, pw / PX_PER_BIN);
     const inside = points.filter((p) => p.ts >= detailPanel.t0 && p.ts <= detailPanel.t1);
-    const label = `detail: ${clock(detailPanel.t0)} to ${clock(detailPanel.t1)} UTC, where ${marked.length === 1 ? 'the incident is' : `all ${marked.length} marked incidents are`} (bars: ${duration(dw)})`;
+    const label = `detail: ${clock(detailPanel.t0)} to ${clock(detailPanel.t1)} UTC, where ${marked.length === 1 ? 'the incident is' : detail!.count === marked.length ? `all ${marked.length} marked incidents are` : `${detail!.count} of the ${marked.length} marked incidents are`} (bars: ${duration(dw)})`;
     out.push(`<text class="detail-title" x="${W / 2}" y="${detailPanel.top - 50}" text-anchor="middle" font-size="13">${escapeXml(label)}</text>`);
     out.push(...drawPanel('detail', detailPanel, pw, inside, threshold, marked, yMax, dw));
   }
@@ -189,17 +189,29 @@ export function renderScorePlot(points: ScorePoint[], threshold: number, inciden
   return out.join('\n');
 }
 
-/** [from, to] around the marked incidents when they all lie within a small part of [t0, t1]. */
-function detailRange(marked: PlotIncident[], t0: number, t1: number): [number, number] | null {
+/**
+ * The part of [t0, t1] to show in detail: the most incidents that fit in a window of a
+ * DETAIL_SHARE of the axis (padded), when that is all of them or at least two; else null.
+ */
+export function detailRange(marked: PlotIncident[], t0: number, t1: number): { from: number; to: number; count: number } | null {
   if (marked.length === 0) return null;
   const span = t1 - t0;
-  const c0 = Math.min(...marked.map((i) => i.startTs));
-  const c1 = Math.max(...marked.map((i) => i.endTs));
-  if (c1 - c0 > span * DETAIL_SHARE) return null;
+  const byStart = [...marked].sort((a, b) => a.startTs - b.startTs);
+  let best = { i: 0, j: 0, count: 0 };
+  for (let i = 0; i < byStart.length; i++) {
+    let end = -Infinity;
+    let j = i;
+    while (j < byStart.length && Math.max(end, byStart[j]!.endTs) - byStart[i]!.startTs <= span * DETAIL_SHARE) end = Math.max(end, byStart[j++]!.endTs);
+    if (j - i > best.count) best = { i, j, count: j - i };
+  }
+  if (best.count === 0 || (best.count < 2 && marked.length > 1)) return null;
+  const group = byStart.slice(best.i, best.j);
+  const c0 = group[0]!.startTs;
+  const c1 = Math.max(...group.map((g) => g.endTs));
   const pad = Math.max((c1 - c0) * 0.25, span / 2000, 1);
   const from = Math.max(t0, c0 - pad);
   const to = Math.min(t1, c1 + pad);
-  return to - from < span / 4 ? [from, to] : null;
+  return to - from < span / 4 ? { from, to, count: best.count } : null;
 }
 
 function drawPanel(cls: string, p: Panel, pw: number, points: ScorePoint[], threshold: number, marked: PlotIncident[], yMax: number, width: number): string[] {
@@ -283,7 +295,6 @@ function drawPanel(cls: string, p: Panel, pw: number, points: ScorePoint[], thre
   }
   const ty = y(threshold);
   out.push(`<line class="threshold" x1="${LEFT}" y1="${f(ty)}" x2="${LEFT + pw}" y2="${f(ty)}" stroke="${RED}" stroke-width="1.5" stroke-dasharray="6 4"/>`);
-  out.push(`<text x="${LEFT + pw - 4}" y="${f(ty - 5)}" text-anchor="end" fill="${RED}" stroke="white" stroke-width="3" paint-order="stroke">threshold ${+threshold.toFixed(4)}</text>`);
   out.push('</g>');
   return out;
 }
