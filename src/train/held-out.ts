@@ -106,8 +106,8 @@ export class HeldOut {
    * The epoch check: calibrate as training will at the end (under the recipe's earlyStopFloor, the
    * caller's `floor`), then the share of held-out anomalous
    * packets (synthetic, or labelled) at or above that threshold, and the real benign packets'
-   * FPR there. Early stopping keeps the epoch that catches the most at the user's threshold:
-   * validation loss rose from the first epoch on while this figure still improved.
+   * FPR there. Early stopping keeps the epoch that catches the most at the user's threshold
+   * (or, with the recipe's earlyStopOn 'loss', the lowest held-out loss; this still runs).
    * The model's own scores, without the flow verdict: the verdict is a fixed rule on top of them,
    * the same for every epoch, and the recipe was measured choosing epochs this way.
    */

@@ -116,7 +116,7 @@ export async function buildTrainingSet(o: TrainingSetOptions): Promise<TrainingS
     }
     if (!o.synthetic) return;
     // Several independently seeded injections of the training part: with one, the model learns
-    // those few hundred instances by heart (validation loss rose from the first epoch on).
+    // those few hundred instances by heart (docs/training.md, "The recipe").
     const copies = o.syntheticCopies ?? TRAINING_DEFAULTS.syntheticCopies;
     const halves = [
       ...Array.from({ length: copies }, (_, c) => ({ packets: p.packets.slice(0, p.split), refs: set.train, seed: o.seed + 2 * k + 104729 * c })),
