@@ -13,8 +13,8 @@ import { launchChromium, SKIP_NO_CHROMIUM, startUi, type UiProcess } from './hel
  * `lln-detect ui` in a real headless chromium, on the SQLite file two real replays of the
  * committed samples wrote: the pages load without a script error or a CSP violation, the
  * filters narrow the list, an incident page shows exactly its packets, a reload shows what a
- * writer committed meanwhile. LLN_UI_SCREENSHOT=FILE also saves the incident list there (the
- * README's docs/ui-incidents.png).
+ * writer committed meanwhile. LLN_UI_SCREENSHOTS=DIR also saves the incident list and the
+ * scan's incident page there, cut to their content (docs/ui-incidents.png, docs/ui-incident.png).
  */
 const dir = tempDir('ui-browser');
 const dbFile = path.join(dir, 'alerts.db');
@@ -44,6 +44,15 @@ async function newPage(problems: string[]): Promise<Page> {
     });
   });
   return page;
+}
+
+/** For the docs: the page down to its content's end (at most the viewport). */
+async function saveScreenshot(page: Page, name: string): Promise<void> {
+  const dirOut = process.env.LLN_UI_SCREENSHOTS;
+  if (!dirOut) return;
+  mkdirSync(dirOut, { recursive: true });
+  const height = await page.evaluate(() => (globalThis as unknown as { document: { querySelector(s: string): { getBoundingClientRect(): { bottom: number } } } }).document.querySelector('main').getBoundingClientRect().bottom);
+  writeFileSync(path.join(dirOut, name), await page.screenshot({ clip: { x: 0, y: 0, width: 1400, height: Math.min(820, Math.ceil(height)) } }));
 }
 
 async function ready(page: Page): Promise<void> {
@@ -147,6 +156,7 @@ describe('ui in a headless browser', { skip: SKIP_NO_CHROMIUM }, () => {
     const box = await page.locator('#timeline canvas').boundingBox();
     assert.ok(box && box.width > 300 && box.height > 150, JSON.stringify(box));
     assert.ok(((await page.textContent('#evidence')) ?? '').includes('named in'));
+    await saveScreenshot(page, 'ui-incident.png');
     // "what else did that host do": the source's link lists its incidents
     await Promise.all([page.waitForURL(/host=/), page.click('#main-source a')]);
     assert.ok((await cells(page, 'incidents', 0)).includes(`${inc.run_id}/${inc.id}`));
@@ -173,10 +183,7 @@ describe('ui in a headless browser', { skip: SKIP_NO_CHROMIUM }, () => {
       // a blank 1400x820 page compresses to ~10 KB; text, table and header make it several times that
       assert.ok(png.length > 25_000 && png.length < 3_000_000, `screenshot of ${png.length} bytes`);
     }
-    if (process.env.LLN_UI_SCREENSHOT) {
-      mkdirSync(path.dirname(process.env.LLN_UI_SCREENSHOT), { recursive: true });
-      writeFileSync(process.env.LLN_UI_SCREENSHOT, list);
-    }
+    await saveScreenshot(page, 'ui-incidents.png');
     assert.deepEqual(problems, []);
     await page.close();
   });

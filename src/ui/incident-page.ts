@@ -43,7 +43,7 @@ export function incidentPage(v: IncidentView): string {
 </dl>
 <h2>What the evidence accumulated on</h2>
 ${ev.features.length ? html`<ul class="evidence" id="evidence">${ev.features.map((f) => html`<li><b>${f.name}</b>: named in ${f.packets} of ${v.packets.length} packet explanations, up to ${f.maxSigma > 0 ? '+' : ''}${f.maxSigma.toFixed(1)}σ</li>`)}</ul>` : html`<p class="empty">no feature explanations stored</p>`}
-${ev.verdicts.length ? html`<ul class="evidence">${ev.verdicts.map((d) => html`<li>${d.packets} ${d.packets === 1 ? 'packet holds' : 'packets hold'} the ${d.kind} verdict of frame ${d.frame}</li>`)}</ul>` : ''}
+${ev.verdicts.length ? html`<ul class="evidence">${ev.verdicts.slice(0, 4).map((d) => html`<li>${d.packets} ${d.packets === 1 ? 'packet holds' : 'packets hold'} the ${d.kind} verdict of frame ${d.frame}</li>`)}</ul>` : ''}
 </section>
 <section>
 <h2>Timeline</h2>

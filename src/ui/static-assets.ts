@@ -86,7 +86,11 @@ const SCRIPT = `
         { label: 'packet score', stroke: '#b3261e', width: 0, points: { show: true, size: 6, fill: '#b3261e' } },
         { label: 'threshold', stroke: '#5f6b7a', width: 1, dash: [6, 4], points: { show: false } }
       ],
-      axes: [{ values: function (u, ticks) { return ticks.map(function (t) { return new Date(t * 1000).toISOString().slice(11, 23); }); } }, { label: 'score' }]
+      // Clock time of day, milliseconds only where the ticks need them; ticks 110 px apart so they never overlap.
+      axes: [{ space: 110, values: function (u, ticks) {
+        var whole = ticks.every(function (t) { return Math.abs(t - Math.round(t)) < 1e-6; });
+        return ticks.map(function (t) { return new Date(t * 1000).toISOString().slice(11, whole ? 19 : 23); });
+      } }, { label: 'score' }]
     };
     var thr = d.ts.map(function () { return d.threshold; });
     new uPlot(opts, [d.ts, d.score, thr], el);
