@@ -185,6 +185,7 @@ test('incident queries: values are parameters, bad ones are notes, host* is a pr
   assert.equal(incidentSql(query, 'pg').where.includes('$5'), true);
   assert.deepEqual(parseListen('8089'), { host: '127.0.0.1', port: 8089, loopback: true });
   assert.deepEqual(parseListen('[::1]:0'), { host: '::1', port: 0, loopback: true });
+  assert.deepEqual(parseListen(':0'), { host: '127.0.0.1', port: 0, loopback: true });
   assert.equal(parseListen('127.3.4.5:1').loopback, true);
   assert.equal(parseListen('192.168.1.5:8089').loopback, false);
   assert.throws(() => parseListen('localhost:http'), /is not a port/);

@@ -21,7 +21,7 @@ export function isLoopback(host: string): boolean {
   return isIP(host) === 4 && host.startsWith('127.');
 }
 
-/** "127.0.0.1:8089", "[::1]:8089", "0.0.0.0:80", "localhost:8089", or a port alone (on 127.0.0.1). */
+/** "127.0.0.1:8089", "[::1]:8089", "0.0.0.0:80", "localhost:8089", or a port alone, "8089" or ":8089" (on 127.0.0.1). */
 export function parseListen(text: string): ListenAddress {
   const bad = (why: string) => new LlnError('LLN_E_USAGE', `--listen '${text}': ${why}; write HOST:PORT, e.g. 127.0.0.1:${DEFAULT_PORT} or [::1]:${DEFAULT_PORT}`);
   let host = '127.0.0.1', portText = text;
@@ -33,7 +33,7 @@ export function parseListen(text: string): ListenAddress {
     if (host.includes(':')) throw bad('an IPv6 address goes in brackets');
   }
   if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw bad(`'${portText}' is not a port (0-65535)`);
-  if (host === '') throw bad('no host before the port');
+  if (host === '') host = '127.0.0.1'; // ":8089": the port, on loopback
   if (host !== 'localhost' && isIP(host) === 0) throw bad(`'${host}' is not an IP address (or localhost)`);
   return { host, port: Number(portText), loopback: isLoopback(host) };
 }
