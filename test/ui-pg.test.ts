@@ -53,6 +53,10 @@ describe('ui on the fleet PostgreSQL', { skip }, () => {
     assert.deepEqual(rowsOf(page, 'incidents').map((r) => `${cell(r, 0)} ${cell(r, 1)}`), all.map((r) => `${r.sensor} ${r.run_id}/${r.id}`));
     const a = rowsOf(await get('incidents?sensor=site-a'), 'incidents').map((r) => cell(r, 0));
     assert.deepEqual(a, all.filter((r) => r.sensor === 'site-a').map((r) => r.sensor));
+    // both sensors have a run 1: the run menu names the sensor too
+    assert.match(page, /<option value="site-b\/1">site-b #1 /);
+    const b1 = rowsOf(await get('incidents?run=site-b%2F1'), 'incidents').map((r) => `${cell(r, 0)} ${cell(r, 1)}`);
+    assert.deepEqual(b1, all.filter((r) => r.sensor === 'site-b' && r.run_id === '1').map((r) => `${r.sensor} ${r.run_id}/${r.id}`));
     const byHost = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM incidents WHERE main_source = '192.168.1.12' OR main_target = '192.168.1.12' OR hosts::jsonb ? '192.168.1.12'`);
     assert.ok(Number(byHost[0].n) > 0 && Number(byHost[0].n) < all.length, `the scanner is in some incidents: ${byHost[0].n} of ${all.length}`);
     assert.equal(rowsOf(await get('incidents?host=192.168.1.12'), 'incidents').length, Number(byHost[0].n));

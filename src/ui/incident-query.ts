@@ -52,7 +52,12 @@ export function parseIncidentQuery(p: Params): ParsedIncidentQuery {
   const sensor = one(p, 'sensor');
   if (sensor !== undefined) q.sensor = sensor.slice(0, 200);
   const run = one(p, 'run');
-  if (run !== undefined && run !== 'all') q.runId = int('run', 1, Number.MAX_SAFE_INTEGER, 'a run id');
+  // The fleet's run ids are per sensor: its run menu sends "sensor/id".
+  const sensorRun = run === undefined ? null : /^(.+)\/(\d+)$/.exec(run);
+  if (sensorRun) {
+    q.sensor = sensorRun[1].slice(0, 200);
+    q.runId = Number(sensorRun[2]);
+  } else if (run !== undefined && run !== 'all') q.runId = int('run', 1, Number.MAX_SAFE_INTEGER, 'a run id');
   for (const k of ['from', 'to'] as const) {
     const s = one(p, k);
     if (s === undefined) continue;

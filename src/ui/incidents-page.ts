@@ -32,7 +32,7 @@ export function incidentsPage(v: IncidentsView): string {
 <h1>Incidents</h1>
 <form class="filters" method="get" action="/incidents">
 ${v.hasSensors ? html`<label>sensor<select name="sensor"><option value="">all</option>${v.sensors.map((s) => html`<option value="${s}"${s === q.sensor ? html` selected` : ''}>${s}</option>`)}</select></label>` : ''}
-<label>run<select name="run"><option value="all">all runs</option>${v.runs.map((r) => html`<option value="${r.id}"${r.id === q.runId ? html` selected` : ''}>${v.hasSensors ? `${r.sensor} ` : ''}#${r.id} ${r.mode} ${shortTime(r.startedAt).slice(0, 16)} (${r.incidents})</option>`)}</select></label>
+<label>run<select name="run"><option value="all">all runs</option>${v.runs.map((r) => html`<option value="${v.hasSensors ? `${r.sensor}/${r.id}` : r.id}"${r.id === q.runId && (!v.hasSensors || r.sensor === q.sensor) ? html` selected` : ''}>${v.hasSensors ? `${r.sensor} ` : ''}#${r.id} ${r.mode} ${shortTime(r.startedAt).slice(0, 16)} (${r.incidents})</option>`)}</select></label>
 <label>from (UTC)<input type="datetime-local" step="1" name="from" value="${isoInput(q.from)}"></label>
 <label>to (UTC)<input type="datetime-local" step="1" name="to" value="${isoInput(q.to)}"></label>
 <label>host (IP, MAC, or prefix*)<input name="host" value="${q.host ?? ''}" placeholder="192.168.1.12"></label>

@@ -33,6 +33,7 @@ export interface Lifecycle {
 
 /** `lln-detect status`'s text as key/value rows: "key:   value" (keys never hold a colon; values often do). */
 export function lifecycle(ctx: StatusContext): Lifecycle {
+  if (!ctx.stateDir && !ctx.dbPath) return { rows: [], note: 'the fleet\'s database: each sensor\'s lifecycle is on that sensor (lln-detect status there); its runs, models and capture counters are below' };
   if (!ctx.stateDir) return { rows: [], note: 'no state directory: this database is not a running daemon\'s (give --state-dir DIR, or --config FILE of the daemon, to show its lifecycle)' };
   try {
     const text = statusText(ctx.stateDir, Date.now(), statusConfig(ctx));
