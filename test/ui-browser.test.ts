@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -188,28 +188,24 @@ describe('ui in a headless browser', { skip: SKIP_NO_CHROMIUM }, () => {
     await page.close();
   });
 
-  test('a database a sensor writes meanwhile (WAL): a reload shows the rows committed since, and the view never writes', async () => {
-    // A copy, so the other tests' expectations stay put; the writer is the sensor's own SqliteSink.
-    const live = path.join(dir, 'live.db');
-    copyFileSync(dbFile, live);
-    const liveUi = await startUi(['--db', live]);
+  // Last: it adds a run to the file the other tests read. The writer is the sensor's own SqliteSink.
+  test('a database a sensor writes meanwhile (WAL): a reload shows the rows committed since', async () => {
     const page = await newPage([]);
     try {
-      await page.goto(`${liveUi.url}incidents`);
+      await page.goto(`${ui.url}incidents`);
       const before = await page.$$eval('#incidents tbody tr', (r) => r.length);
-      const sink = new SqliteSink(live);
+      const sink = new SqliteSink(dbFile);
       const now = new Date().toISOString();
       const runId = sink.startRun({ id: 0, startedAt: now, finishedAt: null, mode: 'daemon', sources: ['eth0'], modelId: 'm@0', modelSha256: '0', threshold: 0.9, packets: 10, windows: 1, anomalies: 0, incidents: 1, suppressed: 0, status: 'running', pcapReceived: 1000, pcapDropped: 7, pcapIfDropped: 0, queueDropped: 3 }) as number;
-      sink.upsertIncidents([{ id: 1, runId, firstFrame: 1, lastFrame: 2, startTs: Date.now() / 1000, endTs: Date.now() / 1000 + 1, hosts: ['10.9.9.9'], ports: [4444], mainSource: '10.9.9.9', mainTarget: '10.0.0.1', sources: 1, targets: 1, packets: 2, anomalies: 2, suppressed: 0, maxScore: 0.97, attentionFrame: 1, topFeatures: 'x=+1.0σ' }]);
+      sink.upsertIncidents([{ id: 1, runId, firstFrame: 1, lastFrame: 2, startTs: Date.now() / 1000, endTs: Date.now() / 1000 + 1, hosts: ['10.9.9.9'], ports: [4444], mainSource: '10.9.9.9', mainTarget: '10.0.0.1', sources: 1, targets: 1, packets: 2, anomalies: 2, suppressed: 0, maxScore: 0.97, attentionFrame: 1, topFeatures: 'tcp_syn=+1.0σ' }]);
       await page.reload();
       assert.equal(await page.$$eval('#incidents tbody tr', (r) => r.length), before + 1);
-      assert.equal(await cells(page, 'incidents', 0).then((c) => c[0]), `${runId}/1`, 'the newest incident first');
-      await page.goto(`${liveUi.url}status`);
+      assert.equal((await cells(page, 'incidents', 0))[0], `${runId}/1`, 'the newest incident first');
+      await page.goto(`${ui.url}status`);
       assert.deepEqual((await cells(page, 'runs', 12)).slice(0, 1), ['1.00 %'], 'loss: (7 + 3) of 1,000 received');
       sink.close();
     } finally {
       await page.close();
-      await liveUi.stop();
     }
   });
 });
