@@ -26,14 +26,14 @@ describe('fleet: TLS', { skip }, () => {
     const base = `postgresql://${SENSOR_ROLE}@127.0.0.1:${pg.port}/fleet`;
     const plain = replay(`${base}?sslmode=disable`, 'a.db');
     assert.equal(plain.code, 5, plain.stderr);
-    assert.match(plain.stderr, /LLN_E_PG: PostgreSQL 127\.0\.0\.1:\d+\/fleet refused the login \(pg_hba\.conf rejects connection .* no encryption\)/);
+    assert.match(plain.stderr, /LLN_E_PG: PostgreSQL 127\.0\.0\.1:\d+\/fleet takes this role over TLS only \(pg_hba\.conf rejects connection .* no encryption\); set sslmode=verify-full and sslrootcert/);
 
     const otherCa = path.join(dir, 'other-ca.pem');
     // A CA that did not sign the server's certificate (the server's own certificate, as a CA, signs nothing else).
     writeFileSync(otherCa, readFileSync(path.join(pg.dir, 'server.crt')));
     const wrong = replay(`${base}?sslmode=verify-full&sslrootcert=${otherCa}`, 'a.db');
     assert.equal(wrong.code, 5, wrong.stderr);
-    assert.match(wrong.stderr, /LLN_E_PG: PostgreSQL 127\.0\.0\.1:\d+\/fleet: TLS failed \(.*certificate.*\); check sslmode and sslrootcert in the URL/);
+    assert.match(wrong.stderr, /LLN_E_PG: PostgreSQL 127\.0\.0\.1:\d+\/fleet: TLS failed: the server's certificate is not signed by a CA this sensor trusts \(.*certificate.*\); set sslrootcert in the URL to the CA certificate that signed it/);
 
     const ok = replay(`${base}?sslmode=verify-full&sslrootcert=${pg.caFile}`, 'a.db');
     assert.equal(ok.code, 0, ok.stderr);

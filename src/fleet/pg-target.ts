@@ -65,13 +65,17 @@ export function pgTarget(o: PgTargetOptions): PgTarget {
     throw bad(`sensor id '${sensor}' is not 1-63 letters, digits, '.', '_', ':' or '-'; set outputs.postgres.sensor / --sensor`);
   }
   const url = u.toString();
+  // node-postgres treats prefer, require and verify-ca as verify-full (README), and says so in a
+  // nine-line warning on stderr the first time it parses one: give it verify-full, which it does anyway.
+  const driverUrl = new URL(url);
+  if (sslmode === 'prefer' || sslmode === 'require' || sslmode === 'verify-ca') driverUrl.searchParams.set('sslmode', 'verify-full');
   const label = `${u.hostname}:${u.port || '5432'}/${db}`;
   const passwordFile = o.passwordFile;
   return {
     url, label, sensor, passwordFile,
     clientConfig: () => ({
       // Fields, not connectionString: pg lets a connection string override the password given beside it.
-      ...toClientConfig(parseConnectionString(url)),
+      ...toClientConfig(parseConnectionString(driverUrl.toString())),
       // Re-read at every connection, so a rotated password is picked up without a restart.
       ...(passwordFile ? { password: () => readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '') } : password ? { password } : {}),
       connectionTimeoutMillis: o.connectTimeoutMs ?? 5000,
