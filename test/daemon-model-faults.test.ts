@@ -83,3 +83,22 @@ for (const hup of [true, false]) {
     assert.equal(d.log.split('\n').filter((l) => /^warn: spool: the model directory .* no longer loads .*; spool files are scored with the running model model@/.test(l)).length, 1, d.log);
   });
 }
+
+test('learning on and a broken model at start: exit 4 with the model\'s one line, nothing else (no "Cannot read properties of null")', { timeout: 90_000 }, async () => {
+  const dir = tempDir('model-faults-learn');
+  const model = path.join(dir, 'model');
+  cpSync(DEFAULT_MODEL, model, { recursive: true });
+  breakWeights(model);
+  const port = await freePort();
+  const config = path.join(dir, 'config.yaml');
+  writeFileSync(config, [
+    'interfaces: []', `spool: {dir: ${dir}, settleSeconds: 0}`, `model: {dir: ${model}}`, `outputs: {sqlite: ${path.join(dir, 'anomalies.db')}}`, 'logging: {level: info, format: text}',
+    `metrics: {listen: "127.0.0.1:${port}"}`, `stateDir: ${path.join(dir, 'state')}`, 'user: root', 'learning: {enabled: true}',
+  ].join('\n') + '\n');
+  const d = new DaemonProcess(config, port);
+  const { code } = await d.exited;
+  assert.equal(code, 4, d.log);
+  assert.doesNotMatch(d.log, CRASH);
+  assert.deepEqual(d.log.split('\n').filter((l) => /^(error|warn):|^lln-detect:/.test(l)).map((l) => l.replace(/: .*/, '')), ['lln-detect'], d.log);
+  assert.match(d.log, /^lln-detect: LLN_E_MODEL: \S+weights\.bin .*NaN or infinite/m);
+});

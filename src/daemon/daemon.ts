@@ -65,6 +65,18 @@ export async function runDaemon(configPath: string): Promise<void> {
     // From here a second SIGTERM/SIGINT takes the default action: the process ends at once.
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
+    if (sig !== 'SIGTERM' && sig !== 'SIGINT') {
+      // The daemon stops by itself (an output failed): the first signal now (systemctl stop,
+      // Ctrl-C) is the second of nothing, and must not cut short the stop that commits what was
+      // captured and marks the run failed; a second one ends the process at once.
+      const already = (s: NodeJS.Signals) => {
+        process.off('SIGTERM', already);
+        process.off('SIGINT', already);
+        logger.warn(`${s}: already stopping (${sig}); a second signal ends the process at once`);
+      };
+      process.on('SIGTERM', already);
+      process.on('SIGINT', already);
+    }
     logger.info(`${sig}: stopping capture, scoring what was captured`);
     await daemon.stop();
     // Like replay: the output's error is the last line (one line, exit 5), after the run was marked failed.
@@ -544,7 +556,7 @@ class Daemon {
     for (const i of this.intakes) i.stop();
     await this.spool?.stop();
     await Promise.all(this.loops); // each loop hands on its last captured batch before it ends
-    await this.learner?.stop().catch((e: Error) => logger.error(`learning: stopping: ${e.message}`));
+    await this.learner?.stop({ status: this.model !== null }).catch((e: Error) => logger.error(`learning: stopping: ${e.message}`));
     this.syncCaptureLoss(); // every capture is closed: libpcap's final counters, as read at close
     await this.lane;
     const run = this.run;

@@ -156,8 +156,12 @@ export class Learner {
     }
   }
 
-  /** Kill a running training (its unfinished directory is removed; a restart trains again), close the spool. */
-  async stop(): Promise<void> {
+  /**
+   * Kill a running training (its unfinished directory is removed; a restart trains again), close
+   * the spool. `status: false` (a start that failed before any model loaded): status.json, which
+   * names the model in use, is left as it was.
+   */
+  async stop(opts: { status: boolean } = { status: true }): Promise<void> {
     this.stopping = true;
     if (this.child) {
       logger.info('learning: stopping the running training; it starts again after the restart');
@@ -171,7 +175,7 @@ export class Learner {
     this.spool.close();
     this.saveIncidents();
     this.save();
-    this.writeStatus(false);
+    if (opts.status) this.writeStatus(false);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
