@@ -29,7 +29,7 @@ interface Browserish {
   __llnUi?: { ready?: boolean; charts: number; errors: string[] };
 }
 
-interface IncidentDbRow { run_id: number; id: number; main_source: string | null; main_target: string | null; hosts: string; ports: string; packets: number; max_score: number; top_features: string }
+interface IncidentDbRow { run_id: number; id: number; start_ts: number; end_ts: number; main_source: string | null; main_target: string | null; hosts: string; ports: string; packets: number; max_score: number; top_features: string }
 
 /** A page that records every console error, uncaught exception and CSP violation into `problems`. */
 async function newPage(problems: string[]): Promise<Page> {
@@ -95,7 +95,7 @@ describe('ui in a headless browser', { skip: SKIP_NO_CHROMIUM }, () => {
     await page.close();
   });
 
-  test('filters narrow the list on the server: host (form), port, min score, run, sort by packets, paging', async () => {
+  test('filters narrow the list on the server: host (form), port, min score, run, time range, sort by packets, paging', async () => {
     const problems: string[] = [];
     const page = await newPage(problems);
     await page.goto(`${ui.url}incidents`);
@@ -121,6 +121,17 @@ describe('ui in a headless browser', { skip: SKIP_NO_CHROMIUM }, () => {
     assert.match((await page.textContent('.notes')) ?? '', /port 'abc' is not a port number/);
     await page.goto(`${ui.url}incidents?run=2`);
     assert.deepEqual(await cells(page, 'incidents', 0), all().filter((r) => r.run_id === 2).map((r) => `${r.run_id}/${r.id}`));
+
+    // a time range (UTC): the incidents overlapping it, here from a second after the first one to end
+    const fromTs = Math.floor(Math.min(...all().map((r) => r.end_ts))) + 1;
+    const from = new Date(fromTs * 1000).toISOString().slice(0, 19);
+    const inRange = all().filter((r) => r.end_ts >= fromTs);
+    assert.ok(inRange.length > 0 && inRange.length < all().length, `${from} leaves some out, not all`);
+    await page.goto(`${ui.url}incidents?from=${from}`);
+    assert.equal(await page.inputValue('input[name=from]'), from);
+    assert.deepEqual(await cells(page, 'incidents', 0), inRange.map((r) => `${r.run_id}/${r.id}`));
+    await page.goto(`${ui.url}incidents?to=2000-01-01T00:00`);
+    assert.equal(await page.textContent('#count'), 'no incidents match');
 
     // sort by packets: the header link, then its numbers descend
     await page.goto(`${ui.url}incidents`);
