@@ -543,7 +543,11 @@ function checkDatabase(c: Case, w: World, o: Outcome, db: string, spoolState: st
   if (stop) {
     const daemonRun = rows.find((r) => r.mode === 'daemon');
     const total = rows.reduce((n, r) => n + r.rows, 0);
-    if (Number(stop[3]) !== total) o.problems.push(`stop line says ${stop[3]} anomalies, the database holds ${total}`);
+    // A failed database: the line sets what it holds beside what was found.
+    const held = /daemon stopped: .*\(the database failed: it holds (\d+) anomalies/.exec(o.log);
+    const said = Number(held ? held[1] : stop[3]);
+    if (said !== total) o.problems.push(`stop line says ${said} anomalies${held ? ' held' : ''}, the database holds ${total}`);
+    if (held) o.notes.push('database failed');
     if (daemonRun && c.live && Number(stop[1]) !== daemonRun.packets) o.problems.push(`captured ${stop[1]} but the run row holds ${daemonRun.packets} packets`);
   } else if (started && o.code !== null && o.code !== 0 && !/LLN_E_DB|LLN_E_OUTPUT/.test(o.log)) {
     o.notes.push('no stop line');

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { DecodeCounters } from '../capture/decode';
 import type { RawPacket } from '../capture/raw-packet';
 import { readInterfaceCounters } from '../capture/interface-counters';
@@ -84,6 +85,25 @@ export async function runDaemon(configPath: string): Promise<void> {
   } finally {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
+  }
+}
+
+/**
+ * The anomaly and incident rows a database holds of the daemon's run and the spool-file runs after
+ * it (read-only; on a full disk reading still works), or null when it cannot be read.
+ */
+function committedRows(db: string | false, runId: number): { anomalies: number; incidents: number } | null {
+  if (!db || runId <= 0) return null;
+  try {
+    const d = new Database(db, { readonly: true, fileMustExist: true });
+    try {
+      const count = (table: 'anomalies' | 'incidents') => (d.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE run_id >= ?`).get(runId) as { n: number }).n;
+      return { anomalies: count('anomalies'), incidents: count('incidents') };
+    } finally {
+      d.close();
+    }
+  } catch {
+    return null;
   }
 }
 
@@ -591,6 +611,7 @@ class Daemon {
     if (run) {
       logger.info(stopSummary({
         captured, run, scored: this.scoredPackets, droppedWindows: this.pipeline?.windowsDropped ?? 0, live: this.intakes.length > 0, spool: this.cfg.spool ? this.spoolTotals : null,
+        committed: isLlnError(this.failure) && this.failure.code === 'LLN_E_DB' ? committedRows(this.cfg.outputs.sqlite, run.id) : null,
       }));
     }
   }

@@ -22,6 +22,11 @@ export interface StopCounts {
   live: boolean;
   /** Set when a spool folder is configured. */
   spool: SpoolTotals | null;
+  /**
+   * Set when the database failed (a full disk): the anomaly and incident rows it holds of this
+   * daemon's runs, fewer than the counts found, which the line then sets beside them.
+   */
+  committed?: { anomalies: number; incidents: number } | null;
 }
 
 /**
@@ -36,6 +41,7 @@ export function stopSummary(c: StopCounts): string {
   const fromSpool = spool
     ? `, spool files ${spool.files} (packets scored ${spool.packets}, anomalies ${spool.anomalies}, incidents ${spool.incidents})`
     : '';
+  const held = c.committed ? ` (the database failed: it holds ${c.committed.anomalies} anomalies and ${c.committed.incidents} incidents of them)` : '';
   return `daemon stopped: captured ${c.captured}, packets ${run.packets}, scored ${c.scored}, windows ${run.windows}, ` +
-    `dropped windows ${c.droppedWindows}, ${c.live ? `${describeCaptureLoss(run)}, ` : ''}anomalies ${anomalies}, incidents ${incidents}${fromSpool}, status ${run.status}`;
+    `dropped windows ${c.droppedWindows}, ${c.live ? `${describeCaptureLoss(run)}, ` : ''}anomalies ${anomalies}, incidents ${incidents}${held}${fromSpool}, status ${run.status}`;
 }
