@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -163,6 +164,30 @@ test('status with a daemon\'s state directory: the lifecycle as `lln-detect stat
     // the run's model found by its weights' hash: the promise training made, as status prints it
     assert.match(text, /own-model@abc threshold 0\.9900 · threshold 0\.9900: 0 false incidents in 7\.2 h of held-out benign traffic \(at most 10\.0 a day, 95%\)/);
     assert.match(text, /500,000 \d[\d,]* 500,400 300 0 100 0\.08 %/, 'packets, rate, received, dropped, if-dropped, queue-dropped, loss');
+  } finally {
+    await ui.stop();
+  }
+});
+
+const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+const rootSkip = process.getuid?.() !== 0 ? 'not root: nothing to drop' : !Number.isInteger(nobody) || nobody <= 0 ? 'no user nobody' : false;
+
+test('started as root on a file another user owns (the daemon\'s), the view becomes that user before opening it', { skip: rootSkip }, async () => {
+  const own = path.join(dir, 'owned');
+  mkdirSync(own, { mode: 0o755 });
+  chmodSync(dir, 0o755); // the owner must reach the file, as lln-detect reaches /var/lib/lln-detect
+  const db = path.join(own, 'daemon.db');
+  copyFileSync(dbFile, db);
+  chownSync(own, nobody, nobody);
+  chownSync(db, nobody, nobody);
+  chmodSync(db, 0o600);
+  const ui = await startUi(['--db', db]);
+  try {
+    assert.equal((await fetch(`${ui.url}incidents`)).status, 200);
+    const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${ui.child.pid}/status`, 'utf8'));
+    assert.deepEqual(uids?.slice(1).map(Number), [nobody, nobody, nobody], 'real, effective and saved uid: root is gone for good');
+    // what SQLite made beside the file for the reader belongs to the file's owner, not to root
+    assert.equal(statSync(`${db}-shm`).uid, nobody);
   } finally {
     await ui.stop();
   }
