@@ -3,7 +3,7 @@
 # Idempotent: skips apt when every package is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS=(libpcap-dev tshark tcpreplay iproute2 sqlite3 systemd python3 postgresql)
+PKGS=(libpcap-dev tshark tcpreplay iproute2 sqlite3 systemd python3 postgresql chromium)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
