@@ -44,6 +44,8 @@ export interface TrainOptions {
   /** Seeds shuffling and (overriding config.seed) the initializers and dropout. */
   seed?: number;
   onEpochEnd?: (rec: EpochRecord) => void;
+  /** After each epoch's check, with the epoch's model (experiments keep every epoch: scripts/epoch-trajectory.ts). */
+  onEpochModel?: (epoch: number, model: tf.LayersModel) => Promise<void>;
   onBatchEnd?: (batch: number, logs: tf.Logs | undefined) => void;
   /** Polled after every batch (Ctrl-C): training stops, best weights are kept. */
   shouldStop?: () => boolean;
@@ -176,6 +178,7 @@ export async function trainModel(data: TrainData, opts: TrainOptions): Promise<T
         };
         history.push(rec);
         opts.onEpochEnd?.(rec);
+        if (opts.onEpochModel && !interrupted) await opts.onEpochModel(epoch, model);
         // An interrupted epoch is partial: its loss is not comparable, keep the last best.
         if (interrupted) return;
         // Lower is better: a loss, or the negated check.

@@ -36,6 +36,11 @@ export interface TrainingOptions {
   patience: number;
   /** Average the weights of this many best epochs (default: the recipe's; 1 keeps the best epoch). */
   averageEpochs?: number;
+  /**
+   * Experiments only: save every epoch's model, calibrated as the end would be, to DIR/epoch-N
+   * (scripts/epoch-trajectory.ts measures each on the development networks).
+   */
+  epochSnapshots?: string;
   /** What early stopping watches (default: the recipe's): the held-out check, or the held-out loss. */
   earlyStopOn?: 'check' | 'loss';
   targetFpr: number;
@@ -132,6 +137,10 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
         check: heldOut.windows > 0 ? (model) => heldOut.check(model, checkCalibration) : undefined,
         onBatchEnd: (_b, logs) => progress?.batch(logs),
         onEpochEnd: (rec) => progress?.epoch(rec),
+        onEpochModel: o.epochSnapshots ? async (epoch, model) => {
+          const threshold = heldOut.calibrate(await heldOut.score(model), calibration);
+          await saveModelDir(path.join(o.epochSnapshots!, `epoch-${epoch + 1}`), { model, config, scaler: scaler.toJSON(), schema: FEATURE_SCHEMA, threshold: { ...threshold, stride: o.stride }, report: { epoch: epoch + 1 } });
+        } : undefined,
       },
     );
   } finally {
