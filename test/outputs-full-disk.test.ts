@@ -77,3 +77,34 @@ test('csv on a full tmpfs: the failed batch is cut off, the file ends with whole
     m.release();
   }
 });
+
+test('two sinks of one process on one database (the daemon and a spool file) on a full disk: once one fails the other writes no more rows, and both runs get their last update', (t) => {
+  const m = mountTmpfs(512);
+  if (typeof m === 'string') return t.skip(m);
+  try {
+    const file = path.join(m.dir, 'a.db');
+    const daemon = new SqliteSink(file);
+    const spool = new SqliteSink(file);
+    const a = run(), b = run();
+    a.id = daemon.startRun(a);
+    b.id = spool.startRun(b);
+    // The daemon's rows fill the disk: its write fails and it gives the reserve back for the runs' last updates.
+    assert.throws(() => daemon.writeAnomalies(Array.from({ length: 40_000 }, (_, i) => row(i + 1, a.id))), (e: unknown) => isLlnError(e) && /full/.test(e.message));
+    // The spool file's next rows would take that room (fuzz-daemon: they did, and the daemon's run stayed 'running').
+    assert.throws(() => spool.writeAnomalies(Array.from({ length: 200 }, (_, i) => row(i + 1, b.id))), (e: unknown) => isLlnError(e) && e.code === 'LLN_E_DB' && /full/.test(e.message));
+    for (const [sink, r] of [[spool, b], [daemon, a]] as const) {
+      r.status = 'failed';
+      r.anomalies = 99_999; // what was found; the row must say what was committed
+      sink.finishRun(r);
+      sink.close();
+    }
+    const db = new Database(file, { readonly: true });
+    const rows = db.prepare('SELECT id, status, anomalies, (SELECT COUNT(*) FROM anomalies x WHERE x.run_id = runs.id) AS kept FROM runs ORDER BY id').all() as Array<{ id: number; status: string; anomalies: number; kept: number }>;
+    db.close();
+    assert.deepEqual(rows.map((r) => r.status), ['failed', 'failed'], JSON.stringify(rows));
+    for (const r of rows) assert.equal(r.anomalies, r.kept, JSON.stringify(rows));
+    assert.equal(rows[1]!.kept, 0, 'no spool rows after the disk filled');
+  } finally {
+    m.release();
+  }
+});

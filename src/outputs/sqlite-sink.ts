@@ -16,6 +16,13 @@ export const ROWS_PER_TRANSACTION = 500;
 const RESERVE_BYTES = 64 * 1024;
 /** Sinks of this process holding each reserve file (the daemon and a spool file's run share a database). */
 const reserveHolders = new Map<string, number>();
+/**
+ * Databases whose disk filled under one of this process's sinks. The others writing to the same
+ * file (the daemon's run and a spool file's) stop writing rows too: the reserve the first one gave
+ * back is for the runs' last updates, not for more rows (fuzz-daemon: a spool file's rows took it,
+ * and the daemon's run row stayed 'running').
+ */
+const fullFiles = new Set<string>();
 
 export interface SqliteSinkOptions {
   /** How long a write waits for another connection's lock before failing (ms). */
@@ -117,7 +124,14 @@ export class SqliteSink implements AnomalySink {
     else {
       reserveHolders.delete(file);
       removeQuietly(file);
+      fullFiles.delete(this.path);
     }
+  }
+
+  /** Another sink of this process found this database's disk full: no more rows from this one either. */
+  private stopIfFull(): undefined {
+    if (fullFiles.has(this.path)) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    return undefined;
   }
 
   /** Check the file is ours and bring its schema up to date (or refuse a newer one). */
@@ -165,7 +179,10 @@ export class SqliteSink implements AnomalySink {
 
   writeAnomalies(rows: AnomalyRecord[]): void {
     if (rows.length === 0) return;
-    this.guard('write anomalies to', () => this.writeAnomalyBatch(rows));
+    this.guard('write anomalies to', () => {
+      this.stopIfFull();
+      this.writeAnomalyBatch(rows);
+    });
   }
 
   /**
@@ -193,7 +210,7 @@ export class SqliteSink implements AnomalySink {
 
   upsertIncidents(rows: IncidentRecord[]): void {
     if (rows.length === 0) return;
-    this.guard('write incidents to', () =>
+    this.guard('write incidents to', () => this.stopIfFull() ??
       this.db.transaction(() => {
         for (const i of rows) {
           this.upsertIncident.run(
@@ -248,6 +265,7 @@ export class SqliteSink implements AnomalySink {
       if (action !== 'open') {
         this.writeFailed = true;
         if (this.reserve) removeQuietly(this.reserve); // the room, for the run's last update
+        if ((e as { code?: string }).code === 'SQLITE_FULL' && this.reserve) fullFiles.add(this.path);
       }
       if (e instanceof LlnError) throw e;
       throw new LlnError('LLN_E_DB', `cannot ${action} SQLite database ${this.path}: ${explainSqliteError(e)}`, { cause: e });
