@@ -102,3 +102,42 @@ test('learning on and a broken model at start: exit 4 with the model\'s one line
   assert.deepEqual(d.log.split('\n').filter((l) => /^(error|warn):|^lln-detect:/.test(l)).map((l) => l.replace(/: .*/, '')), ['lln-detect'], d.log);
   assert.match(d.log, /^lln-detect: LLN_E_MODEL: \S+weights\.bin .*NaN or infinite/m);
 });
+
+test('model rollback to a broken own model: the daemon keeps the current one and says so at once; the command says it was refused, not a 30-s timeout', { timeout: 120_000 }, async () => {
+  const dir = tempDir('model-faults-rollback');
+  const state = path.join(dir, 'state');
+  const cur = '20260102T000000Z-aaaaaaaaaaaa', prev = '20260101T000000Z-bbbbbbbbbbbb';
+  mkdirSync(path.join(state, 'models'), { recursive: true, mode: 0o700 });
+  cpSync(DEFAULT_MODEL, path.join(state, 'models', cur), { recursive: true });
+  cpSync(DEFAULT_MODEL, path.join(state, 'models', prev), { recursive: true });
+  breakWeights(path.join(state, 'models', prev)); // the right size: only loading it finds the NaNs
+  const now = new Date().toISOString();
+  writeFileSync(path.join(state, 'learn-state.json'), JSON.stringify({
+    version: 1, state: 'detecting', learningSince: now, current: cur, previous: prev, lastTrainingAt: now, lastTrainingResult: 'test', nextRetrainAt: new Date(Date.now() + 86_400_000).toISOString(),
+  }), { mode: 0o600 });
+  const incoming = path.join(dir, 'incoming');
+  mkdirSync(incoming);
+  const port = await freePort();
+  const config = path.join(dir, 'config.yaml');
+  writeFileSync(config, [
+    'interfaces: []', `spool: {dir: ${incoming}, settleSeconds: 0}`, `outputs: {sqlite: ${path.join(dir, 'anomalies.db')}}`, 'logging: {level: info, format: text}',
+    `metrics: {listen: "127.0.0.1:${port}"}`, `stateDir: ${state}`, 'user: root', 'learning: {enabled: true}',
+  ].join('\n') + '\n');
+  const d = new DaemonProcess(config, port);
+  await d.waitReady(90_000);
+  await d.waitLog(/lifecycle: detecting, resumed/, 10_000);
+  await sleep(2500); // status.json written (the command asks only a running daemon)
+  const t0 = Date.now();
+  const r = runCli(['model', 'rollback', '--state-dir', state], { timeoutMs: 60_000 });
+  const ms = Date.now() - t0;
+  assert.equal(r.code, 4, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`^lln-detect: LLN_E_MODEL: the daemon refused the rollback: the previous model ${prev} does not load \\(.*weights\\.bin is broken: .*NaN or infinite.*\\); still on ${cur}\\n$`));
+  assert.ok(ms < 20_000, `answered in ${ms} ms`);
+  await d.waitLog(new RegExp(`^error: model rollback: the previous model ${prev} does not load .*; still on ${cur}$`, 'm'), 10_000);
+  assert.doesNotMatch(d.log, /^error: failed: /m);
+  assert.equal(JSON.parse(readFileSync(path.join(state, 'learn-state.json'), 'utf8')).current, cur);
+  const { code } = await d.stop(60_000);
+  assert.equal(code, 0, d.log);
+  assert.doesNotMatch(d.log, CRASH);
+});

@@ -241,7 +241,16 @@ export async function runModelRollback(o: StateDirOptions): Promise<void> {
   if ('problem' in got) throw new LlnError('LLN_E_MODEL', `the previous model ${s.previous} is unusable (${got.problem}); keeping ${s.current}`);
   const want = s.previous, was = s.current;
   if (daemonRunning(readSnapshot(dir))) {
-    if (!(await ask(dir, 'rollback', (n) => n?.current === want, 30_000))) throw new LlnError('LLN_E_MODEL', `the daemon did not roll back within 30 s: ${readSnapshot(dir)?.lastEvent ?? 'see its log'}`);
+    // The daemon answers in its last event: done (current is the previous one), or refused ('…; still on …').
+    let refused: string | null = null;
+    const answered = await ask(dir, 'rollback', (n) => {
+      if (n?.current === want) return true;
+      const ev = readSnapshot(dir)?.lastEvent ?? '';
+      if (/^model rollback: .*; still on /.test(ev)) refused = ev;
+      return refused !== null;
+    }, 30_000);
+    if (refused) throw new LlnError('LLN_E_MODEL', `the daemon refused the rollback: ${String(refused).replace(/^model rollback: /, '')}`);
+    if (!answered) throw new LlnError('LLN_E_MODEL', `the daemon did not roll back within 30 s: ${readSnapshot(dir)?.lastEvent ?? 'see its log'}`);
   } else {
     writeState(dir, { ...s, current: want, previous: was, state: 'detecting' });
   }

@@ -339,21 +339,23 @@ export class Learner {
     if (!existsSync(dir)) return;
     for (const name of readdirSync(dir) as RequestName[]) {
       if (!REQUESTS.includes(name)) continue;
+      // A fresh last event before the request goes: `model rollback` (the CLI) reads the answer to it there.
+      if (name === 'rollback') this.event('model rollback: requested (lln-detect model rollback)');
       rmSync(path.join(dir, name), { force: true });
       if (name === 'learn-now') {
         if (this.training) this.event(`learn --now: a training (${this.training.reason}) is already running`);
         else if (this.waiting) this.event(`learn --now: a training (${this.waiting.reason}) is already waiting for its packets' verdicts`);
         else this.awaitVerdicts('requested (learn --now)');
       } else if (name === 'reset') {
-        this.queue(() => this.reset());
+        this.queue('learn --reset', () => this.reset());
       } else if (name === 'rollback') {
-        this.queue(() => this.rollback());
+        this.queue('model rollback', () => this.rollback());
       }
     }
   }
 
-  private queue(work: () => Promise<void>): void {
-    this.busy = this.busy.then(work).catch((e: Error) => this.event(`failed: ${e.message}`, 'error'));
+  private queue(what: string, work: () => Promise<void>): void {
+    this.busy = this.busy.then(work).catch((e: Error) => this.event(`${what} failed: ${e.message}`, 'error'));
   }
 
   private async reset(): Promise<void> {
@@ -383,7 +385,12 @@ export class Learner {
     if (!s.previous) return this.event(`model rollback: no previous own model to go back to (in use: ${s.current ?? 'the shipped model'}); lln-detect learn --reset goes back to the shipped model`, 'warn');
     const got = findModel(this.cfg.stateDir, s.previous);
     if ('problem' in got) return this.event(`model rollback: the previous model ${s.previous} is unusable (${got.problem}); still on ${s.current}`, 'error');
-    await this.host.adopt(got.model.dir, `rollback to ${s.previous}`);
+    try {
+      await this.host.adopt(got.model.dir, `rollback to ${s.previous}`);
+    } catch (e) {
+      // Loaded and checked as SIGHUP loads a model: a broken one is refused and the current one kept.
+      return this.event(`model rollback: the previous model ${s.previous} does not load (${(e as Error).message}); still on ${s.current ?? 'the shipped model'}`, 'error');
+    }
     [s.current, s.previous] = [s.previous, s.current];
     s.state = 'detecting';
     this.save();
