@@ -20,7 +20,7 @@
  * live run's packets equal what it captured. Seeded: the seed and run number reproduce a case.
  * Everything it makes (temp dirs, tmpfs mounts, veth pairs, namespaces) is removed at the end.
  *
- *   npm run fuzz:daemon -- [--runs 300] [--minutes 60] [--seed 1] [--jobs 2] [--only KIND]
+ *   npm run fuzz:daemon -- [--runs 300] [--minutes 60] [--seed 1] [--jobs 2] [--only KIND] [--first N]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
@@ -51,12 +51,14 @@ interface Args {
   seed: number;
   jobs: number;
   only: string;
+  /** The first run number (with --seed, reproduces a reported run: --first 89 --runs 90). */
+  first: number;
   /** Seconds a daemon gets to end after SIGTERM before it counts as hung (the unit allows 30). */
   stopSeconds: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 300, minutes: 60, seed: 1, jobs: 2, only: '', stopSeconds: 60 };
+  const a: Args = { runs: 300, minutes: 60, seed: 1, jobs: 2, only: '', first: 0, stopSeconds: 60 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!.replace(/^--/, '') as keyof Args;
     if (!(k in a)) throw new Error(`unknown option ${argv[i]}`);
@@ -570,6 +572,8 @@ interface Tally {
   runningRows: number;
   alertsLost: number;
   otherProblems: number;
+  /** Ended by SIGTERM's default action within Node's start-up, or in its exit after the last line. */
+  signalDeaths: { boot: number; exit: number };
   /** Distinct error/warn log lines (numbers masked), with how often: the messages to read. */
   messages: Map<string, number>;
   failures: string[];
@@ -600,9 +604,15 @@ function judge(t: Tally, c: Case, o: Outcome, label: string): boolean {
     t.multiLineErrors++;
     problems.push(`${errorLines.length} lln-detect: lines`);
   }
-  // A SIGTERM within Node's own start-up takes the default action (README "Exit codes").
+  // A SIGTERM within Node's own start-up takes the default action (README "Exit codes"); so does
+  // one in Node's exit, after the last line (its signal handlers are gone by then): everything was
+  // committed and reported by that time, which the checks above verify.
   const bootDeath = o.code === null && o.signal === 'SIGTERM' && c.fault === 'term-random' && o.log === '';
-  if (!o.hung && !bootDeath && (o.code === null || !DOCUMENTED.has(o.code))) {
+  const lastLine = o.log.trim().split('\n').pop() ?? '';
+  const exitDeath = o.code === null && o.signal === 'SIGTERM' && /^lln-detect: |daemon stopped: /.test(lastLine) && /daemon stopped: /.test(o.log);
+  if (bootDeath) t.signalDeaths.boot++;
+  if (exitDeath) t.signalDeaths.exit++;
+  if (!o.hung && !bootDeath && !exitDeath && (o.code === null || !DOCUMENTED.has(o.code))) {
     t.undocumented++;
     problems.push(`exit ${key}`);
   }
@@ -634,7 +644,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const t: Tally = {
-    runs: 0, byFault: {}, byExit: {}, exit1: 0, stackTraces: 0, hangs: 0, undocumented: 0, multiLineErrors: 0, runningRows: 0, alertsLost: 0, otherProblems: 0,
+    runs: 0, byFault: {}, byExit: {}, exit1: 0, stackTraces: 0, hangs: 0, undocumented: 0, multiLineErrors: 0, runningRows: 0, alertsLost: 0, otherProblems: 0, signalDeaths: { boot: 0, exit: 0 },
     messages: new Map(), failures: [], slowestMs: 0,
   };
   const started = Date.now();
@@ -643,7 +653,7 @@ async function main(): Promise<void> {
     const w = world;
     console.log(`fuzz daemon: seed ${a.seed}, up to ${a.runs} runs or ${a.minutes} min, ${a.jobs} at a time; tmpfs: ${w.canMount ? 'yes' : 'no (not root?)'}, veth pairs: ${w.veths.length}`);
     console.log(`clean replay baselines: ${[...w.baseline].map(([f, b]) => `${f} ${b.packets} packets, ${b.rows} anomalies, ${b.incidents} incidents`).join('; ')}`);
-    let next = 0;
+    let next = a.first;
     const worker = async (job: number): Promise<void> => {
       while (!stopping && Date.now() < deadline) {
         const n = next++;
@@ -670,6 +680,7 @@ async function main(): Promise<void> {
   console.log(`faults: ${Object.entries(t.byFault).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   console.log(`exit codes: ${Object.entries(t.byExit).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   console.log(`exit 1: ${t.exit1}  stack traces: ${t.stackTraces}  hangs: ${t.hangs}  undocumented exits: ${t.undocumented}  runs with >1 error line: ${t.multiLineErrors}`);
+  console.log(`ended by SIGTERM's default action: ${t.signalDeaths.boot} within Node's start-up (nothing printed yet), ${t.signalDeaths.exit} in Node's exit after the last line`);
   console.log(`runs with a run row left running: ${t.runningRows}  runs with alerts lost or miscounted: ${t.alertsLost}  runs with any problem: ${t.otherProblems}`);
   console.log('error and warning lines seen (numbers and temp paths masked):');
   for (const [m, n] of [...t.messages].sort((x, y) => y[1] - x[1]).slice(0, 40)) console.log(`  ${String(n).padStart(4)}  ${m}`);
