@@ -8,7 +8,8 @@
  * - SIGHUP after each kind of broken model was swapped into model.dir (weights all-NaN, all-0xFF,
  *   truncated; threshold.json -0.2 / 1.7; scaler std 0 / null / renamed features), then spool
  *   files dropped after it; or the daemon started on such a model;
- * - a broken own model in the learning store (learn-state.json names it current);
+ * - a broken own model in the learning store (learn-state.json names it current), or `lln-detect
+ *   model rollback` to a broken previous own model while the daemon runs;
  * - SIGTERM at a random moment: during start-up, while a spool file is being scored, while a
  *   training waits for its verdicts or runs in its child process.
  *
@@ -40,7 +41,7 @@ const DOCUMENTED = new Set([0, 2, 3, 4, 5, 6, 7, 130]);
 const CRASH = /\n\s+at |Unhandled|internal error|uncaught/i;
 const IS_ROOT = process.getuid?.() === 0;
 
-const FAULTS = ['none', 'state-full', 'db-full', 'hup-broken', 'start-broken', 'store-broken', 'term-random', 'term-spool', 'term-training'] as const;
+const FAULTS = ['none', 'state-full', 'db-full', 'hup-broken', 'start-broken', 'store-broken', 'rollback-broken', 'term-random', 'term-spool', 'term-training'] as const;
 type Fault = (typeof FAULTS)[number];
 const BROKEN = ['weights-nan', 'weights-ff', 'weights-truncated', 'threshold-neg', 'threshold-high', 'std-0', 'std-null', 'names-renamed'] as const;
 type Broken = (typeof BROKEN)[number];
@@ -239,10 +240,10 @@ function makeCase(rng: SeededRandom, w: World, only: string): Case {
   for (let i = 0; i < faults.length; i++) if ((r -= weights[i]!) < 0) { fault = faults[i]!; break; }
   const needsLive = fault === 'state-full' || fault === 'term-training' || fault === 'store-broken';
   const live = needsLive || (w.veths.length > 0 && rng.next() < 0.5);
-  const learning = needsLive || (live && rng.next() < 0.3);
+  const learning = needsLive || fault === 'rollback-broken' || (live && rng.next() < 0.3);
   const nFiles = fault === 'term-spool' ? 1 + rng.int(2) : rng.int(3);
   const files = Array.from({ length: nFiles }, () => (rng.next() < (fault === 'term-spool' ? 0.7 : 0.1) ? w.big : pick(rng, SAMPLES)));
-  const broken = fault === 'hup-broken' || fault === 'start-broken' || fault === 'store-broken' ? pick(rng, BROKEN) : null;
+  const broken = fault === 'hup-broken' || fault === 'start-broken' || fault === 'store-broken' || fault === 'rollback-broken' ? pick(rng, BROKEN) : null;
   return {
     fault, broken, live, learning, files,
     lateFiles: fault === 'hup-broken' ? Array.from({ length: 1 + rng.int(2) }, () => pick(rng, SAMPLES)) : [],
@@ -359,6 +360,7 @@ async function runCase(c: Case, w: World, runDir: string, veth: Veth | null, sto
   }
   if (c.fault === 'start-broken') swapModelFiles(w.broken.get(c.broken!)!, model);
   if (c.fault === 'store-broken') plantBrokenOwnModel(state, w.broken.get(c.broken!)!);
+  if (c.fault === 'rollback-broken') plantBrokenOwnModel(state, w.broken.get(c.broken!)!, DEFAULT_MODEL);
   const port = await freePort();
   const cfgFile = config(c, runDir, { port, db, state, incoming, model, iface: c.live && veth ? veth.host : undefined });
 
@@ -419,6 +421,25 @@ async function runCase(c: Case, w: World, runDir: string, veth: Veth | null, sto
         else if (!/reloaded: model/.test(o.log.slice(at))) o.problems.push(`the restored good model was refused: ${/reload failed.*/.exec(o.log.slice(at))?.[0]}`);
       }
     }
+    if (c.fault === 'rollback-broken') {
+      await sleep(2500); // status.json written: the command asks only a running daemon
+      const t1 = Date.now();
+      const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+        const p = spawn(process.execPath, [CLI, 'model', 'rollback', '--state-dir', state], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+        p.on('exit', (code) => resolve({ code, err }));
+      });
+      const errLines = r.err.trim().split('\n');
+      // threshold-neg/high are refused by the store's own check before the daemon is asked; a
+      // weights.bin cut short is dropped from learn-state.json by the daemon's start-up check.
+      const refused = /^lln-detect: LLN_E_MODEL: (the daemon refused the rollback: the previous model .* does not load|the previous model .* is unusable)/.test(errLines[0]!) && r.code === 4;
+      const dropped = c.broken === 'weights-truncated' && r.code === 2 && /^lln-detect: LLN_E_USAGE: no previous own model to roll back to/.test(errLines[0]!);
+      if (errLines.length !== 1 || !(refused || dropped)) {
+        o.problems.push(`model rollback to a ${c.broken} model: exit ${r.code}: ${r.err.trim()}`);
+      }
+      if (Date.now() - t1 > 20_000) o.problems.push(`model rollback took ${Date.now() - t1} ms to answer`);
+    }
     if (c.fault === 'term-training') {
       if (!(await waitLog(/training: .*waiting \d+ s for the last packets/, 90_000))) {
         o.notes.push('no training came due');
@@ -477,14 +498,18 @@ async function runCase(c: Case, w: World, runDir: string, veth: Veth | null, sto
   return o;
 }
 
-/** learn-state.json naming a broken model of the store as current (the detecting state a restart resumes). */
-function plantBrokenOwnModel(state: string, brokenDir: string): void {
-  const name = '20260101T000000Z-000000000000';
+/**
+ * learn-state.json naming a broken model of the store as current (the detecting state a restart
+ * resumes), or with `goodDir`: a good current model and the broken one as previous (for rollback).
+ */
+function plantBrokenOwnModel(state: string, brokenDir: string, goodDir?: string): void {
+  const name = '20260101T000000Z-000000000000', good = '20260102T000000Z-111111111111';
   mkdirSync(path.join(state, 'models'), { recursive: true, mode: 0o700 });
   cpSync(brokenDir, path.join(state, 'models', name), { recursive: true });
+  if (goodDir) cpSync(goodDir, path.join(state, 'models', good), { recursive: true });
   const now = new Date().toISOString();
   writeFileSync(path.join(state, 'learn-state.json'), JSON.stringify({
-    version: 1, state: 'detecting', learningSince: now, current: name, previous: null,
+    version: 1, state: 'detecting', learningSince: now, current: goodDir ? good : name, previous: goodDir ? name : null,
     lastTrainingAt: now, lastTrainingResult: 'planted by fuzz-daemon', nextRetrainAt: new Date(Date.now() + 86_400_000).toISOString(),
   }), { mode: 0o600 });
 }
