@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isLlnError } from '../src/errors';
@@ -104,6 +104,34 @@ test('two sinks of one process on one database (the daemon and a spool file) on 
     assert.deepEqual(rows.map((r) => r.status), ['failed', 'failed'], JSON.stringify(rows));
     for (const r of rows) assert.equal(r.anomalies, r.kept, JSON.stringify(rows));
     assert.equal(rows[1]!.kept, 0, 'no spool rows after the disk filled');
+  } finally {
+    m.release();
+  }
+});
+
+test('sqlite: the disk fills with a run\'s last update itself (a spool file\'s run writes none before it): the reserve it gives back takes it', (t) => {
+  const m = mountTmpfs(512);
+  if (typeof m === 'string') return t.skip(m);
+  try {
+    const file = path.join(m.dir, 'a.db');
+    const sink = new SqliteSink(file);
+    const r = run();
+    r.id = sink.startRun(r);
+    sink.writeAnomalies(Array.from({ length: 300 }, (_, i) => row(i + 1, r.id)));
+    // Another writer takes the disk down to nothing (fuzz-daemon: the run stayed 'running', its counts 0).
+    const filler = path.join(m.dir, 'filler');
+    try {
+      for (let i = 0; ; i++) writeFileSync(filler, Buffer.alloc(4096, 1), { flag: 'a' });
+    } catch (e) {
+      assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
+    }
+    Object.assign(r, { status: 'finished', packets: 509, anomalies: 300, finishedAt: '2024-05-01T10:01:00.000Z' });
+    sink.finishRun(r);
+    sink.close();
+    const db = new Database(file, { readonly: true });
+    const got = db.prepare('SELECT status, packets, anomalies FROM runs WHERE id = ?').get(r.id);
+    db.close();
+    assert.deepEqual(got, { status: 'finished', packets: 509, anomalies: 300 });
   } finally {
     m.release();
   }

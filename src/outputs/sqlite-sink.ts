@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { LlnError } from '../errors';
 import { isoFromEpoch } from './anomaly-from-packet';
@@ -224,7 +224,7 @@ export class SqliteSink implements AnomalySink {
   }
 
   updateRun(run: RunRecord): void {
-    this.guard('update the run in', () => {
+    const update = () => {
       // After a failed write (a full disk), run.anomalies counts rows that never reached the table;
       // the row must say what was committed. Counting reads only, so it works on a full disk.
       const { anomalies, incidents } = this.writeFailed ? this.committed(run.id) : run;
@@ -232,7 +232,16 @@ export class SqliteSink implements AnomalySink {
         run.finishedAt, run.modelId, run.modelSha256, run.threshold, run.packets, run.windows, anomalies, incidents, run.suppressed,
         run.status, ...captureLoss(run), run.id,
       );
-    });
+    };
+    const roomLeft = this.reserve !== null && existsSync(this.reserve);
+    try {
+      this.guard('update the run in', update);
+    } catch (e) {
+      // The disk filled with this very update (a spool file's run has no update before its last):
+      // the failure gave the reserve back, which is room for it. Once more, then it stands.
+      if (!roomLeft || (e as { cause?: { code?: string } }).cause?.code !== 'SQLITE_FULL') throw e;
+      this.guard('update the run in', update);
+    }
   }
 
   /** Anomaly and incident rows of a run in the file. */
