@@ -431,10 +431,10 @@ async function runCase(c: Case, w: World, runDir: string, veth: Veth | null, sto
         p.on('exit', (code) => resolve({ code, err }));
       });
       const errLines = r.err.trim().split('\n');
-      // threshold-neg/high are refused by the store's own check before the daemon is asked; a
-      // weights.bin cut short is dropped from learn-state.json by the daemon's start-up check.
+      // A weights.bin cut short or a threshold out of range is dropped from learn-state.json by the
+      // daemon's start-up check of the store: then there is no previous model to roll back to.
       const refused = /^lln-detect: LLN_E_MODEL: (the daemon refused the rollback: the previous model .* does not load|the previous model .* is unusable)/.test(errLines[0]!) && r.code === 4;
-      const dropped = c.broken === 'weights-truncated' && r.code === 2 && /^lln-detect: LLN_E_USAGE: no previous own model to roll back to/.test(errLines[0]!);
+      const dropped = ['weights-truncated', 'threshold-neg', 'threshold-high'].includes(c.broken!) && r.code === 2 && /^lln-detect: LLN_E_USAGE: no previous own model to roll back to/.test(errLines[0]!);
       if (errLines.length !== 1 || !(refused || dropped)) {
         o.problems.push(`model rollback to a ${c.broken} model: exit ${r.code}: ${r.err.trim()}`);
       }

@@ -141,3 +141,38 @@ test('model rollback to a broken own model: the daemon keeps the current one and
   assert.equal(code, 0, d.log);
   assert.doesNotMatch(d.log, CRASH);
 });
+
+test('a damaged previous own model at start: skipped with a line that does not send the operator to model rollback; model rollback then says there is none', { timeout: 120_000 }, async () => {
+  const dir = tempDir('model-faults-prev');
+  const state = path.join(dir, 'state');
+  const cur = '20260102T000000Z-aaaaaaaaaaaa', prev = '20260101T000000Z-bbbbbbbbbbbb';
+  mkdirSync(path.join(state, 'models'), { recursive: true, mode: 0o700 });
+  cpSync(DEFAULT_MODEL, path.join(state, 'models', cur), { recursive: true });
+  cpSync(DEFAULT_MODEL, path.join(state, 'models', prev), { recursive: true });
+  const th = path.join(state, 'models', prev, 'threshold.json');
+  writeFileSync(th, JSON.stringify({ ...JSON.parse(readFileSync(th, 'utf8')), value: 1.7 }));
+  const now = new Date().toISOString();
+  writeFileSync(path.join(state, 'learn-state.json'), JSON.stringify({
+    version: 1, state: 'detecting', learningSince: now, current: cur, previous: prev, lastTrainingAt: now, lastTrainingResult: 'test', nextRetrainAt: new Date(Date.now() + 86_400_000).toISOString(),
+  }), { mode: 0o600 });
+  const incoming = path.join(dir, 'incoming');
+  mkdirSync(incoming);
+  const port = await freePort();
+  const config = path.join(dir, 'config.yaml');
+  writeFileSync(config, [
+    'interfaces: []', `spool: {dir: ${incoming}, settleSeconds: 0}`, `outputs: {sqlite: ${path.join(dir, 'anomalies.db')}}`, 'logging: {level: info, format: text}',
+    `metrics: {listen: "127.0.0.1:${port}"}`, `stateDir: ${state}`, 'user: root', 'learning: {enabled: true}',
+  ].join('\n') + '\n');
+  const d = new DaemonProcess(config, port);
+  await d.waitReady(90_000);
+  const skipped = d.log.split('\n').filter((l) => l.startsWith('error: model store: skipping'));
+  assert.equal(skipped.length, 1, d.log);
+  assert.match(skipped[0]!, new RegExp(`^error: model store: skipping ${prev} \\(previous\\): threshold\\.json has value 1\\.7, outside \\[0, 1\\]; it cannot be rolled back to; remove \\S+${prev} \\(lln-detect model list shows the store\\)$`));
+  assert.doesNotMatch(skipped[0]!, /run lln-detect model rollback/);
+  await sleep(2500);
+  const r = runCli(['model', 'rollback', '--state-dir', state], { timeoutMs: 60_000 });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, new RegExp(`^lln-detect: LLN_E_USAGE: no previous own model to roll back to \\(in use: ${cur}\\)`));
+  const { code } = await d.stop(60_000);
+  assert.equal(code, 0, d.log);
+});

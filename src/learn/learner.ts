@@ -315,7 +315,9 @@ export class Learner {
       if (!name) continue;
       const got = findModel(this.cfg.stateDir, name);
       if ('problem' in got) {
-        logger.error(`model store: skipping ${name} (${which}): ${got.problem}; remove ${path.join(storeDir(this.cfg.stateDir), name)} or run lln-detect model rollback`);
+        // Not 'run lln-detect model rollback': a skipped current model already falls back to the
+        // previous one (below), and a skipped previous one leaves nothing to roll back to.
+        logger.error(`model store: skipping ${name} (${which}): ${got.problem}; ${which === 'current' ? 'falling back as below' : 'it cannot be rolled back to'}; remove ${path.join(storeDir(this.cfg.stateDir), name)} (lln-detect model list shows the store)`);
         s[which] = null;
       }
     }
