@@ -597,6 +597,8 @@ interface Tally {
   runningRows: number;
   alertsLost: number;
   otherProblems: number;
+  /** Where the SIGTERM landed, from the daemon's own lines: start-up, a spool file, a training's wait, a running training. */
+  termDuring: Record<string, number>;
   /** Ended by SIGTERM's default action within Node's start-up, or in its exit after the last line. */
   signalDeaths: { boot: number; exit: number };
   /** Distinct error/warn log lines (numbers masked), with how often: the messages to read. */
@@ -635,6 +637,11 @@ function judge(t: Tally, c: Case, o: Outcome, label: string): boolean {
   const bootDeath = o.code === null && o.signal === 'SIGTERM' && c.fault === 'term-random' && o.log === '';
   const lastLine = o.log.trim().split('\n').pop() ?? '';
   const exitDeath = o.code === null && o.signal === 'SIGTERM' && /^lln-detect: |daemon stopped: /.test(lastLine) && /daemon stopped: /.test(o.log);
+  const during = !/daemon ready: run/.test(o.log) ? 'start-up'
+    : /learning: stopping the running training/.test(o.log) ? 'a running training'
+    : /waiting \d+ s for the last packets' verdicts/.test(o.log) && !/training: .* started on/.test(o.log) ? "a training's wait"
+    : /spool: \S+ was interrupted/.test(o.log) ? 'a spool file being scored' : 'other';
+  if (c.fault.startsWith('term-')) t.termDuring[during] = (t.termDuring[during] ?? 0) + 1;
   if (bootDeath) t.signalDeaths.boot++;
   if (exitDeath) t.signalDeaths.exit++;
   if (!o.hung && !bootDeath && !exitDeath && (o.code === null || !DOCUMENTED.has(o.code))) {
@@ -669,7 +676,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const t: Tally = {
-    runs: 0, byFault: {}, byExit: {}, exit1: 0, stackTraces: 0, hangs: 0, undocumented: 0, multiLineErrors: 0, runningRows: 0, alertsLost: 0, otherProblems: 0, signalDeaths: { boot: 0, exit: 0 },
+    runs: 0, byFault: {}, byExit: {}, exit1: 0, stackTraces: 0, hangs: 0, undocumented: 0, multiLineErrors: 0, runningRows: 0, alertsLost: 0, otherProblems: 0, signalDeaths: { boot: 0, exit: 0 }, termDuring: {},
     messages: new Map(), failures: [], slowestMs: 0,
   };
   const started = Date.now();
@@ -705,6 +712,7 @@ async function main(): Promise<void> {
   console.log(`faults: ${Object.entries(t.byFault).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   console.log(`exit codes: ${Object.entries(t.byExit).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   console.log(`exit 1: ${t.exit1}  stack traces: ${t.stackTraces}  hangs: ${t.hangs}  undocumented exits: ${t.undocumented}  runs with >1 error line: ${t.multiLineErrors}`);
+  console.log(`term-* runs, where the SIGTERM landed: ${Object.entries(t.termDuring).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   console.log(`ended by SIGTERM's default action: ${t.signalDeaths.boot} within Node's start-up (nothing printed yet), ${t.signalDeaths.exit} in Node's exit after the last line`);
   console.log(`runs with a run row left running: ${t.runningRows}  runs with alerts lost or miscounted: ${t.alertsLost}  runs with any problem: ${t.otherProblems}`);
   console.log('error and warning lines seen (numbers and temp paths masked):');
