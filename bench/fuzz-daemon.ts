@@ -32,6 +32,7 @@ import Database from 'better-sqlite3';
 import { generateCapture } from '../src/generator/generate-capture';
 import { PACKAGE_ROOT } from '../src/paths';
 import { SeededRandom } from '../src/seeded-random';
+import { editJson, editWeights } from '../test/helpers/model-edits';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
 const DEFAULT_MODEL = path.join(PACKAGE_ROOT, 'models', 'default');
@@ -122,19 +123,6 @@ class Veth {
   send(file: string, pps: number, loops: number): ChildProcess {
     return spawn('ip', ['netns', 'exec', this.ns, 'tcpreplay', '-q', '-i', this.peer, '--pps', String(pps), '--loop', String(loops), file], { stdio: 'ignore' });
   }
-}
-
-function editJson(dir: string, file: string, edit: (j: Record<string, unknown>) => void): void {
-  const p = path.join(dir, file);
-  const j = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
-  edit(j);
-  writeFileSync(p, JSON.stringify(j));
-}
-function editWeights(dir: string, edit: (w: Float32Array) => void): void {
-  const p = path.join(dir, 'weights.bin');
-  const w = new Float32Array(new Uint8Array(readFileSync(p)).buffer);
-  edit(w);
-  writeFileSync(p, new Uint8Array(w.buffer));
 }
 
 /** The broken-model makers of test/model-validation.test.ts, plus a weights.bin cut short. */

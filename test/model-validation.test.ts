@@ -9,6 +9,7 @@ import { modelDirProblem } from '../src/learn/model-store';
 import { openModel } from '../src/daemon/daemon-model';
 import type { DaemonConfig } from '../src/daemon/config-schema';
 import { setLogLevel } from '../src/logger';
+import { editJson, editWeights } from './helpers/model-edits';
 
 /**
  * A broken model must fail its load with one clear line and exit 4, never load and score
@@ -26,20 +27,6 @@ function brokenModel(name: string, corrupt: (dir: string) => void): string {
   return dir;
 }
 
-function editJson(dir: string, file: string, edit: (j: Record<string, unknown>) => void): void {
-  const p = path.join(dir, file);
-  const j = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
-  edit(j);
-  writeFileSync(p, JSON.stringify(j));
-}
-
-/** Rewrites weights.bin as float32 values, keeping its size. */
-function editWeights(dir: string, edit: (w: Float32Array) => void): void {
-  const p = path.join(dir, 'weights.bin');
-  const w = new Float32Array(new Uint8Array(readFileSync(p)).buffer);
-  edit(w);
-  writeFileSync(p, new Uint8Array(w.buffer));
-}
 
 const CASES: Array<{ name: string; corrupt: (dir: string) => void; file: string; code: string; says: RegExp }> = [
   { name: 'weights.bin all 0xFF', corrupt: (d) => writeFileSync(path.join(d, 'weights.bin'), Buffer.alloc(readFileSync(path.join(d, 'weights.bin')).length, 0xff)),
