@@ -24,7 +24,7 @@
  *   npm run fuzz:daemon -- [--runs 300] [--minutes 60] [--seed 1] [--jobs 2] [--only KIND] [--first N]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,7 @@ import { generateCapture } from '../src/generator/generate-capture';
 import { PACKAGE_ROOT } from '../src/paths';
 import { SeededRandom } from '../src/seeded-random';
 import { editJson, editWeights } from '../test/helpers/model-edits';
+import { fillLeaving } from '../test/helpers/mounts';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli', 'main.js');
 const DEFAULT_MODEL = path.join(PACKAGE_ROOT, 'models', 'default');
@@ -256,19 +257,6 @@ interface Outcome {
   notes: string[];
 }
 
-function fillLeaving(dir: string, leaveBytes: number): void {
-  const file = path.join(dir, 'filler');
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 0x55);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  } finally {
-    closeSync(fd);
-  }
-  truncateSync(file, Math.max(0, statSync(file).size - leaveBytes));
-}
 
 function mountTmpfs(dir: string, kib: number): boolean {
   mkdirSync(dir, { recursive: true });

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
@@ -12,7 +12,7 @@ import { logger } from '../src/logger';
 import { PACKAGE_ROOT } from '../src/paths';
 import { DEFAULT_MODEL, runCli, tempDir, type CliResult } from './helpers/cli';
 import { children, DaemonProcess, freePort, sentCount, sleep, VethNamespace } from './helpers/daemon-harness';
-import { mountTmpfs, type Mount } from './helpers/mounts';
+import { fillLeaving, mountTmpfs, type Mount } from './helpers/mounts';
 
 /**
  * Issue 31 §1, "A full disk kills the daemon and loses every alert" (on main: every spool write
@@ -54,20 +54,6 @@ function tmpfs(sizeKiB: number): Mount | string {
   return m;
 }
 
-/** Fill the file system of `dir` up to `leaveBytes` of free space, with one file. */
-function fillLeaving(dir: string, leaveBytes: number): void {
-  const file = path.join(dir, 'filler');
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 0x55);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  } finally {
-    closeSync(fd);
-  }
-  truncateSync(file, Math.max(0, statSync(file).size - leaveBytes));
-}
 
 /** tcpreplay into the namespace's end of the veth pair, without blocking the test's event loop. */
 function replayAsync(veth: VethNamespace, pps: number, loops: number): Promise<number> {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -28,4 +28,19 @@ export function mountTmpfs(sizeKiB: number, opts: { ro?: boolean } = {}): Mount 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Fill the file system of `dir` up to `leaveBytes` of free space, with one file (a disk that is full, or nearly). */
+export function fillLeaving(dir: string, leaveBytes: number): void {
+  const file = path.join(dir, 'filler');
+  const fd = openSync(file, 'w');
+  const chunk = Buffer.alloc(64 * 1024, 0x55);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+  } finally {
+    closeSync(fd);
+  }
+  truncateSync(file, Math.max(0, statSync(file).size - leaveBytes));
 }
