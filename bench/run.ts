@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark part in turn, numbers printed as one JSON object per part
- * and a final table. Parts: read, decode, features, model, replay (end to end), daemon (live,
+ * and a final table. Parts: read, decode, features, model, replay (end to end: a generated capture,
+ * and real captures from ../shared/realdata against tshark's field export when it is there), daemon (live,
  * needs root: a veth pair in a network namespace), fleet (forwarding to a PostgreSQL started here), ui (the web view's pages on
  * 10,000 incidents, in headless chromium).
  * `npm run bench -- read model` runs only the named parts.
