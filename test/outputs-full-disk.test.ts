@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { isLlnError } from '../src/errors';
 import { CSV_HEADER, CsvSink } from '../src/outputs/csv-sink';
 import type { AnomalyRecord, RunRecord } from '../src/outputs/records';
 import { ROWS_PER_TRANSACTION, SqliteSink } from '../src/outputs/sqlite-sink';
-import { mountTmpfs } from './helpers/mounts';
+import { fillLeaving, mountTmpfs } from './helpers/mounts';
 
 function run(): RunRecord {
   return {
@@ -135,4 +136,64 @@ test('sqlite: the disk fills with a run\'s last update itself (a spool file\'s r
   } finally {
     m.release();
   }
+});
+
+test('sqlite: a spool file\'s run closing on a full disk leaves the room for the daemon\'s last update (no checkpoint into it), and a new run\'s row takes none', (t) => {
+  // fuzz-daemon (db-full, seed 31 run 215): the daemon's run stayed 'running'. Closing a sink
+  // folded the WAL into the main file (wal_checkpoint), which grew it into the room the reserve
+  // gave back; a spool file started after the disk filled wrote its run row into it too.
+  const cases: Array<{ pre: number; freeKiB: number; newRun: boolean }> = [];
+  for (const pre of [3000, 4800, 6000]) for (const freeKiB of [58, 108, 158, 208]) cases.push({ pre, freeKiB, newRun: freeKiB % 100 === 58 });
+  const left: string[] = [];
+  for (const c of cases) {
+    const m = mountTmpfs(8192);
+    if (typeof m === 'string') return t.skip(m);
+    try {
+      const file = path.join(m.dir, 'a.db');
+      const daemon = new SqliteSink(file);
+      const spool = new SqliteSink(file);
+      const a = run(), b = run();
+      a.mode = 'daemon';
+      a.id = daemon.startRun(a);
+      let n = 1;
+      daemon.writeAnomalies(Array.from({ length: c.pre }, () => row(n++, a.id)));
+      b.id = spool.startRun(b);
+      fillLeaving(m.dir, c.freeKiB * 1024);
+      const write = (s: SqliteSink, r: RunRecord, k: number) => {
+        try {
+          s.writeAnomalies(Array.from({ length: k }, () => row(n++, r.id)));
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      while (write(spool, b, 50)) daemon.updateRun(a); // the daemon's 1-s updates go on meanwhile
+      b.status = 'interrupted';
+      spool.finishRun(b);
+      spool.close();
+      if (c.newRun) {
+        // The next spool file: its run row must not be written into the room either.
+        const next = new SqliteSink(file);
+        const r = run();
+        assert.throws(() => next.startRun(r), (e: unknown) => isLlnError(e) && e.code === 'LLN_E_DB' && /full/.test(e.message));
+        next.close();
+      }
+      write(daemon, a, 50);
+      a.status = 'failed';
+      try {
+        daemon.finishRun(a);
+      } catch {
+        /* checked below */
+      }
+      daemon.close();
+      spawnSync('mount', ['-o', 'remount,size=64m', m.dir]); // room for the reader's -shm
+      const db = new Database(file, { readonly: true });
+      const rows = db.prepare('SELECT id, status FROM runs ORDER BY id').all() as Array<{ id: number; status: string }>;
+      db.close();
+      if (rows.some((r) => r.status === 'running')) left.push(`${JSON.stringify(c)}: ${JSON.stringify(rows)}`);
+    } finally {
+      m.release();
+    }
+  }
+  assert.deepEqual(left, [], 'run rows left running');
 });

@@ -169,6 +169,7 @@ export class SqliteSink implements AnomalySink {
 
   startRun(run: RunRecord): number {
     return this.guard('record the run in', () => {
+      this.stopIfFull(); // a new run's row would take the room kept for the others' last updates
       const r = this.insertRun.run(
         run.startedAt, run.finishedAt, run.mode, JSON.stringify(run.sources), run.modelId, run.modelSha256,
         run.threshold, run.packets, run.windows, run.anomalies, run.incidents, run.suppressed, run.status, ...captureLoss(run),
@@ -255,13 +256,19 @@ export class SqliteSink implements AnomalySink {
   }
 
   close(): void {
+    const full = this.writeFailed || fullFiles.has(this.path);
     this.dropReserve();
     if (!this.db.open) return;
-    // Fold the WAL back into the main file so a copied .db is complete on its own.
-    try {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-    } catch {
-      /* a reader holds the WAL: the checkpoint happens on a later open */
+    // Fold the WAL back into the main file so a copied .db is complete on its own; not on a full
+    // disk: copying the WAL's pages grows the main file into the room the reserve gave back for
+    // the other runs' last updates (fuzz-daemon: a spool file's run closing took it, and the
+    // daemon's run stayed 'running'). The next open folds it back.
+    if (!full) {
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        /* a reader holds the WAL: the checkpoint happens on a later open */
+      }
     }
     this.db.close();
   }
