@@ -1,4 +1,5 @@
 import { tf } from './tf';
+import { InferenceGraph } from './inference-graph';
 import type { LoadedModel } from './model-dir';
 
 import { DEFAULT_SCORE_BATCH, type ScoreResult, type WindowScorer } from './scorer-types';
@@ -13,11 +14,14 @@ export class Scorer implements WindowScorer {
   readonly window: number;
   readonly features: number;
   private readonly inference: tf.LayersModel;
+  /** The same forward pass with fewer copies (inference-graph.ts); null for another model layout. */
+  private readonly graph: InferenceGraph | null;
 
   constructor(private readonly loaded: LoadedModel, private readonly batchSize = DEFAULT_SCORE_BATCH) {
     this.window = loaded.config.window;
     this.features = loaded.config.features;
     this.inference = loaded.inference;
+    this.graph = InferenceGraph.tryFrom(loaded.model, loaded.inference);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Scorer: batchSize must be a positive integer, got ${batchSize}`);
   }
 
@@ -32,7 +36,9 @@ export class Scorer implements WindowScorer {
       const m = Math.min(this.batchSize, n - start);
       const [p, a] = tf.tidy(() => {
         const x = tf.tensor3d(windows.subarray(start * per, (start + m) * per), [m, this.window, this.features]);
-        return this.inference.predict(x, { batchSize: m }) as tf.Tensor[];
+        if (this.graph) return this.graph.run(x);
+        // execute, not predict: predict copies the batch out of x first (its batch loop's slice).
+        return this.inference.execute(x, this.inference.outputs.map((o) => o.name)) as tf.Tensor[];
       });
       try {
         scores.set(await p.data() as Float32Array, start * this.window);
