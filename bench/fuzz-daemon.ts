@@ -213,6 +213,11 @@ interface Case {
   dbFreeKiB: number;
   /** hup-broken: restore the good model and SIGHUP again before stopping. */
   restore: boolean;
+  /**
+   * term-training: the SIGTERM comes termAfterMs after the training's child started (a running
+   * training), else after the wait for verdicts began (mostly that wait: it is 35 s long).
+   */
+  termInTraining: boolean;
 }
 
 function pick<T>(rng: SeededRandom, xs: readonly T[]): T {
@@ -233,7 +238,7 @@ function makeCase(rng: SeededRandom, w: World, only: string): Case {
   const nFiles = fault === 'term-spool' ? 1 + rng.int(2) : rng.int(3);
   const files = Array.from({ length: nFiles }, () => (rng.next() < (fault === 'term-spool' ? 0.7 : 0.1) ? w.big : pick(rng, SAMPLES)));
   const broken = fault === 'hup-broken' || fault === 'start-broken' || fault === 'store-broken' || fault === 'rollback-broken' ? pick(rng, BROKEN) : null;
-  return {
+  const c: Case = {
     fault, broken, live, learning, files,
     lateFiles: fault === 'hup-broken' ? Array.from({ length: 1 + rng.int(2) }, () => pick(rng, SAMPLES)) : [],
     pps: pick(rng, [2000, 5000, 10_000]),
@@ -242,7 +247,14 @@ function makeCase(rng: SeededRandom, w: World, only: string): Case {
       : fault === 'term-training' ? Math.floor(rng.next() * 40_000) : Math.floor(rng.next() * 2500),
     dbFreeKiB: 8 + rng.int(200),
     restore: rng.next() < 0.5,
+    termInTraining: false,
   };
+  // Drawn last, so the cases of a seed stay as they were before it.
+  if (fault === 'term-training' && rng.next() < 0.7) {
+    c.termInTraining = true;
+    c.termAfterMs = Math.floor(rng.next() * 8000); // the tiny training takes ~5-30 s here
+  }
+  return c;
 }
 
 interface Outcome {
@@ -421,6 +433,10 @@ async function runCase(c: Case, w: World, runDir: string, veth: Veth | null, sto
         o.notes.push('no training came due');
         return term();
       }
+      if (c.termInTraining && !(await waitLog(/training: .* started on \d+ spooled packets/, 60_000))) {
+        o.notes.push('the training did not start');
+        return term();
+      }
       await sleep(c.termAfterMs);
       return term();
     }
@@ -565,6 +581,8 @@ interface Tally {
   runs: number;
   byFault: Record<string, number>;
   byExit: Record<string, number>;
+  /** Exit codes per fault. */
+  byFaultExit: Record<string, Record<string, number>>;
   exit1: number;
   stackTraces: number;
   hangs: number;
@@ -577,6 +595,8 @@ interface Tally {
   termDuring: Record<string, number>;
   /** Ended by SIGTERM's default action within Node's start-up, or in its exit after the last line. */
   signalDeaths: { boot: number; exit: number };
+  /** The notes of the runs (not failures: 'no training came due', 'database failed', …), with how often. */
+  notes: Record<string, number>;
   /** Distinct error/warn log lines (numbers masked), with how often: the messages to read. */
   messages: Map<string, number>;
   failures: string[];
@@ -588,6 +608,8 @@ function judge(t: Tally, c: Case, o: Outcome, label: string): boolean {
   t.byFault[c.fault] = (t.byFault[c.fault] ?? 0) + 1;
   const key = o.code === null ? `signal ${o.signal}` : String(o.code);
   t.byExit[key] = (t.byExit[key] ?? 0) + 1;
+  const perFault = (t.byFaultExit[c.fault] ??= {});
+  perFault[key] = (perFault[key] ?? 0) + 1;
   t.slowestMs = Math.max(t.slowestMs, o.ms);
   const problems = [...o.problems];
   if (o.hung) {
@@ -616,7 +638,9 @@ function judge(t: Tally, c: Case, o: Outcome, label: string): boolean {
   const during = !/daemon ready: run/.test(o.log) ? 'start-up'
     : /learning: stopping the running training/.test(o.log) ? 'a running training'
     : /waiting \d+ s for the last packets' verdicts/.test(o.log) && !/training: .* started on/.test(o.log) ? "a training's wait"
-    : /spool: \S+ was interrupted/.test(o.log) ? 'a spool file being scored' : 'other';
+    : /spool: \S+ was interrupted/.test(o.log) ? 'a spool file being scored'
+    : /lifecycle: learning → detecting|new model refused/.test(o.log) ? 'after a training ended' : 'other';
+  for (const n of o.notes) t.notes[n] = (t.notes[n] ?? 0) + 1;
   if (c.fault.startsWith('term-')) t.termDuring[during] = (t.termDuring[during] ?? 0) + 1;
   if (bootDeath) t.signalDeaths.boot++;
   if (exitDeath) t.signalDeaths.exit++;
@@ -652,7 +676,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const t: Tally = {
-    runs: 0, byFault: {}, byExit: {}, exit1: 0, stackTraces: 0, hangs: 0, undocumented: 0, multiLineErrors: 0, runningRows: 0, alertsLost: 0, otherProblems: 0, signalDeaths: { boot: 0, exit: 0 }, termDuring: {},
+    runs: 0, byFault: {}, byExit: {}, byFaultExit: {}, exit1: 0, stackTraces: 0, hangs: 0, undocumented: 0, multiLineErrors: 0, runningRows: 0, alertsLost: 0, otherProblems: 0, signalDeaths: { boot: 0, exit: 0 }, termDuring: {}, notes: {},
     messages: new Map(), failures: [], slowestMs: 0,
   };
   const started = Date.now();
@@ -686,9 +710,11 @@ async function main(): Promise<void> {
   }
   console.log(`\nruns ${t.runs} in ${((Date.now() - started) / 60_000).toFixed(1)} min (slowest ${(t.slowestMs / 1000).toFixed(0)} s)`);
   console.log(`faults: ${Object.entries(t.byFault).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+  for (const [f, e] of Object.entries(t.byFaultExit).sort()) console.log(`  ${f}: exits ${Object.entries(e).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   console.log(`exit codes: ${Object.entries(t.byExit).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   console.log(`exit 1: ${t.exit1}  stack traces: ${t.stackTraces}  hangs: ${t.hangs}  undocumented exits: ${t.undocumented}  runs with >1 error line: ${t.multiLineErrors}`);
   console.log(`term-* runs, where the SIGTERM landed: ${Object.entries(t.termDuring).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+  console.log(`notes: ${Object.entries(t.notes).sort().map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`);
   console.log(`ended by SIGTERM's default action: ${t.signalDeaths.boot} within Node's start-up (nothing printed yet), ${t.signalDeaths.exit} in Node's exit after the last line`);
   console.log(`runs with a run row left running: ${t.runningRows}  runs with alerts lost or miscounted: ${t.alertsLost}  runs with any problem: ${t.otherProblems}`);
   console.log('error and warning lines seen (numbers and temp paths masked):');
