@@ -43,11 +43,15 @@ export class WorkerScorer implements WindowScorer {
     worker.unref();
   }
 
-  /** Starts the worker and waits until it has loaded the model (or failed to). */
+  /**
+   * Starts the worker and waits until it has loaded the model (or failed to). `warmUp`: the
+   * worker then scores one full batch of zeros before the first request (for long inputs: that
+   * batch's cost overlaps the caller's filling of its first one).
+   */
   static async create(modelDir: string, backend: BackendPreference = 'auto',
-    opts: { batchSize?: number; expectedSchema?: FeatureSchema | null } = {}): Promise<WorkerScorer> {
+    opts: { batchSize?: number; expectedSchema?: FeatureSchema | null; warmUp?: boolean } = {}): Promise<WorkerScorer> {
     const workerData: WorkerInit = {
-      modelDir, backend, batchSize: opts.batchSize ?? DEFAULT_SCORE_BATCH, expectedSchema: opts.expectedSchema ?? null,
+      modelDir, backend, batchSize: opts.batchSize ?? DEFAULT_SCORE_BATCH, expectedSchema: opts.expectedSchema ?? null, warmUp: opts.warmUp ?? false,
     };
     // Resolved next to this compiled module: dist/src/model/scorer-worker.js.
     // Heap limits sized to what tfjs needs here (weights and activations live in wasm memory; the

@@ -36,6 +36,9 @@ const PACKETS_PER_BATCH = 8192;
 const MAX_AUTO_BATCH = 1024;
 const INFERENCE_BOUND_STRIDE = 16;
 
+/** Inputs from this size on (or standard input) let the scoring worker warm up first: ~100k header-only packets. */
+const WARM_UP_BYTES = 8 << 20;
+
 export function autoBatch(stride: number): number {
   if (stride <= INFERENCE_BOUND_STRIDE) return MAX_AUTO_BATCH;
   return Math.max(64, Math.round(PACKETS_PER_BATCH / stride));
@@ -81,7 +84,10 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   if (o.stride !== undefined && o.stride < 1) throw new LlnError('LLN_E_USAGE', '--stride must be at least 1');
 
   if (o.opened) return replayWithModel(files, o, o.opened);
-  const model = await openScorer({ modelDir: o.model, backend: o.backend, worker: o.worker, batch: o.batch ?? MAX_AUTO_BATCH });
+  // A worker warms up (scores a batch of zeros) when the input holds several batches' worth:
+  // that batch overlaps our filling of the first real one; a small capture would wait for it.
+  const bytes = files.reduce((sum, f) => sum + (f === '-' ? WARM_UP_BYTES : statSync(f).size), 0);
+  const model = await openScorer({ modelDir: o.model, backend: o.backend, worker: o.worker, batch: o.batch ?? MAX_AUTO_BATCH, warmUp: bytes >= WARM_UP_BYTES });
   try {
     return await replayWithModel(files, o, model);
   } finally {
