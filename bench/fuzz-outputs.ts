@@ -13,6 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { generateCapture } from '../src/generator/generate-capture';
 import { SeededRandom } from '../src/seeded-random';
 
@@ -44,6 +45,8 @@ interface World {
   badInputs: string[];
   outputTargets: string[];
   configs: string[];
+  /** Anomaly and incident rows a clean `replay --db` of each capture commits, per threshold (`capture|threshold`). */
+  baseline: Map<string, { rows: number; incidents: number; packets: number }>;
 }
 
 function tryMount(dir: string, options: string): boolean {
@@ -54,7 +57,7 @@ function tryMount(dir: string, options: string): boolean {
 /** The fixed things every run draws from: captures, broken inputs, good and bad output paths. */
 async function buildWorld(): Promise<World> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'lln-fuzz-outputs-'));
-  const w: World = { root, mounts: [], captures: [], badInputs: [], outputTargets: [], configs: [] };
+  const w: World = { root, mounts: [], captures: [], badInputs: [], outputTargets: [], configs: [], baseline: new Map() };
   for (const [n, seed] of [[300, 1], [5000, 2], [40_000, 3]] as const) {
     const file = path.join(root, `cap-${n}.pcap`);
     await generateCapture({ out: file, seed, durationSec: Math.max(60, n / 50), packetsTarget: n });
@@ -94,7 +97,74 @@ async function buildWorld(): Promise<World> {
   cfg('alias2.yaml', 'interfaces: &i\n  - name: lo\n    x: *i\n');
   cfg('bad.yaml', 'interfaces: [\n');
   cfg('unknown.yaml', 'interfacs: []\n');
+  // What a clean replay commits, for the alerts-lost check of exit-0 runs.
+  for (const capture of w.captures) {
+    for (const threshold of THRESHOLDS) {
+      const db = path.join(root, `baseline-${path.basename(capture)}-${threshold}.db`);
+      const r = spawnSync(process.execPath, [CLI, '--log-level', 'warn', 'replay', capture, '--quiet', '--threshold', threshold, '--db', db, '--no-csv'], { encoding: 'utf8' });
+      if (r.status !== 0 && r.status !== 3) throw new Error(`baseline replay of ${capture}: exit ${r.status}: ${r.stderr}`);
+      if (r.status === 0) {
+        const run = readRuns(db)[0]!;
+        w.baseline.set(`${capture}|${threshold}`, { rows: run.rows, incidents: run.incidentRows, packets: run.packets });
+      }
+    }
+  }
   return w;
+}
+
+const THRESHOLDS = ['0', '0.02', '0.5'] as const;
+
+interface RunRow { id: number; status: string; packets: number; anomalies: number; incidents: number; rows: number; incidentRows: number }
+
+function readRuns(db: string): RunRow[] {
+  const d = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    return (d.prepare('SELECT id, status, packets, anomalies, incidents FROM runs ORDER BY id').all() as RunRow[]).map((r) => ({
+      ...r,
+      rows: (d.prepare('SELECT COUNT(*) AS c FROM anomalies WHERE run_id = ?').get(r.id) as { c: number }).c,
+      incidentRows: (d.prepare('SELECT COUNT(*) AS c FROM incidents WHERE run_id = ?').get(r.id) as { c: number }).c,
+    }));
+  } finally {
+    d.close();
+  }
+}
+
+/**
+ * The database a `replay --db` left (alerts lost or miscounted): no run row left 'running' once the
+ * process ended by itself, every run row counting what its tables hold, and on exit 0 the rows of a
+ * clean replay of the same capture. Returns the problems; `checked` counts the databases read.
+ */
+function checkReplayDb(c: Case, o: Outcome, w: World, cwd: string, t: Tally): string[] {
+  if (c.args[0] !== 'replay' || o.hung) return [];
+  const i = c.args.indexOf('--db');
+  if (i < 0) return [];
+  const db = path.resolve(cwd, c.args[i + 1]!);
+  if (!w.mounts.some((m) => db.startsWith(m + '/')) && !db.startsWith(cwd + '/')) return []; // an unwritable target
+  let runs: RunRow[];
+  try {
+    runs = readRuns(db);
+  } catch (e) {
+    if (o.code === 0) return [`exit 0 but its database cannot be read: ${(e as Error).message}`];
+    return []; // never created (the run failed before it, or a signal in Node's start-up)
+  }
+  t.dbChecked++;
+  const problems: string[] = [];
+  for (const r of runs) {
+    // Even after a signal's default action: one within Node's start-up comes before any row.
+    if (r.status === 'running') problems.push(`run ${r.id} left 'running' (exit ${o.code ?? o.signal})`);
+    if (r.anomalies !== r.rows) problems.push(`run ${r.id} (${r.status}) says ${r.anomalies} anomalies, the table holds ${r.rows}`);
+    if (r.incidents !== r.incidentRows) problems.push(`run ${r.id} (${r.status}) says ${r.incidents} incidents, the table holds ${r.incidentRows}`);
+  }
+  if (o.code === 0) {
+    const base = w.baseline.get(`${c.args[1]}|${c.args[c.args.indexOf('--threshold') + 1]}`);
+    const r = runs[0];
+    if (!r || r.status !== 'finished') problems.push(`exit 0 but the run is ${r?.status ?? 'missing'}`);
+    else if (base && (r.rows !== base.rows || r.incidentRows !== base.incidents || r.packets !== base.packets)) {
+      problems.push(`alerts lost: exit 0 with ${r.packets} packets, ${r.rows} anomalies, ${r.incidentRows} incidents; a clean replay commits ${base.packets}, ${base.rows}, ${base.incidents}`);
+    }
+  }
+  if (problems.length > 0) t.alertsLost++;
+  return problems;
 }
 
 interface Case {
@@ -121,7 +191,7 @@ function makeCase(rng: SeededRandom, w: World, cwd: string): Case {
   const r = rng.next();
   let args: string[];
   if (r < 0.45) {
-    args = ['replay', input, '--quiet', '--threshold', String(pick(rng, [0, 0.02, 0.5]))];
+    args = ['replay', input, '--quiet', '--threshold', pick(rng, THRESHOLDS)];
     if (rng.next() < 0.7) args.push('--db', outPath('a.db'));
     else args.push('--no-db');
     if (rng.next() < 0.5) args.push('--csv', outPath('a.csv'));
@@ -189,13 +259,16 @@ interface Tally {
   /** The latest a signal was sent among runs that died by it: shows they all hit Node's boot. */
   bootSignalMaxMs: number;
   failures: string[];
+  /** Databases of replay runs read after the run, and runs whose database lost or miscounted alerts. */
+  dbChecked: number;
+  alertsLost: number;
 }
 
-function judge(t: Tally, c: Case, o: Outcome, label: string): void {
+function judge(t: Tally, c: Case, o: Outcome, label: string, dbProblems: string[] = []): void {
   t.runs++;
   const key = o.code === null ? `signal ${o.signal}` : String(o.code);
   t.byExit[key] = (t.byExit[key] ?? 0) + 1;
-  const problems: string[] = [];
+  const problems: string[] = [...dbProblems];
   if (o.hung) {
     t.hangs++;
     problems.push('hang');
@@ -245,7 +318,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const t: Tally = { runs: 0, byExit: {}, exit1: 0, stackTraces: 0, hangs: 0, undocumented: 0, multiLineErrors: 0, bootSignal143: 0, bootSignalMaxMs: 0, failures: [] };
+  const t: Tally = { runs: 0, byExit: {}, exit1: 0, stackTraces: 0, hangs: 0, undocumented: 0, multiLineErrors: 0, bootSignal143: 0, bootSignalMaxMs: 0, failures: [], dbChecked: 0, alertsLost: 0 };
   const started = Date.now();
   try {
     world = await buildWorld();
@@ -260,7 +333,7 @@ async function main(): Promise<void> {
         const rng = new SeededRandom(a.seed * 1_000_003 + n);
         const c = makeCase(rng, w, cwd);
         const o = await runCase(c, cwd);
-        judge(t, c, o, `run ${n} (seed ${a.seed})`);
+        judge(t, c, o, `run ${n} (seed ${a.seed})`, checkReplayDb(c, o, w, cwd, t));
         rmSync(cwd, { recursive: true, force: true });
         const full = w.mounts.find((m) => m.endsWith('full'));
         if (full) rmSync(path.join(full, `${path.basename(cwd)}-a.db`), { force: true });
@@ -276,8 +349,9 @@ async function main(): Promise<void> {
   console.log(`exit codes: ${Object.entries(t.byExit).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   console.log(`exit 1: ${t.exit1}  stack traces: ${t.stackTraces}  hangs: ${t.hangs}  undocumented exits: ${t.undocumented}  runs with >1 error line: ${t.multiLineErrors}`);
   console.log(`signal before the program started (default action, 143): ${t.bootSignal143}, all sent within ${t.bootSignalMaxMs} ms of spawn`);
+  console.log(`replay databases checked: ${t.dbChecked}  with alerts lost or miscounted (a run left 'running', a run row not counting its table, exit 0 without a clean replay's rows): ${t.alertsLost}`);
   for (const f of t.failures) console.log(f);
-  if (t.exit1 + t.stackTraces + t.hangs + t.undocumented + t.multiLineErrors > 0) process.exitCode = 1;
+  if (t.exit1 + t.stackTraces + t.hangs + t.undocumented + t.multiLineErrors + t.alertsLost > 0) process.exitCode = 1;
 }
 
 void main();
