@@ -148,6 +148,7 @@ function checkReplayDb(c: Case, o: Outcome, w: World, cwd: string, t: Tally): st
     return []; // never created (the run failed before it, or a signal in Node's start-up)
   }
   t.dbChecked++;
+  o.dbEnded = runs.length > 0 && runs.every((r) => r.status !== 'running');
   const problems: string[] = [];
   for (const r of runs) {
     // Even after a signal's default action: one within Node's start-up comes before any row.
@@ -219,6 +220,8 @@ interface Outcome {
   stderr: string;
   hung: boolean;
   ms: number;
+  /** replay --db: its database holds runs and none is left 'running' (the program got through its end). */
+  dbEnded?: boolean;
 }
 
 function runCase(c: Case, cwd: string): Promise<Outcome> {
@@ -256,6 +259,8 @@ interface Tally {
   undocumented: number;
   multiLineErrors: number;
   bootSignal143: number;
+  /** Ended by the signal's default action in Node's exit, after the program's last line (its handlers gone by then). */
+  exitSignalDeaths: number;
   /** The latest a signal was sent among runs that died by it: shows they all hit Node's boot. */
   bootSignalMaxMs: number;
   failures: string[];
@@ -293,6 +298,13 @@ function judge(t: Tally, c: Case, o: Outcome, label: string, dbProblems: string[
     t.bootSignalMaxMs = Math.max(t.bootSignalMaxMs, c.signal.afterMs);
     if (process.env.FUZZ_DEBUG && c.signal.afterMs > 300) console.log(`late signal death ${c.signal.afterMs} ms after ${o.ms} ms run: ${c.args.slice(0, 2).join(' ')} stdout ${c.stdout}; stderr: ${o.stderr.trim().split('\n').slice(-2).join(' | ')}`);
   }
+  // One that lands in Node's exit, after the program's last line: Node has put its signal handlers
+  // away by then. Proof: that last line is the program's final one (its error, or the features
+  // summary), or its database shows the run ended (replay's summary goes to stdout).
+  else if (o.code === null && o.signal !== null && c.signal && !o.hung
+    && (/^lln-detect: |^info: features: \d+ packets written/.test(o.stderr.trim().split('\n').pop() ?? '') || o.dbEnded === true)) {
+    t.exitSignalDeaths++;
+  }
   else if (!o.hung && (o.code === null || !DOCUMENTED.has(o.code))) {
     t.undocumented++;
     problems.push(`exit ${key}`);
@@ -318,7 +330,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const t: Tally = { runs: 0, byExit: {}, exit1: 0, stackTraces: 0, hangs: 0, undocumented: 0, multiLineErrors: 0, bootSignal143: 0, bootSignalMaxMs: 0, failures: [], dbChecked: 0, alertsLost: 0 };
+  const t: Tally = { runs: 0, byExit: {}, exit1: 0, stackTraces: 0, hangs: 0, undocumented: 0, multiLineErrors: 0, bootSignal143: 0, exitSignalDeaths: 0, bootSignalMaxMs: 0, failures: [], dbChecked: 0, alertsLost: 0 };
   const started = Date.now();
   try {
     world = await buildWorld();
@@ -348,7 +360,7 @@ async function main(): Promise<void> {
   console.log(`\nruns ${t.runs} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
   console.log(`exit codes: ${Object.entries(t.byExit).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   console.log(`exit 1: ${t.exit1}  stack traces: ${t.stackTraces}  hangs: ${t.hangs}  undocumented exits: ${t.undocumented}  runs with >1 error line: ${t.multiLineErrors}`);
-  console.log(`signal before the program started (default action, 143): ${t.bootSignal143}, all sent within ${t.bootSignalMaxMs} ms of spawn`);
+  console.log(`signal before the program started (default action, 143): ${t.bootSignal143}, all sent within ${t.bootSignalMaxMs} ms of spawn; in Node's exit after the program's last line: ${t.exitSignalDeaths}`);
   console.log(`replay databases checked: ${t.dbChecked}  with alerts lost or miscounted (a run left 'running', a run row not counting its table, exit 0 without a clean replay's rows): ${t.alertsLost}`);
   for (const f of t.failures) console.log(f);
   if (t.exit1 + t.stackTraces + t.hangs + t.undocumented + t.multiLineErrors + t.alertsLost > 0) process.exitCode = 1;
