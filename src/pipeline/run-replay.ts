@@ -4,6 +4,9 @@ import { primeSource } from '../capture/primed-source';
 import { DecodeCounters } from '../capture/decode';
 import { FEATURE_COUNT } from '../features/schema';
 import type { BackendPreference } from '../model/backend';
+import { peekModelDir, type ModelParams } from '../model/model-peek';
+import type { PacketSource } from '../capture/raw-packet';
+import { DEFAULT_MODEL_DIR } from '../paths';
 import { CsvSink } from '../outputs/csv-sink';
 import { FanoutSink } from '../outputs/fanout-sink';
 import { IncidentTracker, type IncidentTrackerOptions } from '../outputs/incident-tracker';
@@ -16,7 +19,7 @@ import { SqliteSink } from '../outputs/sqlite-sink';
 import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { AlertStage } from './alert-stage';
-import { openScorer, type OpenedModel } from './open-scorer';
+import { DEFAULT_STRIDE, openScorer, type OpenedModel } from './open-scorer';
 import { ReplayProgress } from './replay-progress';
 import type { ReplaySummary } from './replay-summary';
 import { ScoreTrace } from './score-trace';
@@ -83,29 +86,40 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   for (const [p, flag] of outputs) if (p) checkWritable(p, flag);
   if (o.stride !== undefined && o.stride < 1) throw new LlnError('LLN_E_USAGE', '--stride must be at least 1');
 
-  if (o.opened) return replayWithModel(files, o, o.opened);
-  // A worker warms up (scores a batch of zeros) when the input holds several batches' worth:
-  // that batch overlaps our filling of the first real one; a small capture would wait for it.
+  if (o.opened) return replayWithModel(files, o, Promise.resolve(o.opened), null);
+  // While the worker loads tfjs and the model (~0.3-0.5 s), this thread already reads, decodes
+  // and extracts on the directory's own parameters; without them it waits for the worker.
+  const early = o.worker ? peekModelDir(o.model ?? DEFAULT_MODEL_DIR) : null;
+  // Without them, a worker warms up (scores a batch of zeros) when the input holds several
+  // batches' worth: that batch overlaps our filling of the first real one (a small capture would
+  // wait for it). With them our first batches are ready before the worker is: no warm-up.
   const bytes = files.reduce((sum, f) => sum + (f === '-' ? WARM_UP_BYTES : statSync(f).size), 0);
-  const model = await openScorer({ modelDir: o.model, backend: o.backend, worker: o.worker, batch: o.batch ?? MAX_AUTO_BATCH, warmUp: bytes >= WARM_UP_BYTES });
+  const warmUp = early === null && bytes >= WARM_UP_BYTES;
+  const opening = openScorer({ modelDir: o.model, backend: o.backend, worker: o.worker, batch: o.batch ?? MAX_AUTO_BATCH, warmUp });
+  opening.catch(() => undefined); // observed below; never an unhandled rejection meanwhile
   try {
-    return await replayWithModel(files, o, model);
+    return await replayWithModel(files, o, opening, early);
   } finally {
     // On every path: a live worker thread would keep the process from ever exiting.
-    await model.scorer.dispose();
+    const model = await opening.catch(() => null);
+    await model?.scorer.dispose();
   }
 }
 
-async function replayWithModel(files: string[], o: ReplayOptions, model: OpenedModel): Promise<ReplaySummary> {
-  const stride = o.stride ?? model.stride;
-  if (stride > model.window) {
-    throw new LlnError('LLN_E_USAGE', `--stride ${stride} is larger than the model's window (${model.window}): some packets would never be scored; use at most ${model.window}`);
-  }
-  if (model.features !== FEATURE_COUNT) throw new LlnError('LLN_E_SCHEMA_MISMATCH', `model expects ${model.features} features, this program computes ${FEATURE_COUNT}`);
+/** The outputs of one run, opened once the model is known (its id and threshold go in the run). */
+interface Outputs {
+  sink: FanoutSink;
+  scoresCsv: ScoresCsvWriter | undefined;
+  run: RunRecord;
+  stage: AlertStage;
+  top: TopIncidents;
+  plotted: TopIncidents | undefined;
+  trace: ScoreTrace | undefined;
+  threshold: number;
+}
+
+function openOutputs(files: string[], o: ReplayOptions, model: OpenedModel): Outputs {
   const threshold = o.threshold ?? model.threshold;
-  // Outputs are created only once the input is known to be a capture: a file that is not one
-  // leaves nothing behind, as a missing file does.
-  const source = await primeSource(openCaptureFiles(files));
   const sinks: AnomalySink[] = [];
   let scoresCsv: ScoresCsvWriter | undefined;
   try {
@@ -115,11 +129,9 @@ async function replayWithModel(files: string[], o: ReplayOptions, model: OpenedM
     scoresCsv = o.scoresCsv ? new ScoresCsvWriter(o.scoresCsv) : undefined;
   } catch (e) {
     for (const s of sinks) s.close();
-    source.close();
     throw e;
   }
   const sink = new FanoutSink(sinks, { onFailure: 'isolate' });
-  const outputFailure = (): unknown => sink.failure ?? scoresCsv?.failure ?? null;
   const top = new TopIncidents();
   // The plot marks each incident on its own: the 40 highest scoring (more marks would not fit its width).
   const plotted = o.plot ? new TopIncidents(40) : undefined;
@@ -129,14 +141,87 @@ async function replayWithModel(files: string[], o: ReplayOptions, model: OpenedM
   };
   sink.startRun(run);
   const trace = o.plot ? new ScoreTrace() : undefined;
-  const counters = new DecodeCounters();
   const stage = new AlertStage({ sink, tracker: new IncidentTracker(o.alerts), run, threshold, scaler: model.scaler, scoresCsv, trace, onIncidents: (rows) => {
     top.note(rows);
     plotted?.note(rows);
   } });
+  return { sink, scoresCsv, run, stage, top, plotted, trace, threshold };
+}
+
+/** The worker's model must be the one the pipeline started on (the directory could change in between). */
+function checkSameModel(early: ModelParams, model: OpenedModel): void {
+  const same = early.window === model.window && early.features === model.features && early.threshold === model.threshold
+    && (early.stride ?? DEFAULT_STRIDE) === model.stride && JSON.stringify(early.scaler.toJSON()) === JSON.stringify(model.scaler.toJSON());
+  if (!same) throw new LlnError('LLN_E_MODEL', `${model.dir} changed while it was loading; run again`);
+}
+
+/**
+ * `opening` resolves to the model; with `early` (its directory's parameters) the pipeline
+ * starts before it does: batches wait for the model in the scorer below, and the outputs open
+ * at the first final packet, so a model that fails to load still leaves nothing behind.
+ */
+async function replayWithModel(files: string[], o: ReplayOptions, opening: Promise<OpenedModel>, early: ModelParams | null): Promise<ReplaySummary> {
+  let model: OpenedModel | null = early ? null : await opening;
+  const params = early ?? model!;
+  // An error found before the model has loaded yields to the model's own: as when it loaded first.
+  const modelFirst = async (e: unknown): Promise<never> => {
+    if (early) await opening;
+    throw e;
+  };
+  const stride = o.stride ?? params.stride ?? DEFAULT_STRIDE;
+  if (stride > params.window) {
+    await modelFirst(new LlnError('LLN_E_USAGE', `--stride ${stride} is larger than the model's window (${params.window}): some packets would never be scored; use at most ${params.window}`));
+  }
+  if (params.features !== FEATURE_COUNT) await modelFirst(new LlnError('LLN_E_SCHEMA_MISMATCH', `model expects ${params.features} features, this program computes ${FEATURE_COUNT}`));
+  const threshold = o.threshold ?? params.threshold;
+  // Outputs are created only once the input is known to be a capture: a file that is not one
+  // leaves nothing behind, as a missing file does.
+  let source: PacketSource;
+  try {
+    source = await primeSource(openCaptureFiles(files));
+  } catch (e) {
+    return modelFirst(e);
+  }
+  let out = null as Outputs | null; // set by outputs(), in closures: TypeScript's narrowing cannot follow
+  let openFailure: unknown = null;
+  const outputs = (): Outputs => {
+    if (out) return out;
+    try {
+      out = openOutputs(files, o, model!);
+    } catch (e) {
+      openFailure = e;
+      source.close();
+      throw e;
+    }
+    return out;
+  };
+  let scorer = model?.scorer;
+  let ready: Promise<void> = Promise.resolve();
+  if (!early) outputs();
+  else {
+    // The outputs open as soon as the worker has the model (the run row appears, as it did when
+    // the model loaded first), after checking it is the one the pipeline started on.
+    ready = opening.then((m) => {
+      checkSameModel(early, m);
+      model = m;
+      outputs();
+    });
+    ready.catch(() => undefined); // surfaces through the scores below
+    scorer = {
+      window: early.window, features: early.features, dispose: () => undefined,
+      score: (windows, n) => {
+        const scored = ready.then(() => model!.scorer.score(windows, n));
+        scored.catch(() => undefined); // awaited by the pipeline, maybe only after it settles
+        return scored;
+      },
+    };
+  }
+  const outputFailure = (): unknown => out?.sink.failure ?? out?.scoresCsv?.failure ?? null;
+  const counters = new DecodeCounters();
   const pipeline = new ScoringPipeline({
-    scaler: model.scaler, scorer: model.scorer, window: model.window, stride, features: FEATURE_COUNT,
+    scaler: params.scaler, scorer: scorer!, window: params.window, stride, features: FEATURE_COUNT,
     batchWindows: o.batch ?? autoBatch(stride), counters, keepRowsAtOrAbove: threshold, onFinal: (final) => {
+      const { run, stage } = outputs();
       const anomaliesBefore = run.anomalies;
       stage.handle(final);
       if (o.onScored) {
@@ -168,21 +253,29 @@ async function replayWithModel(files: string[], o: ReplayOptions, model: OpenedM
       // was read is scored into the outputs that work (as for a signal).
       for await (const batch of source) {
         await pipeline.push(batch);
-        progress?.update(source.stats().bytes, pipeline.packets, run.anomalies);
+        progress?.update(source.stats().bytes, pipeline.packets, out?.run.anomalies ?? 0);
         if (interrupted || outputFailure()) break;
       }
     } catch (e) {
+      // A model that failed to load, or outputs that could not open: nothing is written.
+      if (openFailure !== null || (await ready.then(() => false, () => true))) throw e;
       failure = e; // a bad record mid-file: keep (score, commit) every packet before it
     }
     await pipeline.finish();
-    stage.finish();
+    await ready; // no batch at all (an empty capture): the outputs open here
+    outputs().stage.finish();
   } catch (e) {
+    if (!out) {
+      source.close();
+      return await modelFirst(e);
+    }
     failure ??= e;
   } finally {
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
     progress?.stop();
   }
+  const { sink, scoresCsv, run, top, plotted, trace } = out!;
   // The scores' last rows are still buffered: write them now, so the run's status knows.
   try {
     scoresCsv?.flush();
@@ -205,9 +298,9 @@ async function replayWithModel(files: string[], o: ReplayOptions, model: OpenedM
     }
   }
   reportSourceProblems(source, counters);
-  if (pipeline.packets > 0 && pipeline.packets < model.window) {
+  if (pipeline.packets > 0 && pipeline.packets < params.window) {
     // Context statistics and the BiLSTM have little to go on; the threshold was calibrated on full windows.
-    logger.warn(`only ${pipeline.packets} packets, fewer than the model's window of ${model.window}: their scores are less reliable than a longer capture's`);
+    logger.warn(`only ${pipeline.packets} packets, fewer than the model's window of ${params.window}: their scores are less reliable than a longer capture's`);
   }
   if (failure) throw failure;
   return { run, seconds, packetsPerSecond: run.packets / Math.max(seconds, 1e-9), topIncidents: top.top(), decodeErrors: counters.byReason() };
