@@ -14,6 +14,7 @@ import { evidenceRule } from './evidence-rule';
 function rules(run: SavedRun): [string, Rule][] {
   const list: [string, Rule][] = [['flow-hold', flowHoldRule(run.threshold)]];
   if (process.env.NO_NEAR) list.push(['flow-hold without neighbours', flowHoldRule(run.threshold, false)]);
+  if (process.env.SINGLE) list.push(['flow-hold, one opening packet holds (before corroboration)', flowHoldRule(run.threshold, true, 1)]);
   for (const t of (process.env.THRS ?? '').split(',').filter(Boolean).map(Number)) list.push([`flow-hold at ${t}`, flowHoldRule(t)]);
   for (const [name, r] of evidenceRule(run)) list.push([name, r]);
   return list;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { recallAtFpr, rocAuc } from '../src/model/metrics';
 import { poissonUpper95 } from '../src/model/false-incidents';
 import { IncidentTracker } from '../src/outputs/incident-tracker';
-import { FlowHold, flowKey, serviceKey } from '../src/pipeline/flow-hold';
+import { FLOW_HOLD, FlowHold, flowKey, serviceKey } from '../src/pipeline/flow-hold';
 import type { DecodedPacket } from '../src/capture/decode/decoded-packet';
 import { type DevNetwork } from './dev-networks';
 import { captures, packetsDir } from './save-scores';
@@ -58,7 +58,7 @@ function asPacket(c: Capture, i: number): DecodedPacket {
 }
 
 /** The rule before the actor evidence: the flow and service verdicts with their look-back and neighbours (flow-hold.ts), then the threshold. */
-export function flowHoldRule(threshold: number, neighbours = true): Rule {
+export function flowHoldRule(threshold: number, neighbours = true, corroboration: 1 | 2 = FLOW_HOLD.corroboration): Rule {
   return (c) => {
     const n = c.own.length;
     const score = new Float32Array(n);
@@ -70,7 +70,7 @@ export function flowHoldRule(threshold: number, neighbours = true): Rule {
         if (score[id] < threshold && s >= threshold) flaggedAt[id] = now;
         score[id] = s;
       }
-    }, neighbours ? (id, s) => { score[id] = s; } : null);
+    }, neighbours ? (id, s) => { score[id] = s; } : null, corroboration);
     for (let i = 0; i < n; i++) {
       const p = asPacket(c, i);
       now = c.packets.ts[i];

@@ -59,7 +59,7 @@ test('serviceKey: one per client, server and server port, whatever the client po
 });
 
 test('FlowHold: the opening score holds for the rest of the flow, a late high score does not, idleness ends it', () => {
-  const h = new FlowHold();
+  const h = new FlowHold(null, null, 1);
   const A = 1001, B = 2002, SA = 11, SB = 22; // flows and their services
   const K = FLOW_HOLD.openingPackets;
   // Flow A opens with a high second packet: every later packet holds 0.95 and names frame 2.
@@ -93,7 +93,7 @@ test('FlowHold: the opening score holds for the rest of the flow, a late high sc
 });
 
 test('FlowHold: later flows of a flagged service hold its verdict for serviceSeconds, then earn their own', () => {
-  const h = new FlowHold();
+  const h = new FlowHold(null, null, 1);
   const S = 77; // one client, one server port; each connection is a new flow
   const flow = (n: number) => 5000 + n;
   // Connection 1 opens at t=0 with a flagged SYN.
@@ -116,8 +116,35 @@ test('FlowHold: later flows of a flagged service hold its verdict for serviceSec
   assert.equal(h.apply(9999, 78, t, frame + 1, 0.03, -1), 0.03);
 });
 
-test('FlowHold: a burst of flows holds a service verdict for serviceFlows flows only (time running fast)', () => {
+test('FlowHold corroboration (the default): one odd opening packet holds nothing; a second, in its flow or another flow of the service, holds the second-best score', () => {
+  assert.equal(FLOW_HOLD.corroboration, 2);
   const h = new FlowHold();
+  const S = 77;
+  const flow = (n: number) => 5000 + n;
+  // Connection 1: one odd packet (the SYN) in a calm opening. Nothing after it holds its score.
+  assert.equal(h.apply(flow(1), S, 0, 1, 0.98, -1), 0.98);
+  for (let k = 1; k < 5; k++) assert.equal(h.apply(flow(1), S, k * 0.2, 1 + k, 0.01, -1), 0.01, `frame ${1 + k}`);
+  // Connection 2, 6 s later, opens odd too: two odd openings of one service agree. Its later
+  // packets and the next connection hold the lower of the two (0.95), naming the frame that earned it.
+  assert.equal(h.apply(flow(2), S, 6, 10, 0.95, -1), 0.95);
+  assert.equal(h.apply(flow(2), S, 6.2, 11, 0.01, -1), 0.95);
+  assert.equal(h.heldFrame, 10);
+  assert.equal(h.apply(flow(3), S, 12, 20, 0.02, -1), 0.95);
+  assert.equal(h.heldKind, 'service');
+  assert.equal(h.heldFrame, 10);
+  // Within one connection: two odd opening packets hold the rest of it at the second's score.
+  const g = new FlowHold();
+  assert.equal(g.apply(6001, 88, 0, 1, 0.99, -1), 0.99);
+  assert.equal(g.apply(6001, 88, 0.1, 2, 0.97, -1), 0.97);
+  assert.equal(g.apply(6001, 88, 0.2, 3, 0.01, -1), 0.97);
+  assert.equal(g.heldKind, 'flow');
+  assert.equal(g.heldFrame, 2);
+  // After serviceSeconds without another odd opening the service's level gives way.
+  assert.equal(h.apply(flow(9), S, 6 + FLOW_HOLD.serviceSeconds + 1, 90, 0.02, -1), 0.02);
+});
+
+test('FlowHold: a burst of flows holds a service verdict for serviceFlows flows only (time running fast)', () => {
+  const h = new FlowHold(null, null, 1);
   const S = 88;
   assert.equal(h.apply(7000, S, 0, 1, 0.97, -1), 0.97);
   const got: number[] = [];
@@ -136,7 +163,7 @@ function sshFrame(frame: number, joined = false, clientPort = 40000): RawPacket 
 }
 
 /** The final [score, held from, attention frame] of 20 SSH frames whose frame 1 scores 0.99, the rest 0.01. */
-async function finalScores(joined: boolean): Promise<Array<[number, number, number]>> {
+async function finalScores(joined: boolean, hot = 1): Promise<Array<[number, number, number]>> {
   const pend = new PendingPackets(1);
   const { decode } = await import('../src/capture/decode');
   for (let f = 1; f <= 20; f++) {
@@ -144,10 +171,10 @@ async function finalScores(joined: boolean): Promise<Array<[number, number, numb
     const p = decode(raw);
     pend.push(raw, f, flowKey(p), serviceKey(p));
   }
-  // One window over frames 1..20: the opening (frame 1) scores 0.99, the rest 0.01; attention on frame 1.
+  // One window over frames 1..20: the opening's first `hot` frames score 0.99, the rest 0.01; attention on frame 1.
   const W = 20;
   const scores = new Float32Array(W).fill(0.01);
-  scores[0] = 0.99;
+  scores.fill(0.99, 0, hot);
   const attention = new Float32Array(W).fill(0);
   attention[0] = 1;
   pend.applyWindow(0, 19, scores, attention, 0, W);
@@ -158,11 +185,18 @@ async function finalScores(joined: boolean): Promise<Array<[number, number, numb
   return got;
 }
 
-test('the pending ring hands out held scores: a connection flagged at its opening is flagged throughout', async () => {
-  const got = await finalScores(false);
+test('the pending ring hands out held scores: a connection flagged at its opening (two packets agreeing) is flagged throughout', async () => {
+  const got = await finalScores(false, 2);
   assert.equal(got.length, 20);
   assert.deepEqual(got[0], [Math.fround(0.99), -1, 1]);
-  for (let i = 1; i < 20; i++) assert.deepEqual(got[i], [Math.fround(0.99), 1, 1], `frame ${i + 1} holds frame 1's score`);
+  assert.deepEqual(got[1], [Math.fround(0.99), -1, 1]);
+  for (let i = 2; i < 20; i++) assert.deepEqual(got[i], [Math.fround(0.99), 2, 1], `frame ${i + 1} holds the score frame 2 corroborated`);
+});
+
+test('the pending ring: one odd opening packet alone holds nothing (corroboration), its neighbours judge it', async () => {
+  const got = await finalScores(false, 1);
+  assert.equal(got.length, 20);
+  for (let i = 1; i < 20; i++) assert.deepEqual(got[i], [Math.fround(0.01), -1, 1], `frame ${i + 1} keeps its own score`);
 });
 
 test('a TCP connection met mid-stream has no opening: nothing holds its first packet\'s score, which its next packets judge', async () => {
@@ -177,7 +211,7 @@ test('a TCP connection met mid-stream has no opening: nothing holds its first pa
 
 test('FlowHold: a joined flow\'s first packets score at most the median of those after them; the latest keeps its own', () => {
   const lowered = new Map<number, number>();
-  const h = new FlowHold(null, (id, score) => lowered.set(id, score));
+  const h = new FlowHold(null, (id, score) => lowered.set(id, score), 1);
   const K = FLOW_HOLD.openingPackets;
   // A download met mid-stream: its first segment 0.99, then 0.2, 0.01, 0.01, ...
   const own = [0.99, 0.2, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.9, 0.9];
@@ -208,7 +242,7 @@ test('FlowHold: a joined flow\'s first packets score at most the median of those
 
 test('FlowHold: a packet scores at most the median of the nearPackets packets either side of it in its flow', () => {
   const lowered = new Map<number, number>();
-  const h = new FlowHold(() => undefined, (id, score) => lowered.set(id, score));
+  const h = new FlowHold(() => undefined, (id, score) => lowered.set(id, score), 1);
   const N = FLOW_HOLD.nearPackets;
   assert.equal(N, 2, 'the cases below are written for a span of 5');
   // A connection that opened calm (its first 10 packets 0.01), then one packet scores 0.99, later a
@@ -244,7 +278,7 @@ test('FlowHold: a packet scores at most the median of the nearPackets packets ei
 
 test('FlowHold: a look-back raise counts among the raised packets\' neighbours, so they do not lower it again', () => {
   const now = new Map<number, number>();
-  const h = new FlowHold((id, score) => now.set(id, Math.max(now.get(id) ?? -1, score)), (id, score) => now.set(id, score));
+  const h = new FlowHold((id, score) => now.set(id, Math.max(now.get(id) ?? -1, score)), (id, score) => now.set(id, score), 1);
   const S = 96;
   // Connection A of a service scores 0.01; connection B of the same service opens at 0.99 and raises A.
   for (let i = 0; i < 4; i++) now.set(1 + i, Math.fround(h.apply(9101, S, i * 0.01, 1 + i, 0.01, -1)));
@@ -256,7 +290,7 @@ test('FlowHold: a look-back raise counts among the raised packets\' neighbours, 
 });
 
 test('FlowHold: without a SYN there is no opening, for a connection never seen or one resuming after idleness', () => {
-  const h = new FlowHold();
+  const h = new FlowHold(null, null, 1);
   const A = 3003, B = 4004, SA = 33; // flows; A's service (data segments have serviceKey NO_FLOW)
   const idle = FLOW_HOLD.idleSeconds + 1;
   // A opens with a SYN: its opening holds.
@@ -276,7 +310,7 @@ test('FlowHold: without a SYN there is no opening, for a connection never seen o
 
 test('FlowHold look-back: an opening raises the earlier packets of its flow and of its service from the last lookBackSeconds', () => {
   const raised = new Map<number, { score: number; frame: number; kind: string }>();
-  const h = new FlowHold((id, score, frame, _attention, kind) => raised.set(id, { score, frame, kind }));
+  const h = new FlowHold((id, score, frame, _attention, kind) => raised.set(id, { score, frame, kind }), null, 1);
   const S = 55;
   const LB = FLOW_HOLD.lookBackSeconds;
   // Connection 1 (frames 1-5) at t=0, connection 2 (frames 11-15) at t=LB-5: both score low, and
@@ -321,10 +355,10 @@ test('the pending ring keeps packets for lookBackSeconds: a later flagged connec
     const p = decode(raw);
     pend.push(raw, raw.tsSec, flowKey(p), serviceKey(p));
   }
-  // Connection 1 scores 0.01 throughout; connection 2's SYN 0.99.
+  // Connection 1 scores 0.01 throughout; connection 2's SYN and the packet after it 0.99.
   const W = 20;
   const scores = new Float32Array(W).fill(0.01);
-  scores[10] = 0.99;
+  scores[10] = scores[11] = 0.99;
   pend.applyWindow(0, 19, scores, new Float32Array(W), 0, W);
   const got: Array<[number, number, number]> = [];
   const visit = (f: FinalPackets) => { for (let i = 0; i < f.length; i++) got.push([f.frame(i), f.score(i), f.heldFrom(i)]); };
@@ -333,7 +367,7 @@ test('the pending ring keeps packets for lookBackSeconds: a later flagged connec
   pend.takeFinal(Infinity, visit);
   assert.equal(got.length, 20);
   for (const [frame, score, from] of got) {
-    assert.equal(score, Math.fround(0.99), `frame ${frame}: connection 1 is raised by connection 2's flagged SYN, connection 2 holds it`);
-    assert.equal(from, frame === 11 ? -1 : 11, `frame ${frame} names the SYN that flagged it`);
+    assert.equal(score, Math.fround(0.99), `frame ${frame}: connection 1 is raised by connection 2's flagged opening, connection 2 holds it`);
+    assert.equal(from, frame === 11 || frame === 12 ? -1 : 12, `frame ${frame} names the packet that corroborated the flag`);
   }
 });
