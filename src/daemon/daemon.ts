@@ -129,6 +129,8 @@ class Daemon {
   private drop: PrivilegeDrop | null = null;
   private lastTickAt = Date.now();
   private ready = false;
+  /** stop() has begun: a spool file not yet reading is left for the next start, one reading stops. */
+  private stopping = false;
   /** One lane into the pipeline: interface batches, flushes and model swaps run in order, never interleaved. */
   private lane: Promise<void> = Promise.resolve();
   /** Frame numbers in the order the pipeline sees packets: unique and increasing across interfaces. */
@@ -411,12 +413,20 @@ class Daemon {
       logger.info(`spool: scoring ${file}`);
       const { model, window, outputs: o, alerts } = this.cfg;
       const scoring = await this.spoolModel();
+      // A SIGTERM while the file's model was loading: runReplay's own signal listener was not there
+      // to hear it, and the whole file would be scored before the daemon stops (fuzz-daemon: most
+      // term-spool runs; past TimeoutStopSec on a large file). It is scored at the next start.
+      if (this.stopping) {
+        await scoring.done();
+        return 'interrupted';
+      }
       try {
         // A run of its own (mode 'replay'): a file's frames are its own, as in Wireshark.
         // Scored by the model the daemon runs, on a worker thread, so live capture keeps being served meanwhile.
         const s = await runReplay([file], {
           opened: scoring.model, threshold: model.threshold, stride: window.stride, db: o.sqlite, csv: o.csv?.path ?? false,
           jsonl: o.jsonl ? (o.jsonl.path === 'stdout' ? '-' : o.jsonl.path) : undefined, worker: true, quiet: true, backend: 'auto',
+          stopped: () => this.stopping, // a stop that began after the signal passed runReplay by
           alerts: { maxRowsPerIncident: alerts.maxRowsPerIncident, maxRowsPerSourcePerMinute: alerts.maxRowsPerSourcePerMinute, gapSeconds: alerts.incidentGapSeconds },
           // The daemon's counters cover everything it scores, live or from the spool folder.
           onScored: (packets, anomalies) => {
@@ -567,6 +577,7 @@ class Daemon {
   /** Stop intake, score and commit everything captured, close. Also cleans up after a failed start. */
   async stop(status: 'finished' | 'failed' = 'finished'): Promise<void> {
     this.ready = false;
+    this.stopping = true;
     sdNotify('STOPPING=1');
     process.off('SIGHUP', this.onHup);
     process.off('SIGUSR1', this.onUsr1);

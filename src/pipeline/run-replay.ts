@@ -70,6 +70,8 @@ export interface ReplayOptions {
   alerts?: IncidentTrackerOptions;
   /** Per scored batch: packets given a score, anomaly rows written (the daemon's metrics for spool files). */
   onScored?: (packets: number, anomalies: number) => void;
+  /** Asked after each batch (the daemon's stop): true stops reading as a signal does (status `interrupted`). */
+  stopped?: () => boolean;
 }
 
 /**
@@ -254,6 +256,7 @@ async function replayWithModel(files: string[], o: ReplayOptions, opening: Promi
       for await (const batch of source) {
         await pipeline.push(batch);
         progress?.update(source.stats().bytes, pipeline.packets, out?.run.anomalies ?? 0);
+        if (o.stopped?.()) interrupted = true;
         if (interrupted || outputFailure()) break;
       }
     } catch (e) {
