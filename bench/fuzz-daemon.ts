@@ -244,7 +244,7 @@ function makeCase(rng: SeededRandom, w: World, only: string): Case {
     pps: pick(rng, [2000, 5000, 10_000]),
     liveFile: pick(rng, SAMPLES),
     termAfterMs: fault === 'term-random' ? Math.floor(rng.next() ** 1.5 * 12_000)
-      : fault === 'term-training' ? Math.floor(rng.next() * 40_000) : Math.floor(rng.next() * 2500),
+      : fault === 'term-training' ? Math.floor(rng.next() * 40_000) : Math.floor(rng.next() * (fault === 'term-spool' ? 4000 : 2500)),
     dbFreeKiB: 8 + rng.int(200),
     restore: rng.next() < 0.5,
     termInTraining: false,
@@ -638,7 +638,7 @@ function judge(t: Tally, c: Case, o: Outcome, label: string): boolean {
   const during = !/daemon ready: run/.test(o.log) ? 'start-up'
     : /learning: stopping the running training/.test(o.log) ? 'a running training'
     : /waiting \d+ s for the last packets' verdicts/.test(o.log) && !/training: .* started on/.test(o.log) ? "a training's wait"
-    : /spool: \S+ was interrupted/.test(o.log) ? 'a spool file being scored'
+    : /spool: \S+ was interrupted/.test(o.log) ? (/SIGTERM: stopping; scoring and committing everything read so far/.test(o.log) ? 'a spool file being scored' : "a spool file's model load")
     : /lifecycle: learning → detecting|new model refused/.test(o.log) ? 'after a training ended' : 'other';
   for (const n of o.notes) t.notes[n] = (t.notes[n] ?? 0) + 1;
   if (c.fault.startsWith('term-')) t.termDuring[during] = (t.termDuring[during] ?? 0) + 1;
@@ -696,7 +696,8 @@ async function main(): Promise<void> {
         const o = await runCase(c, w, runDir, w.veths[job] ?? null, a.stopSeconds * 1000);
         const bad = judge(t, c, o, `run ${n} (seed ${a.seed})`);
         if (process.env.FUZZ_DEBUG) console.log(`  run ${n}: ${c.fault}${c.broken ? ` ${c.broken}` : ''}${c.live ? ' live' : ''}${c.learning ? ' learning' : ''}: exit ${o.code ?? o.signal} in ${(o.ms / 1000).toFixed(1)} s${bad ? ' FAILED' : ''}`);
-        if (bad && process.env.FUZZ_KEEP) writeFileSync(path.join(runDir, 'daemon.log'), o.log);
+        // FUZZ_KEEP=1 keeps the directory and log of each failed run, FUZZ_KEEP=all of every run.
+        if ((bad || process.env.FUZZ_KEEP === 'all') && process.env.FUZZ_KEEP) writeFileSync(path.join(runDir, 'daemon.log'), o.log);
         else rmSync(runDir, { recursive: true, force: true });
         if (t.runs % 25 === 0) console.log(`  ${t.runs} runs, ${((Date.now() - started) / 60_000).toFixed(1)} min: exits ${JSON.stringify(t.byExit)}, runs with problems ${t.otherProblems}`);
       }
