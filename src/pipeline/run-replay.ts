@@ -28,15 +28,21 @@ import { reportSourceProblems } from './source-report';
 import { TopIncidents } from './top-incidents';
 
 /**
- * Windows per scoring batch when --batch is not given. Every packet of a batch waits (with its
- * capture bytes, and its scaled row if a window flagged it) until the batch is scored, so memory
- * follows batch × stride. Up to stride 16 the inference worker is the limit, and the largest
- * batch pays (1024 windows against 512 at stride 16: 9 % more packets/s, peak RSS ~325 MB against
- * ~265 MB, measured); above it the main thread is, and 8192 packets' worth keeps memory down
- * (512 windows at stride 32 were 3 % slower than 256).
+ * Windows per scoring batch when --batch is not given, and batches in flight. Every packet of a
+ * batch waits (with its capture bytes, and its scaled row if a window flagged it) until the batch
+ * is scored, so memory follows batch × stride × in flight. Up to stride 16 the largest batch
+ * paid while the inference worker was the limit (1024 windows against 512: 9 % more packets/s);
+ * since the worker's copies were cut (inference-graph.ts) the main thread is, and 512 windows
+ * with 4 in flight (the same 32k packets read ahead, handed over in smaller steps) measured
+ * wall ×0.85 and peak RSS 254 against 280 MiB paired against 1024 with 2 (IoT capture ×10, 5
+ * pairs). Above stride 16, 8192 packets' worth keeps memory down (512 windows at stride 32 were
+ * 3 % slower than 256).
  */
 const PACKETS_PER_BATCH = 8192;
 const MAX_AUTO_BATCH = 1024;
+/** Replay's own batch up to stride 16, and its batches in flight (see above; the daemon's live capture keeps autoBatch). */
+const REPLAY_BATCH = 512;
+const IN_FLIGHT = 4;
 const INFERENCE_BOUND_STRIDE = 16;
 
 /** Inputs from this size on (or standard input) let the scoring worker warm up first: ~100k header-only packets. */
@@ -45,6 +51,10 @@ const WARM_UP_BYTES = 8 << 20;
 export function autoBatch(stride: number): number {
   if (stride <= INFERENCE_BOUND_STRIDE) return MAX_AUTO_BATCH;
   return Math.max(64, Math.round(PACKETS_PER_BATCH / stride));
+}
+
+function replayBatch(stride: number): number {
+  return stride <= INFERENCE_BOUND_STRIDE ? REPLAY_BATCH : autoBatch(stride);
 }
 
 export interface ReplayOptions {
@@ -97,7 +107,7 @@ export async function runReplay(files: string[], o: ReplayOptions): Promise<Repl
   // wait for it). With them our first batches are ready before the worker is: no warm-up.
   const bytes = files.reduce((sum, f) => sum + (f === '-' ? WARM_UP_BYTES : statSync(f).size), 0);
   const warmUp = early === null && bytes >= WARM_UP_BYTES;
-  const opening = openScorer({ modelDir: o.model, backend: o.backend, worker: o.worker, batch: o.batch ?? MAX_AUTO_BATCH, warmUp });
+  const opening = openScorer({ modelDir: o.model, backend: o.backend, worker: o.worker, batch: o.batch ?? REPLAY_BATCH, warmUp });
   opening.catch(() => undefined); // observed below; never an unhandled rejection meanwhile
   try {
     return await replayWithModel(files, o, opening, early);
@@ -222,7 +232,7 @@ async function replayWithModel(files: string[], o: ReplayOptions, opening: Promi
   const counters = new DecodeCounters();
   const pipeline = new ScoringPipeline({
     scaler: params.scaler, scorer: scorer!, window: params.window, stride, features: FEATURE_COUNT,
-    batchWindows: o.batch ?? autoBatch(stride), counters, keepRowsAtOrAbove: threshold, onFinal: (final) => {
+    batchWindows: o.batch ?? replayBatch(stride), maxInFlight: IN_FLIGHT, counters, keepRowsAtOrAbove: threshold, onFinal: (final) => {
       const { run, stage } = outputs();
       const anomaliesBefore = run.anomalies;
       stage.handle(final);
