@@ -148,10 +148,12 @@ test('sqlite: a spool file\'s run closing on a full disk leaves the room for the
   for (const c of cases) {
     const m = mountTmpfs(8192);
     if (typeof m === 'string') return t.skip(m);
+    const open: SqliteSink[] = [];
     try {
       const file = path.join(m.dir, 'a.db');
       const daemon = new SqliteSink(file);
       const spool = new SqliteSink(file);
+      open.push(daemon, spool);
       const a = run(), b = run();
       a.mode = 'daemon';
       a.id = daemon.startRun(a);
@@ -174,6 +176,7 @@ test('sqlite: a spool file\'s run closing on a full disk leaves the room for the
       if (c.newRun) {
         // The next spool file: its run row must not be written into the room either.
         const next = new SqliteSink(file);
+        open.push(next);
         const r = run();
         assert.throws(() => next.startRun(r), (e: unknown) => isLlnError(e) && e.code === 'LLN_E_DB' && /full/.test(e.message));
         next.close();
@@ -192,6 +195,13 @@ test('sqlite: a spool file\'s run closing on a full disk leaves the room for the
       db.close();
       if (rows.some((r) => r.status === 'running')) left.push(`${JSON.stringify(c)}: ${JSON.stringify(rows)}`);
     } finally {
+      for (const s of open) {
+        try {
+          s.close(); // a failed assertion above must not leave the mount busy
+        } catch {
+          /* closed already, or its last flush did not fit */
+        }
+      }
       m.release();
     }
   }
