@@ -181,17 +181,31 @@ export class Scaler {
    * scaled value; a binary feature passed through unscaled, so its z counts it against how often
    * it was set in training.
    */
-  deviations(scaled: Float32Array, offset: number): Array<{ name: string; z: number }> {
-    const out: Array<{ name: string; z: number }> = [];
-    const names = this.schema.features;
-    for (let i = 0; i < this.mean.length; i++) {
+  deviations(scaled: Float32Array, offset: number, top = this.mean.length): Array<{ name: string; z: number }> {
+    // The pipeline asks for the top 3 of every written anomaly row: select them (ties in feature
+    // order, as a stable sort gives) instead of building and sorting one object per feature.
+    const n = this.mean.length;
+    const zs = (this.zScratch ??= new Float64Array(n));
+    for (let i = 0; i < n; i++) {
       const x = scaled[offset + i];
       let z = this.binary[i] === 1 ? (x - this.mean[i]) * this.invStdExplain[i] : x;
       if (z - z !== 0) z = 0;
-      out.push({ name: names[i].name, z: Math.max(-this.clip, Math.min(this.clip, z)) });
+      zs[i] = z > this.clip ? this.clip : z < -this.clip ? -this.clip : z;
     }
-    return out.sort((a, b) => Math.abs(b.z) - Math.abs(a.z));
+    const taken = (this.takenScratch ??= new Uint8Array(n)).fill(0);
+    const out: Array<{ name: string; z: number }> = [];
+    const names = this.schema.features;
+    for (let k = 0; k < top && k < n; k++) {
+      let best = -1;
+      for (let i = 0; i < n; i++) if (taken[i] === 0 && (best < 0 || Math.abs(zs[i]) > Math.abs(zs[best]))) best = i;
+      taken[best] = 1;
+      out.push({ name: names[best].name, z: zs[best] });
+    }
+    return out;
   }
+
+  private zScratch: Float64Array | null = null;
+  private takenScratch: Uint8Array | null = null;
 
   toJSON(): ScalerJson {
     return {

@@ -95,8 +95,7 @@ export class AlertStage {
     const held = heldFrom >= 0 ? `${byService ? 'service' : 'flow'} verdict of frame ${heldFrom}` : '';
     if (vec === null) return held;
     const own = this.o.scaler
-      .deviations(vec, 0)
-      .slice(0, this.o.topFeatures ?? 3)
+      .deviations(vec, 0, this.o.topFeatures ?? 3)
       .map((d) => `${d.name}=${d.z >= 0 ? '+' : ''}${d.z.toFixed(1)}σ`)
       .join(', ');
     return held ? `${held}; ${own}` : own;
