@@ -247,18 +247,8 @@ export class FlowHold {
     if (ts > s.last) s.last = ts;
     const own = score;
     if (f.packets <= maxPackets) {
-      if (f.held > score) {
-        score = f.held;
-        this.heldFrame = f.heldFrame;
-        this.heldAttention = f.heldAttention;
-        this.heldKind = 'flow';
-      }
-      if (s.best > score && fresh) {
-        score = s.best;
-        this.heldFrame = s.bestFrame;
-        this.heldAttention = s.bestAttention;
-        this.heldKind = 'service';
-      }
+      score = this.hold(score, f.held, f.heldFrame, f.heldAttention, 'flow');
+      if (fresh) score = this.hold(score, s.best, s.bestFrame, s.bestAttention, 'service');
     }
     // Raise what came before first, then remember this packet (its own final score needs no raise).
     if (f.packets <= openingPackets && own >= 0 && this.onRaise !== null && (own > s.spread || ts - s.spreadTs > FLOW_HOLD.lookBackSeconds)) {
@@ -288,6 +278,15 @@ export class FlowHold {
     return this.flows.size;
   }
 
+  /** max(score, a verdict): when the verdict is higher, it is the packet's score and heldFrame/heldAttention/heldKind say where from. */
+  private hold(score: number, verdict: number, frame: number, attention: number, kind: HeldKind): number {
+    if (verdict <= score) return score;
+    this.heldFrame = frame;
+    this.heldAttention = attention;
+    this.heldKind = kind;
+    return verdict;
+  }
+
   /** apply() with corroboration 2: the verdicts hold the second-best opening score (see the constructor). */
   private applyCorroborated(f: FlowState, s: ServiceState, ts: number, frame: number, own: number, attention: number, id: number): number {
     const { openingPackets, maxPackets } = FLOW_HOLD;
@@ -307,18 +306,8 @@ export class FlowHold {
     let score = own;
     const level = this.serviceLevel(s, ts);
     if (f.packets <= maxPackets) {
-      if (f.held > score) {
-        score = f.held;
-        this.heldFrame = f.heldFrame;
-        this.heldAttention = f.heldAttention;
-        this.heldKind = 'flow';
-      }
-      if (level > score) {
-        score = level;
-        this.heldFrame = this.levelFrame;
-        this.heldAttention = this.levelAttention;
-        this.heldKind = 'service';
-      }
+      score = this.hold(score, f.held, f.heldFrame, f.heldAttention, 'flow');
+      score = this.hold(score, level, this.levelFrame, this.levelAttention, 'service');
     }
     if (f.packets <= openingPackets && own >= 0 && level >= 0 && this.onRaise !== null && (level > s.spread || ts - s.spreadTs > FLOW_HOLD.lookBackSeconds)) {
       this.lookBack(s, f, ts, level, this.levelFrame, this.levelAttention);
