@@ -198,9 +198,10 @@ export class FlowHold {
 
   /**
    * `corroboration`: how many opening packets must score high before a verdict holds anything.
-   * 1: the best opening packet's score holds (the rule above). 2: the second best does, within
-   * the flow's opening and among the openings of the service's recent flows: one odd packet is
-   * not believed, two are (experiment; docs/quality.md).
+   * 2 (FLOW_HOLD's, the rule): the second best does, within the flow's opening and among the
+   * openings of the service's recent flows; one odd packet is not believed, two are. 1: the best
+   * opening packet's score holds (the rule before, kept to measure against: docs/quality.md,
+   * "Kept: a verdict needs two agreeing opening packets").
    */
   constructor(private readonly onRaise: RaiseCallback | null = null, private readonly onLower: LowerCallback | null = null, private readonly corroboration: 1 | 2 = FLOW_HOLD.corroboration) {}
 
