@@ -2,11 +2,11 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { DEFAULT_MODEL, runCli, tempDir } from './helpers/cli';
 import { children, DaemonProcess, freePort, sleep } from './helpers/daemon-harness';
 import { editJson, editWeights } from './helpers/model-edits';
 import { committedSample } from './helpers/samples';
+import { replayRuns } from './helpers/replay-runs';
 
 /**
  * Issue 31: a broken model must never make the daemon blind. Each kind of broken model the fault
@@ -50,16 +50,6 @@ function swapModelFiles(src: string, dst: string): void {
 function dropFile(incoming: string, name: string): void {
   copyFileSync(SAMPLE, path.join(incoming, `.${name}`));
   renameSync(path.join(incoming, `.${name}`), path.join(incoming, name));
-}
-
-function replayRuns(db: string): Array<[string, string, number, number]> {
-  const d = new Database(db, { readonly: true });
-  try {
-    return (d.prepare(`SELECT id, sources, status, packets FROM runs WHERE mode = 'replay' ORDER BY id`).all() as Array<{ id: number; sources: string; status: string; packets: number }>)
-      .map((r) => [path.basename(JSON.parse(r.sources)[0]), r.status, r.packets, (d.prepare('SELECT COUNT(*) AS c FROM anomalies WHERE run_id = ?').get(r.id) as { c: number }).c]);
-  } finally {
-    d.close();
-  }
 }
 
 /** What a clean replay of the sample commits with the shipped model: [packets, anomaly rows]. */

@@ -2,10 +2,10 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { DEFAULT_MODEL, runCli, tempDir } from './helpers/cli';
 import { children, DaemonProcess, freePort, writeConfig } from './helpers/daemon-harness';
 import { committedSample } from './helpers/samples';
+import { replayRuns } from './helpers/replay-runs';
 
 /**
  * Found by the daemon fault run (bench/fuzz-daemon.ts, term-spool): a SIGTERM that came while a
@@ -20,17 +20,6 @@ const CRASH = /\n\s+at |Unhandled|internal error|uncaught/i;
 after(() => {
   for (const c of children) c.kill('SIGKILL');
 });
-
-function replayRuns(db: string): Array<[string, string, number, number]> {
-  if (!existsSync(db)) return [];
-  const d = new Database(db, { readonly: true });
-  try {
-    return (d.prepare(`SELECT id, sources, status, packets FROM runs WHERE mode = 'replay' ORDER BY id`).all() as Array<{ id: number; sources: string; status: string; packets: number }>)
-      .map((r) => [path.basename(JSON.parse(r.sources)[0]), r.status, r.packets, (d.prepare('SELECT COUNT(*) AS c FROM anomalies WHERE run_id = ?').get(r.id) as { c: number }).c]);
-  } finally {
-    d.close();
-  }
-}
 
 test('SIGTERM while a spool file\'s model loads: the daemon stops without scoring it, the file is not recorded, the next start scores it in full', { timeout: 120_000 }, async () => {
   const dir = tempDir('spool-stop');
