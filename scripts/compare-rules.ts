@@ -10,6 +10,7 @@ import { DEV_SEEDS, availableNetworks, userModelDir } from './dev-networks';
 import { shippedScoresDir } from './save-scores';
 import { meanSummary, SUMMARY_HEADER, flowHoldRule, loadRun, measure, mixTable, summarise, summaryRow, type Rule, type SavedRun, type Summary } from './score-rules';
 import { evidenceRule } from './evidence-rule';
+import { actorRule, actorVariants } from './actor-rule';
 
 function rules(run: SavedRun): [string, Rule][] {
   const list: [string, Rule][] = [['flow-hold', flowHoldRule(run.threshold)]];
@@ -17,6 +18,7 @@ function rules(run: SavedRun): [string, Rule][] {
   if (process.env.SINGLE) list.push(['flow-hold, one opening packet holds (before corroboration)', flowHoldRule(run.threshold, true, 1)]);
   for (const t of (process.env.THRS ?? '').split(',').filter(Boolean).map(Number)) list.push([`flow-hold at ${t}`, flowHoldRule(t)]);
   for (const [name, r] of evidenceRule(run)) list.push([name, r]);
+  for (const a of actorVariants()) list.push([`actor ${a.count} at ${a.level} in ${a.seconds} s${a.own ? ' own' : a.atApply ? ' at apply' : a.forward ? ' forward' : ''}`, actorRule(flowHoldRule(run.threshold), run.threshold, a)]);
   return list;
 }
 
