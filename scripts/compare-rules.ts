@@ -8,12 +8,12 @@ import { IncidentTracker } from '../src/outputs/incident-tracker';
 import { DEFAULT_MODEL_DIR } from '../src/paths';
 import { DEV_SEEDS, availableNetworks, userModelDir } from './dev-networks';
 import { shippedScoresDir } from './save-scores';
-import { meanSummary, SUMMARY_HEADER, flowHoldRule, loadRun, measure, mixTable, summarise, summaryRow, type Rule, type SavedRun, type Summary } from './score-rules';
+import { meanSummary, SUMMARY_HEADER, flowHoldRule, replayRule, loadRun, measure, mixTable, summarise, summaryRow, type Rule, type SavedRun, type Summary } from './score-rules';
 import { evidenceRule } from './evidence-rule';
 import { actorRule, actorVariants } from './actor-rule';
 
 function rules(run: SavedRun): [string, Rule][] {
-  const list: [string, Rule][] = [['flow-hold', flowHoldRule(run.threshold)]];
+  const list: [string, Rule][] = [['replay rule (flow-hold, actor)', replayRule(run.threshold)], ['flow-hold without the actor verdict', flowHoldRule(run.threshold)]];
   if (process.env.NO_NEAR) list.push(['flow-hold without neighbours', flowHoldRule(run.threshold, false)]);
   if (process.env.SINGLE) list.push(['flow-hold, one opening packet holds (before corroboration)', flowHoldRule(run.threshold, true, 1)]);
   for (const t of (process.env.THRS ?? '').split(',').filter(Boolean).map(Number)) list.push([`flow-hold at ${t}`, flowHoldRule(t)]);

@@ -20,7 +20,7 @@ import { EVALUATION_SCENARIOS, EVAL_DURATION_SEC, EVAL_HOSTS, generatedDir } fro
 import { DEV_SEEDS, availableNetworks, type DevNetwork } from './dev-networks';
 import { ensureDevModel } from './train-dev-models';
 import { saveScores, shippedScoresDir } from './save-scores';
-import { SUMMARY_HEADER, calibrationPromise, flowHoldRule, loadRun, measure, mixTable, summarise, summaryRow, type Summary } from './score-rules';
+import { SUMMARY_HEADER, calibrationPromise, replayRule, loadRun, measure, mixTable, summarise, summaryRow, type Summary } from './score-rules';
 
 /** The issue's targets for one network and model, per row: which hold. */
 function targets(net: DevNetwork, s: Summary): string {
@@ -51,7 +51,7 @@ function promiseRow(net: DevNetwork, model: string, p: ReturnType<typeof calibra
  * The development networks (../shared/realdata, ../shared/realdata-b, when present): per network a
  * model trained with the default recipe (no labels) for each seed (cached in
  * samples/generated/quality; --retrain trains again), and the shipped model, each scored once
- * (own scores saved) and measured with the alert rule replay uses (flow-hold.ts).
+ * (own scores saved) and measured with the alert rule replay uses (flow-hold.ts, actor-hold.ts).
  */
 async function devNetworksSection(shippedDir: string): Promise<string> {
   const nets = availableNetworks();
@@ -69,7 +69,7 @@ async function devNetworksSection(shippedDir: string): Promise<string> {
     for (const m of models) {
       await saveScores(net, m.dir, m.scores);
       const run = loadRun(net, m.scores, m.dir)!;
-      const rule = flowHoldRule(run.threshold);
+      const rule = replayRule(run.threshold);
       const rows = run.mixes.map((c) => measure(c, rule(c)));
       const s = summarise(rows, net.heldOutDays);
       summary.push(`${summaryRow(net.name, m.name, s)} ${targets(net, s)} |`);

@@ -22,7 +22,7 @@ export async function runEvaluate(o: EvaluateCliOptions): Promise<void> {
   const scores: number[] = [];
   const labels: number[] = [];
   try {
-    await scoreCapture(o.pcapFile, model, {}, (p, score) => {
+    await scoreCapture(o.pcapFile, model, { alertThreshold: o.threshold ?? model.threshold }, (p, score) => {
       scores.push(score);
       labels.push(labelFor(spec, p) ?? 0);
     });

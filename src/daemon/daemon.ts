@@ -205,7 +205,7 @@ class Daemon {
     this.pipeline = new ScoringPipeline({
       scaler: model.scaler, scorer: this.timed(model.scorer), window: model.window, stride, features: FEATURE_COUNT,
       // 8 batches in flight (2k windows, ~19 MB) ride out the worker's hiccups at 70k pps before any window is dropped.
-      batchWindows: 256, maxInFlight: 8, whenBusy: 'drop', counters: this.counters, keepRowsAtOrAbove: this.threshold,
+      batchWindows: 256, maxInFlight: 8, whenBusy: 'drop', counters: this.counters, keepRowsAtOrAbove: this.threshold, alertThreshold: this.threshold,
       onFinal: (final) => this.onFinal(final),
     });
     this.metrics.pendingPackets = () => this.pipeline?.pendingPackets ?? 0;

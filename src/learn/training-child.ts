@@ -75,7 +75,7 @@ async function train(job: TrainingJob): Promise<TrainingOutcome> {
       const m = await openScorer({ modelDir: dir, backend: 'auto', worker: false, batch: 256 });
       const out = new Set<number>();
       try {
-        await scoreCapture([incPcap], m, {}, (p, score) => {
+        await scoreCapture([incPcap], m, { alertThreshold: thr ?? m.threshold }, (p, score) => {
           if (score >= (thr ?? m.threshold) && inside(p.ts, job.incidents)) out.add(p.frame);
         });
       } finally {

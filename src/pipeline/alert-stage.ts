@@ -46,7 +46,7 @@ export class AlertStage {
         const placed = this.o.tracker.add(anomalyKey(p, run.id, score, attentionFrame));
         // A flood is mostly rate-limited rows: explain and format only what gets written or leads its incident.
         if (placed.write || placed.newMax) {
-          const why = this.explain(final.scaledRow(i), final.heldFrom(i), final.heldFromService(i));
+          const why = this.explain(final.scaledRow(i), final.heldFrom(i), final.heldKind(i));
           if (placed.newMax) this.o.tracker.explainIncident(placed.incidentId, why);
           if (placed.write) {
             const row = anomalyFromPacket(p, { runId: run.id, score, threshold, attentionFrame, incidentId: placed.incidentId, topFeatures: why });
@@ -87,12 +87,13 @@ export class AlertStage {
    * "feature=+6.2σ, other=-3.1σ": the packet's most deviating features. The pipeline keeps the
    * scaled row of every packet in a window at or above the threshold, so an anomaly has one,
    * unless its score is a verdict it holds (flow-hold.ts): then the explanation names the opening
-   * frame that earned it ("flow verdict of frame 120", or "service verdict of frame 120" when that
-   * frame opened an earlier flow of the same client to the same service), followed by the
-   * packet's own features when kept.
+   * frame that earned it ("flow verdict of frame 120", "service verdict of frame 120" when that
+   * frame opened an earlier flow of the same client to the same service, "actor verdict of frame
+   * 120" when it was its source's tenth odd attempt within a minute, actor-hold.ts), followed by
+   * the packet's own features when kept.
    */
-  private explain(vec: Float32Array | null, heldFrom: number, byService: boolean): string {
-    const held = heldFrom >= 0 ? `${byService ? 'service' : 'flow'} verdict of frame ${heldFrom}` : '';
+  private explain(vec: Float32Array | null, heldFrom: number, kind: 'own' | 'flow' | 'service' | 'actor'): string {
+    const held = heldFrom >= 0 ? `${kind} verdict of frame ${heldFrom}` : '';
     if (vec === null) return held;
     const own = this.o.scaler
       .deviations(vec, 0, this.o.topFeatures ?? 3)

@@ -1,6 +1,7 @@
 import { decode } from '../capture/decode';
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
 import type { RawPacket } from '../capture/raw-packet';
+import { ActorHold } from './actor-hold';
 import { FLOW_HOLD, FlowHold, NO_FLOW } from './flow-hold';
 import { KeptRows } from './kept-rows';
 
@@ -21,10 +22,10 @@ export interface FinalPackets {
   score(i: number): number;
   /** Frame the attention pointed to in the window that gave the score (-1 = none). */
   attentionFrame(i: number): number;
-  /** The frame whose opening score the packet holds (flow-hold.ts), or -1 when the score is its own. */
+  /** The frame whose opening score the packet holds (flow-hold.ts), or whose actor verdict (actor-hold.ts); -1 when the score is its own. */
   heldFrom(i: number): number;
-  /** Whether that frame opened another flow of the packet's service rather than its own flow. */
-  heldFromService(i: number): boolean;
+  /** What that frame is: its own flow's opening, another flow of its service, or an odd attempt of its source's. */
+  heldKind(i: number): 'own' | 'flow' | 'service' | 'actor';
   /** The packet decoded again from its captured bytes (for the few rows that get written: it allocates). */
   decoded(i: number): DecodedPacket;
   /**
@@ -74,8 +75,16 @@ export class PendingPackets implements FinalPackets {
   private heldTs = -Infinity;
   private heldWallMs = 0;
 
-  /** `verdicts` false: packets keep the model's own scores (the scoring experiments replay the alert rules over them). */
-  constructor(private readonly F: number, initialCapacity = 1 << 15, private readonly verdicts = true) {
+  /** The actor verdict, applied as packets are handed on (null: no alert threshold given, or no verdicts). */
+  private readonly actorHold: ActorHold | null;
+
+  /**
+   * `verdicts` false: packets keep the model's own scores (the scoring experiments replay the
+   * alert rules over them). `alertThreshold`: what the actor verdict raises the packets it holds
+   * to (actor-hold.ts); null: no actor verdict.
+   */
+  constructor(private readonly F: number, initialCapacity = 1 << 15, private readonly verdicts = true, alertThreshold: number | null = null) {
+    this.actorHold = verdicts && alertThreshold !== null ? new ActorHold(alertThreshold) : null;
     const cap = 1 << Math.ceil(Math.log2(Math.max(2, initialCapacity)));
     this.slots = new PacketSlots(cap);
     this.mask = cap - 1;
@@ -86,11 +95,16 @@ export class PendingPackets implements FinalPackets {
     return this.tail - this.head;
   }
 
-  /** Add a packet (flow, service: its flowKey and serviceKey, for the flow verdict); returns its sequence number. */
-  push(raw: RawPacket, ts: number, flow = NO_FLOW, service = NO_FLOW): number {
+  /** A new model's threshold (the daemon swaps models): the actor verdict raises to it from now on. */
+  setAlertThreshold(threshold: number): void {
+    if (this.actorHold !== null) this.actorHold.threshold = threshold;
+  }
+
+  /** Add a packet (flow, service, actor: its flowKey, serviceKey and actorKey, for the verdicts); returns its sequence number. */
+  push(raw: RawPacket, ts: number, flow = NO_FLOW, service = NO_FLOW, actor = NO_FLOW): number {
     if (this.tail - this.head === this.slots.cap) this.grow();
     const seq = this.tail++;
-    this.slots.put(seq & this.mask, raw, ts, flow, service);
+    this.slots.put(seq & this.mask, raw, ts, flow, service, actor);
     return seq;
   }
 
@@ -168,14 +182,14 @@ export class PendingPackets implements FinalPackets {
    */
   takeFinal(beforeSeq: number, visit: (final: FinalPackets) => void, wallNowMs?: number): number {
     const ready = beforeSeq < this.tail ? beforeSeq : this.tail;
-    const { scores, attFrames, heldFrames, heldByService, flows, services, times, frames } = this.slots;
+    const { scores, attFrames, heldFrames, heldKinds, flows, services, times, frames } = this.slots;
     for (let s = this.heldHead; s < ready; s++) {
       const k = s & this.mask;
       if (this.verdicts) {
         scores[k] = this.hold.apply(flows[k], services[k], times[k], frames[k], scores[k], attFrames[k], s);
         attFrames[k] = this.hold.heldAttention;
         heldFrames[k] = this.hold.heldFrame;
-        heldByService[k] = this.hold.heldKind === 'service' ? 1 : 0;
+        heldKinds[k] = this.hold.heldKind === 'service' ? HELD_SERVICE : 0;
       }
       if (times[k] > this.heldTs) {
         this.heldTs = times[k];
@@ -193,6 +207,7 @@ export class PendingPackets implements FinalPackets {
     }
     const n = end - this.head;
     if (n <= 0) return 0;
+    if (this.actorHold !== null) this.applyActorVerdict(this.actorHold, end);
     this.viewFrom = this.head;
     this.length = n;
     try {
@@ -211,6 +226,21 @@ export class PendingPackets implements FinalPackets {
     return n;
   }
 
+  /** The actor verdict over the packets about to be handed on (their scores are final but for it), in order. */
+  private applyActorVerdict(hold: ActorHold, end: number): void {
+    const { scores, heldFrames, heldKinds, actors, flows, times, frames } = this.slots;
+    for (let s = this.head; s < end; s++) {
+      const k = s & this.mask;
+      if (scores[k] < 0) continue; // not scored (windows dropped): nothing to judge it by
+      const score = hold.apply(actors[k], flows[k], times[k], frames[k], scores[k]);
+      if (hold.heldFrame >= 0) {
+        scores[k] = score;
+        heldFrames[k] = hold.heldFrame;
+        heldKinds[k] = HELD_ACTOR;
+      }
+    }
+  }
+
   /** A look-back raised packet `seq` (flow-hold.ts): it holds `score` from `frame` unless it has been handed on or holds more. */
   private raise(seq: number, score: number, frame: number, attention: number, kind: 'flow' | 'service'): void {
     if (seq < this.head) return; // handed on already: the look-back horizon makes this rare
@@ -220,7 +250,7 @@ export class PendingPackets implements FinalPackets {
     scores[k] = score;
     this.slots.attFrames[k] = attention;
     this.slots.heldFrames[k] = frame;
-    this.slots.heldByService[k] = kind === 'service' ? 1 : 0;
+    this.slots.heldKinds[k] = kind === 'service' ? HELD_SERVICE : 0;
   }
 
   /** Packet `seq` was judged again by its flow's neighbours or a joined start (flow-hold.ts): it now scores `score`. */
@@ -249,8 +279,11 @@ export class PendingPackets implements FinalPackets {
     return this.slots.heldFrames[(this.viewFrom + i) & this.mask];
   }
 
-  heldFromService(i: number): boolean {
-    return this.slots.heldByService[(this.viewFrom + i) & this.mask] === 1;
+  heldKind(i: number): 'own' | 'flow' | 'service' | 'actor' {
+    const k = (this.viewFrom + i) & this.mask;
+    if (this.slots.heldFrames[k] < 0) return 'own';
+    const kind = this.slots.heldKinds[k];
+    return kind === HELD_SERVICE ? 'service' : kind === HELD_ACTOR ? 'actor' : 'flow';
   }
 
   decoded(i: number): DecodedPacket {
@@ -270,6 +303,9 @@ export class PendingPackets implements FinalPackets {
     for (let s = this.head; s < this.tail; s++) this.slots.copySlot(old, s & oldMask, s & this.mask);
   }
 }
+
+const HELD_SERVICE = 1;
+const HELD_ACTOR = 2;
 
 /** The ring's storage: one typed column per field, `cap` slots. */
 class PacketSlots {
@@ -292,11 +328,12 @@ class PacketSlots {
   readonly attFrames: Float64Array;
   readonly deviations: Float32Array;
   readonly rowIds: Float64Array;
-  /** The flow verdict's inputs and result: flowKey and serviceKey (NO_FLOW = none), frame whose score is held (-1 = own), held from the service (1) or the flow (0). */
+  /** The verdicts' inputs and result: flowKey, serviceKey and actorKey (NO_FLOW = none), frame whose score is held (-1 = own), held from the flow (0), the service (HELD_SERVICE) or the actor (HELD_ACTOR). */
   readonly flows: Float64Array;
   readonly services: Float64Array;
+  readonly actors: Float64Array;
   readonly heldFrames: Float64Array;
-  readonly heldByService: Uint8Array;
+  readonly heldKinds: Uint8Array;
 
   constructor(readonly cap: number) {
     this.buffers = new Array<ArrayBufferLike | undefined>(cap).fill(undefined);
@@ -318,11 +355,12 @@ class PacketSlots {
     this.rowIds = new Float64Array(cap);
     this.flows = new Float64Array(cap);
     this.services = new Float64Array(cap);
+    this.actors = new Float64Array(cap);
     this.heldFrames = new Float64Array(cap);
-    this.heldByService = new Uint8Array(cap);
+    this.heldKinds = new Uint8Array(cap);
   }
 
-  put(k: number, raw: RawPacket, ts: number, flow: number, service: number): void {
+  put(k: number, raw: RawPacket, ts: number, flow: number, service: number, actor: number): void {
     this.buffers[k] = raw.data.buffer;
     this.sources[k] = raw.source;
     this.byteOffsets[k] = raw.data.byteOffset;
@@ -342,8 +380,9 @@ class PacketSlots {
     this.rowIds[k] = -1;
     this.flows[k] = flow;
     this.services[k] = service;
+    this.actors[k] = actor;
     this.heldFrames[k] = -1;
-    this.heldByService[k] = 0;
+    this.heldKinds[k] = 0;
   }
 
   raw(k: number): RawPacket {
@@ -374,7 +413,8 @@ class PacketSlots {
     this.rowIds[to] = o.rowIds[from];
     this.flows[to] = o.flows[from];
     this.services[to] = o.services[from];
+    this.actors[to] = o.actors[from];
     this.heldFrames[to] = o.heldFrames[from];
-    this.heldByService[to] = o.heldByService[from];
+    this.heldKinds[to] = o.heldKinds[from];
   }
 }

@@ -232,7 +232,7 @@ async function replayWithModel(files: string[], o: ReplayOptions, opening: Promi
   const counters = new DecodeCounters();
   const pipeline = new ScoringPipeline({
     scaler: params.scaler, scorer: scorer!, window: params.window, stride, features: FEATURE_COUNT,
-    batchWindows: o.batch ?? replayBatch(stride), maxInFlight: IN_FLIGHT, counters, keepRowsAtOrAbove: threshold, onFinal: (final) => {
+    batchWindows: o.batch ?? replayBatch(stride), maxInFlight: IN_FLIGHT, counters, keepRowsAtOrAbove: threshold, alertThreshold: threshold, onFinal: (final) => {
       const { run, stage } = outputs();
       const anomaliesBefore = run.anomalies;
       stage.handle(final);

@@ -8,12 +8,13 @@ import { reportSourceProblems } from './source-report';
 
 /**
  * Every packet's final score, in frame order, through the replay pipeline (no outputs).
- * `visit` sees each packet with its score (evaluation joins labels here).
+ * `visit` sees each packet with its score (evaluation joins labels here). The actor verdict
+ * raises what it holds to `alertThreshold` (default: the model's threshold), as replay does.
  */
 export async function scoreCapture(
   files: string[],
   model: OpenedModel,
-  opts: { stride?: number; batch?: number; verdicts?: boolean },
+  opts: { stride?: number; batch?: number; verdicts?: boolean; alertThreshold?: number },
   visit: (p: DecodedPacket, score: number) => void,
 ): Promise<{ packets: number; windows: number }> {
   for (const f of files) await checkCaptureFile(f);
@@ -23,6 +24,7 @@ export async function scoreCapture(
     batchWindows: opts.batch ?? 512,
     counters,
     verdicts: opts.verdicts,
+    alertThreshold: opts.alertThreshold ?? model.threshold,
     onFinal: (final) => {
       for (let i = 0; i < final.length; i++) visit(final.decoded(i), final.score(i));
     },

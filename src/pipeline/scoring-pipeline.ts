@@ -5,6 +5,7 @@ import type { Scaler } from '../features/scaler';
 import { WindowBuilder } from '../features/window-builder';
 import type { ScoreResult, WindowScorer } from '../model/scorer-types';
 import { logger } from '../logger';
+import { actorKey } from './actor-hold';
 import { flowKey, serviceKey } from './flow-hold';
 import { PendingPackets, type FinalPackets } from './pending-packets';
 import { WindowBatchPool, type WindowBatch } from './window-batch';
@@ -34,6 +35,8 @@ export interface ScoringPipelineOptions {
   counters?: DecodeCounters;
   /** false: no flow verdict, every packet keeps the model's own score (scoring experiments). Default true. */
   verdicts?: boolean;
+  /** The alert threshold, which the actor verdict raises the packets it holds to (actor-hold.ts). Unset: no actor verdict. */
+  alertThreshold?: number;
   /** Called with packets whose score is final, in frame order; the view is valid during the call only. */
   onFinal: (packets: FinalPackets) => void;
 }
@@ -67,7 +70,7 @@ export class ScoringPipeline {
 
   constructor(private o: ScoringPipelineOptions) {
     this.builder = new WindowBuilder(o.window, o.stride, o.features);
-    this.pending = new PendingPackets(o.features, undefined, o.verdicts ?? true);
+    this.pending = new PendingPackets(o.features, undefined, o.verdicts ?? true, o.alertThreshold ?? null);
     this.featureRow = new Float32Array(o.features);
     this.pool = new WindowBatchPool(o.batchWindows, o.window * o.features, (o.maxInFlight ?? 2) + 1); // in flight + the one filling
   }
@@ -80,7 +83,7 @@ export class ScoringPipeline {
       const raw = raws[i];
       const p = decode(raw);
       counters?.add(p);
-      const seq = pending.push(raw, p.ts, flowKey(p), serviceKey(p));
+      const seq = pending.push(raw, p.ts, flowKey(p), serviceKey(p), actorKey(p));
       extractor.extract(p, featureRow, 0);
       pending.setDeviation(seq, this.o.scaler.transformInto(featureRow, 0, builder.ring, builder.nextRow()));
       this.packets++;
@@ -131,11 +134,12 @@ export class ScoringPipeline {
     this.pending.takeFinal(-1, this.o.onFinal, Date.now());
   }
 
-  /** Swap the model (SIGHUP reload); batches in flight finish on the old one. */
-  setScorer(scorer: WindowScorer, scaler: Scaler, keepRowsAtOrAbove?: number): void {
+  /** Swap the model (SIGHUP reload) and its alert threshold (rows kept, the actor verdict); batches in flight finish on the old one. */
+  setScorer(scorer: WindowScorer, scaler: Scaler, threshold?: number): void {
     this.o.scorer = scorer;
     this.o.scaler = scaler;
-    this.o.keepRowsAtOrAbove = keepRowsAtOrAbove;
+    this.o.keepRowsAtOrAbove = threshold;
+    if (threshold !== undefined) this.pending.setAlertThreshold(threshold);
   }
 
   private async dispatch(): Promise<void> {

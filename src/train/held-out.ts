@@ -3,6 +3,7 @@ import { thresholdAtFpr, thresholdBestF1 } from '../model/calibrate';
 import { rocAuc } from '../model/metrics';
 import type { EpochCheck } from '../model/trainer';
 import { tf } from '../model/tf';
+import { ActorHold, addressKey } from '../pipeline/actor-hold';
 import { FlowHold } from '../pipeline/flow-hold';
 import { IncidentTracker } from '../outputs/incident-tracker';
 import { poissonUpper95, type FalseIncidents } from '../model/false-incidents';
@@ -78,7 +79,7 @@ export class HeldOut {
     return { value: Math.max(atFpr, o.floor), method: 'target-fpr', targetFpr: o.targetFpr, thresholdAtTargetFpr: atFpr, floor: o.floor, benignPackets: benign.length };
   }
 
-  /** The incidents the held-out benign packets of the captured streams raise at `threshold` (see FalseIncidents). */
+  /** The incidents the held-out benign packets of the captured streams raise at `threshold`, after the actor verdict (see FalseIncidents). */
   falseIncidents(held: HeldOutPacket[], threshold: number): FalseIncidents {
     let count = 0, seconds = 0;
     const byMatrix = new Map<number, HeldOutPacket[]>();
@@ -89,11 +90,13 @@ export class HeldOut {
       list.push(e);
     }
     for (const [m, list] of byMatrix) {
-      const { times, hosts } = this.matrices[m];
+      const { times, hosts, flows } = this.matrices[m];
       const tracker = new IncidentTracker();
+      const actors = new ActorHold(threshold);
       for (const e of list) {
-        if (e.label !== 0 || e.score < threshold) continue;
-        tracker.add({ runId: 0, frame: e.p + 1, ts: times[e.p], srcIp: hosts!.src[e.p], dstIp: hosts!.dst[e.p], srcMac: null, dstMac: null, srcPort: null, dstPort: null, score: e.score, attentionFrame: -1 });
+        const score = actors.apply(addressKey(hosts!.src[e.p]), flows[e.p], times[e.p], e.p + 1, e.score);
+        if (e.label !== 0 || score < threshold) continue;
+        tracker.add({ runId: 0, frame: e.p + 1, ts: times[e.p], srcIp: hosts!.src[e.p], dstIp: hosts!.dst[e.p], srcMac: null, dstMac: null, srcPort: null, dstPort: null, score, attentionFrame: -1 });
       }
       count += tracker.closeAll().length;
       seconds += Math.max(0, times[list[list.length - 1].p] - times[list[0].p]);
