@@ -1,5 +1,5 @@
 /**
- * The actor verdict (src/pipeline/actor-hold.ts): a source's tenth attempt within a minute that
+ * The actor verdict (src/pipeline/actor-hold.ts): a source's tenth attempt within 5 minutes that
  * the model calls more likely anomalous than not is held at the alert threshold, with the rest of
  * its flow; fewer, slower or calmer attempts hold nothing. Then end to end on a real network:
  * realdata's BlackNurse ICMP flood, whose packets the shipped model scores between 0.5 and the
@@ -36,7 +36,7 @@ function attempts(hold: ActorHold, n: number, gap: number, score: number, from =
   return out;
 }
 
-test('the tenth odd attempt within a minute is held at the threshold, the nine before it keep their scores', () => {
+test('the tenth odd attempt within the window is held at the threshold, the nine before it keep their scores', () => {
   const hold = new ActorHold(THR);
   const out = attempts(hold, 12, 2, 0.6);
   assert.deepEqual(out.slice(0, ACTOR_HOLD.attempts - 1), new Array(ACTOR_HOLD.attempts - 1).fill(0.6));
@@ -50,7 +50,7 @@ test('the tenth odd attempt within a minute is held at the threshold, the nine b
   assert.equal(hold.heldFrame, -1);
 });
 
-test('nine odd attempts, ten spread over more than a minute, or ten calm ones hold nothing', () => {
+test('nine odd attempts, ten spread over more than the window, or ten calm ones hold nothing', () => {
   assert.ok(attempts(new ActorHold(THR), ACTOR_HOLD.attempts - 1, 1, 0.9).every((s) => s === 0.9));
   const slow = (ACTOR_HOLD.seconds + 1) / (ACTOR_HOLD.attempts - 1);
   assert.ok(attempts(new ActorHold(THR), 30, slow, 0.9).every((s) => s === 0.9));

@@ -89,7 +89,7 @@ export class AlertStage {
    * unless its score is a verdict it holds (flow-hold.ts): then the explanation names the opening
    * frame that earned it ("flow verdict of frame 120", "service verdict of frame 120" when that
    * frame opened an earlier flow of the same client to the same service, "actor verdict of frame
-   * 120" when it was its source's tenth odd attempt within a minute, actor-hold.ts), followed by
+   * 120" when it was its source's tenth odd attempt within 5 minutes, actor-hold.ts), followed by
    * the packet's own features when kept.
    */
   private explain(vec: Float32Array | null, heldFrom: number, kind: 'own' | 'flow' | 'service' | 'actor'): string {
