@@ -21,8 +21,13 @@ export const TRAINING_DEFAULTS = {
   decoyRate: 0,
   /** Share of the segments with an anomaly that also get an ordinary session labelled 0, opening while it runs (docs/training.md, "Decoys"). */
   concurrentDecoyRate: 0,
-  /** Lowest threshold a calibration without labels may choose (docs/training.md, "The recipe"). */
-  thresholdFloor: 0.99,
+  /**
+   * Lowest threshold a calibration without labels may choose (docs/training.md, "The recipe"):
+   * one opening must be near-certain on its own; moderately odd attempts are the actor verdict's
+   * (src/pipeline/actor-hold.ts). 0.99 until the actor verdict; measured 0.99–0.99999 on both
+   * development networks (docs/quality.md, "Kept: floor 0.9999").
+   */
+  thresholdFloor: 0.9999,
   /**
    * The floor of the per-epoch check's threshold, which early stopping maximises the catch at
    * (docs/training.md, "The recipe"): 0.9, the alert floor before the flow verdict. At 0.995
