@@ -16,6 +16,12 @@ const RATES = (process.env.LLN_BENCH_DAEMON_PPS ?? '20000,40000,50000,60000,7000
 /** After the ramp, one run well above the drop-free rate: the daemon's drop count must explain sent − captured. */
 const OVERRUN_PPS = Number(process.env.LLN_BENCH_DAEMON_OVERRUN_PPS ?? 150_000);
 const OVERRUN_SECONDS = Number(process.env.LLN_BENCH_DAEMON_OVERRUN_SECONDS ?? 15);
+/**
+ * Overload shedding, before/after: the overrun run this many times with `overload.shed: false`
+ * and with shedding on (the default), interleaved (off, on, off, on, …) in one session. 0: the
+ * overrun runs once, with the default config.
+ */
+const SHED_PAIRS = Number(process.env.LLN_BENCH_DAEMON_SHED_PAIRS ?? 2);
 /** 0: skip the second ramp, with a background training running as the learning daemon runs one. */
 const WITH_TRAINING = process.env.LLN_BENCH_DAEMON_TRAINING !== '0';
 
@@ -69,6 +75,8 @@ export interface RateResult {
   pcapReceived: number; pcapDropped: number; pcapIfDropped: number; queueDropped: number;
   /** Below the sensor, for the record: the sending veth's tx_dropped and the kernel's backlog drops. */
   peerTxDropped: number; backlogDropped: number;
+  /** Overload shedding, from the stop line (0 when nothing was shed): windows not scored, the largest stride. */
+  shedWindows: number; shedMaxStride: number;
 }
 
 /** Hooks for variants (the fleet bench): prepare the database before start, edit the config file. */
@@ -108,11 +116,13 @@ export async function measure(veth: VethNamespace, dir: string, pcap: string, pp
   const rss = daemon.peakRssMb();
   const { final } = await daemon.stop(120_000);
   const loss = /libpcap ring (\d+), interface (\d+), intake queue (\d+); libpcap received (\d+)/.exec(daemon.log);
+  const shed = /shed windows (\d+) \(packets in no scored window \d+, stride up to (\d+)\)/.exec(daemon.log);
   if (!loss) throw new Error(`daemon bench: no capture-loss account in the stop line (cap not patched?):\n${daemon.log.slice(-2000)}`);
   return {
     sent, captured: Number(final[1]), droppedWindows: Number(final[5]), kernelRxDropped: (after?.rxDropped ?? 0) - (before?.rxDropped ?? 0), peakRssMb: rss,
     pcapDropped: Number(loss[1]), pcapIfDropped: Number(loss[2]), queueDropped: Number(loss[3]), pcapReceived: Number(loss[4]),
     peerTxDropped: peerTx() - peerBefore, backlogDropped: backlogDrops() - backlogBefore,
+    shedWindows: Number(shed?.[1] ?? 0), shedMaxStride: Number(shed?.[2] ?? 0),
   };
 }
 
@@ -147,11 +157,12 @@ export async function runDaemonBench(): Promise<Record<string, number>> {
     out[`${key}_peer_tx_dropped`] = x.peerTxDropped;
     out[`${key}_backlog_dropped`] = x.backlogDropped;
     out[`${key}_peak_rss_mb`] = x.peakRssMb;
+    out[`${key}_shed_windows`] = x.shedWindows;
     // 0 when the daemon's count explains every missing packet; the target is at most 0.01.
     if (missing > 0) out[`${key}_disagreement`] = Math.abs(missing - daemonLost) / missing;
     process.stderr.write(`${key}: sent ${x.sent}, captured ${x.captured}, sent − captured ${missing}, daemon lost ${daemonLost} ` +
       `(libpcap ring ${x.pcapDropped}, interface ${x.pcapIfDropped}, queue ${x.queueDropped}; libpcap received ${x.pcapReceived}), ` +
-      `dropped windows ${x.droppedWindows}, kernel rx_dropped ${x.kernelRxDropped}, peer tx_dropped ${x.peerTxDropped}, backlog drops ${x.backlogDropped}, ` +
+      `dropped windows ${x.droppedWindows}, shed windows ${x.shedWindows}${x.shedMaxStride ? ` (stride up to ${x.shedMaxStride})` : ''}, kernel rx_dropped ${x.kernelRxDropped}, peer tx_dropped ${x.peerTxDropped}, backlog drops ${x.backlogDropped}, ` +
       `peak RSS ${x.peakRssMb.toFixed(0)} MB\n`);
   };
   try {
@@ -188,7 +199,26 @@ export async function runDaemonBench(): Promise<Record<string, number>> {
     }
     if (OVERRUN_PPS > 0) {
       out.overrun_seconds = OVERRUN_SECONDS;
-      report(`overrun${OVERRUN_PPS}`, await measure(veth, dir, pcap, OVERRUN_PPS, OVERRUN_SECONDS));
+      if (SHED_PAIRS <= 0) report(`overrun${OVERRUN_PPS}`, await measure(veth, dir, pcap, OVERRUN_PPS, OVERRUN_SECONDS));
+      // Shedding off and on, interleaved, so both see the same machine: the share of what was
+      // sent that the daemon lost (libpcap ring + intake queue), and what it captured a second.
+      const lostShare: Record<'noshed' | 'shed', number[]> = { noshed: [], shed: [] };
+      const capturedPerS: Record<'noshed' | 'shed', number[]> = { noshed: [], shed: [] };
+      const noShed: MeasureHooks = { tag: 'noshed', configure: (file) => writeFileSync(file, readFileSync(file, 'utf8') + 'overload:\n  shed: false\n') };
+      for (let i = 1; i <= SHED_PAIRS; i++) {
+        for (const v of ['noshed', 'shed'] as const) {
+          const x = await measure(veth, dir, pcap, OVERRUN_PPS, OVERRUN_SECONDS, v === 'noshed' ? { ...noShed, tag: `noshed${i}` } : { tag: `shed${i}` });
+          report(`overrun${OVERRUN_PPS}_${v}_${i}`, x);
+          lostShare[v].push((x.pcapDropped + x.pcapIfDropped + x.queueDropped) / Math.max(1, x.sent));
+          capturedPerS[v].push(x.captured / OVERRUN_SECONDS);
+        }
+      }
+      if (SHED_PAIRS > 0) {
+        for (const v of ['noshed', 'shed'] as const) {
+          out[`overrun_${v}_lost_share_median`] = median(lostShare[v]);
+          out[`overrun_${v}_captured_per_s_median`] = median(capturedPerS[v]);
+        }
+      }
     }
   } finally {
     for (const c of children) c.kill('SIGKILL');
@@ -197,6 +227,11 @@ export async function runDaemonBench(): Promise<Record<string, number>> {
   }
   out.highest_lossless_pps = best;
   return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 if (require.main === module) {

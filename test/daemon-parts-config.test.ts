@@ -42,6 +42,9 @@ test('defaults fill what is left out; relative paths resolve against the config 
   assert.deepEqual(c.alerts, { maxRowsPerIncident: 1000, maxRowsPerSourcePerMinute: 600, incidentGapSeconds: 5 });
   assert.deepEqual(c.metrics, { enabled: true, listen: '127.0.0.1:9910', allowNonLoopback: false, excludeOwnTraffic: true });
   assert.equal(parseConfig('interfaces: [{name: lo}]\noutputs: {sqlite: false}\n', FILE).outputs.sqlite, false);
+  // Overload shedding is on unless turned off (docs/daemon.md, "Overload").
+  assert.deepEqual(c.overload, { shed: true });
+  assert.deepEqual(parseConfig('interfaces: [{name: lo}]\noverload: {shed: false}\n', FILE).overload, { shed: false });
 });
 
 test('errors name the file, the key path, the bad value and what is allowed', () => {
@@ -55,7 +58,7 @@ test('errors name the file, the key path, the bad value and what is allowed', ()
   // A misspelt required key is reported as the typo it is, not as the real key missing.
   assert.equal(configError('interfaces:\n  - nme: eth0\n'), `config ${FILE}: interfaces[0]: unknown key 'nme' (did you mean 'name'?)`);
   assert.match(configError('interfaces: [{name: eth0}]\noutputs: {sqllite: a.db, csvv: {path: a.csv}}\n'), /outputs: unknown keys 'sqllite', 'csvv' \(did you mean 'sqllite' → 'sqlite', 'csvv' → 'csv'\?\)/);
-  assert.match(configError('interfaces: [{name: eth0}]\nzzz: 1\n'), /unknown key 'zzz' \(allowed here: interfaces, spool, model, window, outputs, alerts, logging, metrics, stateDir, learning, user\)/);
+  assert.match(configError('interfaces: [{name: eth0}]\nzzz: 1\n'), /unknown key 'zzz' \(allowed here: interfaces, spool, model, window, overload, outputs, alerts, logging, metrics, stateDir, learning, user\)/);
   // The learning keys: durations, sizes and typos get the same one-line errors.
   assert.equal(configError('interfaces: [{name: eth0}]\nlearning: {period: soon}\n'), `config ${FILE}: learning.period: expected a duration such as '90s', '30m', '12h', '7d' or '2w', got 'soon'`);
   assert.match(configError('interfaces: [{name: eth0}]\nlearning: {spool: {maxBytes: lots}}\n'), /learning\.spool\.maxBytes: expected a size such as '512MB' or '2GB', got 'lots'/);

@@ -299,3 +299,19 @@ test('sqlite: a daemon run keeps its capture-loss counts; a replay run has NULL 
   assert.deepEqual(q.get(live.id), { pcap_received: 5000, pcap_dropped: 1200, pcap_ifdropped: 3, queue_dropped: 7 });
   db.close();
 });
+
+test('sqlite v7: a daemon run keeps its overload-shedding counts; a replay run (never shedding) has NULL there', () => {
+  const p = dbPath();
+  const sink = new SqliteSink(p);
+  const replay = sink.startRun(run());
+  const live = run({ mode: 'daemon', sources: ['eth0'] });
+  live.id = sink.startRun(live);
+  Object.assign(live, { windowsShed: 4321, packetsShed: 65_000, shedSeconds: 12.5, shedMaxLevel: 6 });
+  sink.finishRun(live);
+  sink.close();
+  const db = new Database(p, { readonly: true });
+  const q = db.prepare('SELECT windows_shed, packets_shed, shed_seconds, shed_max_level FROM runs WHERE id = ?');
+  assert.deepEqual(q.get(replay), { windows_shed: null, packets_shed: null, shed_seconds: null, shed_max_level: null });
+  assert.deepEqual(q.get(live.id), { windows_shed: 4321, packets_shed: 65_000, shed_seconds: 12.5, shed_max_level: 6 });
+  db.close();
+});

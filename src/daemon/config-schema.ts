@@ -34,6 +34,11 @@ export const WindowSchema = z.strictObject({
   stride: int(1, 4096).optional(),
 }, { error: 'a mapping with size?, stride?' });
 
+/** Overload: beyond its capacity the live daemon scores fewer windows before it loses packets (overload-shedder.ts). */
+export const OverloadSchema = z.strictObject({
+  shed: bool().default(true),
+}, { error: 'a mapping with shed?' });
+
 const CsvSchema = z.strictObject({
   path: text('a file path'),
   rotate: z
@@ -110,6 +115,7 @@ export const DaemonConfigSchema = z
     spool: SpoolSchema.optional(),
     model: ModelSchema.default({}),
     window: WindowSchema.default({}),
+    overload: OverloadSchema.default({ shed: true }),
     outputs: OutputsSchema.default({ sqlite: '/var/lib/lln-detect/anomalies.db' }),
     alerts: AlertsSchema.default({ maxRowsPerIncident: 1000, maxRowsPerSourcePerMinute: 600, incidentGapSeconds: 5 }),
     logging: LoggingSchema.default({ level: 'info', format: 'json' }),

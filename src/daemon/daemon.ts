@@ -22,6 +22,7 @@ import type { DaemonConfig } from './config-schema';
 import { checkModelFits, openModel } from './daemon-model';
 import { openDaemonSinks } from './daemon-outputs';
 import { LiveIntake } from './live-intake';
+import { OverloadShedder } from './overload-shedder';
 import { DaemonMetrics, startMetricsServer, type MetricsServer } from './metrics';
 import { sdNotify, startWatchdog } from './sd-notify';
 import { describeFsError } from '../outputs/output-check';
@@ -136,6 +137,10 @@ class Daemon {
   /** Frame numbers in the order the pipeline sees packets: unique and increasing across interfaces. */
   private frame = 0;
   private scoredPackets = 0;
+  /** Overload shedding (overload.shed): chooses how many of the due windows are scored. */
+  private shedder: OverloadShedder | null = null;
+  /** Captured packets handed to the lane and not yet pushed into the pipeline (with the intake queues: the backlog). */
+  private backlog = 0;
   /** Spool files are runs of their own: what they added, for the stop line. */
   private readonly spoolTotals = noSpoolTotals();
   private reloads: Promise<void> = Promise.resolve();
@@ -145,7 +150,7 @@ class Daemon {
   private spoolModelProblem = '';
   private readonly onHup = () => this.reload();
   private readonly onUsr1 = () => this.reopen();
-  private synced = { windows: 0, dropped: 0, scored: 0, suppressed: 0, decodeErrors: new Map<string, number>() };
+  private synced = { windows: 0, dropped: 0, scored: 0, suppressed: 0, windowsShed: 0, packetsShed: 0, shedSeconds: 0, decodeErrors: new Map<string, number>() };
 
   /** The first output failure (a full disk under the database): the daemon stops, the run is marked failed. */
   failure: unknown = null;
@@ -206,9 +211,17 @@ class Daemon {
       scaler: model.scaler, scorer: this.timed(model.scorer), window: model.window, stride, features: FEATURE_COUNT,
       // 8 batches in flight (2k windows, ~19 MB) ride out the worker's hiccups at 70k pps before any window is dropped.
       batchWindows: 256, maxInFlight: 8, whenBusy: 'drop', counters: this.counters, keepRowsAtOrAbove: this.threshold, alertThreshold: this.threshold,
-      onFinal: (final) => this.onFinal(final),
+      fillGaps: cfg.overload.shed, onFinal: (final) => this.onFinal(final),
     });
     this.metrics.pendingPackets = () => this.pipeline?.pendingPackets ?? 0;
+    if (cfg.overload.shed) {
+      const pipeline = this.pipeline;
+      const shedder = (this.shedder = new OverloadShedder({ stride }, () => ({ windowsShed: pipeline.windowsShed, packetsFilled: pipeline.packetsFilled })));
+      this.metrics.shedLevel = () => shedder.level;
+      this.metrics.shedStride = () => shedder.stride;
+    } else {
+      this.metrics.shedStride = () => stride;
+    }
 
     // Root again only while the capture handles open (each intake opens its first one synchronously), then never.
     this.drop?.regain();
@@ -394,17 +407,42 @@ class Daemon {
 
   private enqueue(iface: string, packets: RawPacket[]): Promise<void> {
     this.learner?.write(packets); // the training spool gets every captured packet, in capture order
+    this.backlog += packets.length;
+    let pushed = 0;
     return this.inLane(async () => {
-      for (const p of packets) p.frame = ++this.frame;
-      this.metrics.packetsDecoded.inc({ interface: iface }, packets.length);
-      // Slices with a turn of the event loop between them: while the pipeline runs, libpcap's
-      // poll callback cannot, and the kernel ring (~14k slots) overflows within a quarter second
-      // at 60k pps. Between slices cap moves what arrived into the intake queue (65k packets).
-      for (let i = 0; i < packets.length; i += INTAKE_SLICE) {
-        await this.pipeline!.push(i === 0 && packets.length <= INTAKE_SLICE ? packets : packets.slice(i, i + INTAKE_SLICE));
-        if (i + INTAKE_SLICE < packets.length) await new Promise<void>((resolve) => setImmediate(resolve));
+      try {
+        for (const p of packets) p.frame = ++this.frame;
+        this.metrics.packetsDecoded.inc({ interface: iface }, packets.length);
+        // Slices with a turn of the event loop between them: while the pipeline runs, libpcap's
+        // poll callback cannot, and the kernel ring (~14k slots) overflows within a quarter second
+        // at 60k pps. Between slices cap moves what arrived into the intake queue (65k packets).
+        for (let i = 0; i < packets.length; i += INTAKE_SLICE) {
+          const slice = i === 0 && packets.length <= INTAKE_SLICE ? packets : packets.slice(i, i + INTAKE_SLICE);
+          this.observeLoad(slice.length);
+          await this.pipeline!.push(slice);
+          pushed += slice.length;
+          this.backlog -= slice.length;
+          if (i + INTAKE_SLICE < packets.length) await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        this.backlog -= packets.length - pushed; // a failed push: what it did not take is no longer waiting
       }
     });
+  }
+
+  /**
+   * Overload control: the backlog (packets captured and not yet in the pipeline, and the window
+   * batches in flight) measured now sets the shed level (overload-shedder.ts), and the level how
+   * many of the due windows the pipeline scores. `pushed`: packets about to go in (0 from the tick).
+   */
+  private observeLoad(pushed: number): void {
+    const shedder = this.shedder, pipeline = this.pipeline;
+    if (!shedder || !pipeline) return;
+    let waiting = this.backlog;
+    for (const i of this.intakes) waiting += i.queueDepth();
+    const before = shedder.level;
+    shedder.observe({ packets: waiting, inFlight: pipeline.inFlightBatches, maxInFlight: pipeline.maxInFlight }, pushed);
+    if (shedder.level !== before) pipeline.setShedFactor(shedder.factor);
   }
 
   private startSpool(spool: NonNullable<DaemonConfig['spool']>): void {
@@ -498,6 +536,7 @@ class Daemon {
 
   private onTick(): void {
     this.lastTickAt = Date.now();
+    this.observeLoad(0); // the level also comes down, and the episode ends, while no packets come
     void this.inLane(async () => {
       await this.pipeline!.flushBatch();
       this.pipeline!.handOnIdle();
@@ -527,6 +566,12 @@ class Daemon {
     m.windowsDropped.inc(p.windowsDropped - s.dropped);
     m.packetsScored.inc({ interface: 'all' }, this.scoredPackets - s.scored);
     m.suppressedRows.inc({ reason: 'rate_limit' }, run.suppressed - s.suppressed);
+    const shedSeconds = this.shedder?.shedSeconds ?? 0;
+    m.windowsShed.inc(p.windowsShed - s.windowsShed);
+    m.packetsShed.inc(p.packetsFilled - s.packetsShed);
+    m.shedSeconds.inc(Math.max(0, shedSeconds - s.shedSeconds));
+    Object.assign(s, { windowsShed: p.windowsShed, packetsShed: p.packetsFilled, shedSeconds });
+    Object.assign(run, { windowsShed: p.windowsShed, packetsShed: p.packetsFilled, shedSeconds: Math.round(shedSeconds * 1000) / 1000, shedMaxLevel: this.shedder?.maxLevelSeen ?? 0 });
     for (const [reason, n] of Object.entries(this.counters.byReason())) {
       m.decodeErrors.inc({ reason }, n - (s.decodeErrors.get(reason) ?? 0));
       s.decodeErrors.set(reason, n);
@@ -554,8 +599,8 @@ class Daemon {
       this.learner?.setConfig(cfg);
       next = await (this.learner ? this.openEffectiveModel(cfg) : openModel(cfg));
       checkModelFits(cfg, next, this.model!.window);
-      const ifs = (c: DaemonConfig) => JSON.stringify(c.interfaces) + JSON.stringify(c.spool ?? null) + JSON.stringify(c.window) + JSON.stringify(c.outputs) + JSON.stringify(c.metrics) + JSON.stringify(c.user ?? null);
-      if (ifs(cfg) !== ifs(this.cfg)) logger.warn('reload: changes to interfaces, spool, window, outputs, metrics or user take effect after a restart');
+      const ifs = (c: DaemonConfig) => JSON.stringify(c.interfaces) + JSON.stringify(c.spool ?? null) + JSON.stringify(c.window) + JSON.stringify(c.overload) + JSON.stringify(c.outputs) + JSON.stringify(c.metrics) + JSON.stringify(c.user ?? null);
+      if (ifs(cfg) !== ifs(this.cfg)) logger.warn('reload: changes to interfaces, spool, window, overload, outputs, metrics or user take effect after a restart');
       const model = next;
       next = null;
       await this.swapModel(model, cfg);
@@ -622,6 +667,7 @@ class Daemon {
     if (run) {
       logger.info(stopSummary({
         captured, run, scored: this.scoredPackets, droppedWindows: this.pipeline?.windowsDropped ?? 0, live: this.intakes.length > 0, spool: this.cfg.spool ? this.spoolTotals : null,
+        shed: this.pipeline && this.shedder ? { windows: this.pipeline.windowsShed, packets: this.pipeline.packetsFilled, maxStride: this.shedder.maxStride } : null,
         committed: isLlnError(this.failure) && this.failure.code === 'LLN_E_DB' ? committedRows(this.cfg.outputs.sqlite, run.id) : null,
       }));
     }

@@ -20,6 +20,10 @@ export class DaemonMetrics {
   readonly decodeErrors = this.counter('lln_decode_errors_total', 'Packets with a decode problem, by reason', ['reason']);
   readonly windowsScored = this.counter('lln_windows_scored_total', 'Windows run through the model');
   readonly windowsDropped = this.counter('lln_windows_dropped_total', 'Windows not scored because the scorer fell behind');
+  // Overload shedding (docs/daemon.md, "Overload"): model work given up before any packet is.
+  readonly windowsShed = this.counter('lln_windows_shed_total', 'Windows due at the configured stride that were not scored because the daemon was shedding model work under overload');
+  readonly packetsShed = this.counter('lln_packets_shed_total', 'Packets no scored window covered (windows shed or dropped); each holds the median score of the nearest scored window');
+  readonly shedSeconds = this.counter('lln_shed_seconds_total', 'Seconds spent shedding model work (shed level above 0)');
   readonly anomalies = this.counter('lln_anomalies_total', 'Packets scored at or above the threshold');
   readonly incidents = this.counter('lln_incidents_total', 'Incidents opened');
   readonly suppressedRows = this.counter('lln_suppressed_rows_total', 'Alert rows not written because of the rate limits', ['reason']);
@@ -58,6 +62,9 @@ export class DaemonMetrics {
    * capture and the sensor looks hung.
    */
   pendingPackets: () => number = () => 0;
+  /** The shed level and effective stride now, read at each scrape (the daemon points these at its shedder). */
+  shedLevel: () => number = () => 0;
+  shedStride: () => number = () => 0;
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     const startedAt = this.startedAt;
@@ -68,6 +75,23 @@ export class DaemonMetrics {
       registers: [this.registry],
       collect() {
         this.set(pending());
+      },
+    });
+    const level = () => this.shedLevel(), stride = () => this.shedStride();
+    new Gauge({
+      name: 'lln_shed_level',
+      help: 'Overload shedding: 0 scores every window due at the configured stride; level L scores one in 2^L (lln_shed_stride packets apart)',
+      registers: [this.registry],
+      collect() {
+        this.set(level());
+      },
+    });
+    new Gauge({
+      name: 'lln_shed_stride',
+      help: 'Packets between scored windows now: the configured stride times 2^lln_shed_level',
+      registers: [this.registry],
+      collect() {
+        this.set(stride());
       },
     });
     new Gauge({

@@ -20,6 +20,8 @@ export interface StopCounts {
   droppedWindows: number;
   /** Capture loss goes in the line only when the daemon captured on interfaces. */
   live: boolean;
+  /** Overload shedding's totals (overload.shed), in the line when any window was shed or packet filled. */
+  shed?: { windows: number; packets: number; maxStride: number } | null;
   /** Set when a spool folder is configured. */
   spool: SpoolTotals | null;
   /**
@@ -42,6 +44,8 @@ export function stopSummary(c: StopCounts): string {
     ? `, spool files ${spool.files} (packets scored ${spool.packets}, anomalies ${spool.anomalies}, incidents ${spool.incidents})`
     : '';
   const held = c.committed ? ` (the database failed: it holds ${c.committed.anomalies} anomalies and ${c.committed.incidents} incidents of them)` : '';
+  const shed = c.shed && (c.shed.windows > 0 || c.shed.packets > 0)
+    ? `shed windows ${c.shed.windows} (packets in no scored window ${c.shed.packets}, stride up to ${c.shed.maxStride}), ` : '';
   return `daemon stopped: captured ${c.captured}, packets ${run.packets}, scored ${c.scored}, windows ${run.windows}, ` +
-    `dropped windows ${c.droppedWindows}, ${c.live ? `${describeCaptureLoss(run)}, ` : ''}anomalies ${anomalies}, incidents ${incidents}${held}${fromSpool}, status ${run.status}`;
+    `dropped windows ${c.droppedWindows}, ${shed}${c.live ? `${describeCaptureLoss(run)}, ` : ''}anomalies ${anomalies}, incidents ${incidents}${held}${fromSpool}, status ${run.status}`;
 }

@@ -67,6 +67,10 @@ export const RUN_COLUMNS: ReadonlyArray<readonly [string, keyof RunRecord]> = [
   ['pcap_dropped', 'pcapDropped'],
   ['pcap_ifdropped', 'pcapIfDropped'],
   ['queue_dropped', 'queueDropped'],
+  ['windows_shed', 'windowsShed'],
+  ['packets_shed', 'packetsShed'],
+  ['shed_seconds', 'shedSeconds'],
+  ['shed_max_level', 'shedMaxLevel'],
 ];
 
 /** A record as a plain object with external names (JSON lines), in column order. */

@@ -115,6 +115,13 @@ export interface RunRecord {
   pcapIfDropped?: number;
   /** Captured, then turned away because the daemon's intake queue was full. */
   queueDropped?: number;
+  /** Daemon runs: windows due at the stride not scored because the daemon shed model work under overload. */
+  windowsShed?: number;
+  /** Daemon runs: packets no scored window covered (shed or dropped windows), holding the nearest scored window's median score. */
+  packetsShed?: number;
+  /** Daemon runs: seconds spent shedding, and the highest shed level reached (one window in 2^level scored). */
+  shedSeconds?: number;
+  shedMaxLevel?: number;
 }
 
 /** Where anomalies, incidents and run summaries go. All calls are synchronous and batched. */

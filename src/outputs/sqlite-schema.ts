@@ -131,6 +131,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER forward_incidents_update AFTER UPDATE ON incidents WHEN EXISTS (SELECT 1 FROM forward_state)
   BEGIN INSERT INTO forward_changes (tbl, run_id, row_id) VALUES ('incidents', NEW.run_id, NEW.id); END;
   `,
+  // v7: the daemon's overload shedding per run (NULL for replays, which never shed): windows not
+  // scored, packets in no scored window, seconds spent shedding, the highest level reached.
+  `
+  ALTER TABLE runs ADD COLUMN windows_shed INTEGER;
+  ALTER TABLE runs ADD COLUMN packets_shed INTEGER;
+  ALTER TABLE runs ADD COLUMN shed_seconds REAL;
+  ALTER TABLE runs ADD COLUMN shed_max_level INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

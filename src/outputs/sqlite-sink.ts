@@ -86,12 +86,14 @@ export class SqliteSink implements AnomalySink {
     );
     this.insertRun = this.db.prepare(
       `INSERT INTO runs (started_at, finished_at, mode, sources, model_id, model_sha256, threshold,
-         packets, windows, anomalies, incidents, suppressed, status, pcap_received, pcap_dropped, pcap_ifdropped, queue_dropped)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         packets, windows, anomalies, incidents, suppressed, status, pcap_received, pcap_dropped, pcap_ifdropped, queue_dropped,
+         windows_shed, packets_shed, shed_seconds, shed_max_level)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.updateRunStmt = this.db.prepare(
       `UPDATE runs SET finished_at = ?, model_id = ?, model_sha256 = ?, threshold = ?, packets = ?, windows = ?, anomalies = ?,
-         incidents = ?, suppressed = ?, status = ?, pcap_received = ?, pcap_dropped = ?, pcap_ifdropped = ?, queue_dropped = ?
+         incidents = ?, suppressed = ?, status = ?, pcap_received = ?, pcap_dropped = ?, pcap_ifdropped = ?, queue_dropped = ?,
+         windows_shed = ?, packets_shed = ?, shed_seconds = ?, shed_max_level = ?
        WHERE id = ?`,
     );
     this.holdReserve();
@@ -313,7 +315,8 @@ function removeQuietly(file: string): void {
   }
 }
 
-/** The runs table's capture-loss columns: NULL where a run has no such count (replays). */
+/** The runs table's capture-loss and overload-shedding columns: NULL where a run has no such count (replays). */
 function captureLoss(run: RunRecord): (number | null)[] {
-  return [run.pcapReceived ?? null, run.pcapDropped ?? null, run.pcapIfDropped ?? null, run.queueDropped ?? null];
+  return [run.pcapReceived ?? null, run.pcapDropped ?? null, run.pcapIfDropped ?? null, run.queueDropped ?? null,
+    run.windowsShed ?? null, run.packetsShed ?? null, run.shedSeconds ?? null, run.shedMaxLevel ?? null];
 }

@@ -37,6 +37,12 @@ export interface ScoringPipelineOptions {
   verdicts?: boolean;
   /** The alert threshold, which the actor verdict raises the packets it holds to (actor-hold.ts). Unset: no actor verdict. */
   alertThreshold?: number;
+  /**
+   * Live capture under overload (setShedFactor, windows dropped when busy): a packet that no
+   * scored window covers gets the median score of the nearest scored window instead of none
+   * (-1). Replay never leaves such packets (stride <= window, nothing dropped). Default false.
+   */
+  fillGaps?: boolean;
   /** Called with packets whose score is final, in frame order; the view is valid during the call only. */
   onFinal: (packets: FinalPackets) => void;
 }
@@ -67,12 +73,51 @@ export class ScoringPipeline {
   packets = 0;
   windowsScored = 0;
   windowsDropped = 0;
+  /** Windows due at the configured stride that were not scored because of setShedFactor. */
+  windowsShed = 0;
+  /** Packets that no scored window covered, scored with the nearest scored window's median (fillGaps). */
+  packetsFilled = 0;
+  /** Score one due window in this many (1: every one; overload shedding raises it). */
+  private shedFactor = 1;
+  /** Due windows skipped since the last one scored, while shedding. */
+  private shedSkipped = 0;
+  /** fillGaps: the last packet covered by an applied window (-1: none yet), and that window's scores. */
+  private coveredEnd = -1;
+  private lastScores: Float32Array | null = null;
+  private lastRow = 0;
+  private lastPad = 0;
+  private readonly fillScores: Float32Array;
+  private readonly fillAttention: Float32Array;
+  private readonly medianScratch: Float32Array;
 
   constructor(private o: ScoringPipelineOptions) {
     this.builder = new WindowBuilder(o.window, o.stride, o.features);
     this.pending = new PendingPackets(o.features, undefined, o.verdicts ?? true, o.alertThreshold ?? null);
     this.featureRow = new Float32Array(o.features);
     this.pool = new WindowBatchPool(o.batchWindows, o.window * o.features, (o.maxInFlight ?? 2) + 1); // in flight + the one filling
+    this.fillScores = new Float32Array(o.window);
+    this.fillAttention = new Float32Array(o.window); // all equal: the fill names its most deviating packet
+    this.medianScratch = new Float32Array(o.window);
+  }
+
+  /**
+   * Overload shedding (live capture only): score one window in `factor` of those due at the
+   * stride, i.e. an effective stride of factor × stride. Above the window length some packets
+   * are in no scored window; with fillGaps they take the nearest scored window's median score.
+   * 1 restores every window. Replay never calls this: its scores must not depend on speed.
+   */
+  setShedFactor(factor: number): void {
+    this.shedFactor = Math.max(1, Math.floor(factor));
+    if (this.shedSkipped >= this.shedFactor) this.shedSkipped = this.shedFactor - 1;
+  }
+
+  /** Batches of windows handed to the scorer and not yet settled, and how many may be. */
+  get inFlightBatches(): number {
+    return this.inFlight.length;
+  }
+
+  get maxInFlight(): number {
+    return this.o.maxInFlight ?? 2;
   }
 
   /** Feed captured packets (frame numbers set). Resolves once back-pressure allows more input. */
@@ -87,7 +132,15 @@ export class ScoringPipeline {
       extractor.extract(p, featureRow, 0);
       pending.setDeviation(seq, this.o.scaler.transformInto(featureRow, 0, builder.ring, builder.nextRow()));
       this.packets++;
-      if (builder.commit(seq) && this.addWindow()) await this.dispatch();
+      if (builder.commit(seq)) {
+        if (this.shedFactor > 1 && this.shedSkipped < this.shedFactor - 1) {
+          this.shedSkipped++;
+          this.windowsShed++;
+        } else {
+          this.shedSkipped = 0;
+          if (this.addWindow()) await this.dispatch();
+        }
+      }
     }
   }
 
@@ -180,6 +233,40 @@ export class ScoringPipeline {
     while (this.draining) await this.draining;
   }
 
+  /**
+   * Packets [from, to] are in no scored window (windows shed or dropped): each gets the median
+   * packet score of the nearer of the two scored windows around the gap (the one before it, when
+   * there is one, and the one at `row` of `next` after it). A flood or scan fills the windows
+   * around it, so its unscored packets stay anomalous; one odd packet in a window does not spread
+   * to the stretch beside it. Applied as windows of at most W of those packets, with even
+   * attention: the named packet is the stretch's most deviating one. No scaled rows are kept
+   * for them (the model never saw them): their explanation is the flow verdict they hold, if any.
+   */
+  private fillGap(from: number, to: number, next: Float32Array, row: number, nextPad: number): void {
+    const W = this.o.window;
+    const after = this.median(next, row, nextPad);
+    const before = this.lastScores === null ? after : this.median(this.lastScores, this.lastRow, this.lastPad);
+    const prevEnd = from - 1, nextStart = to + 1;
+    const scores = this.fillScores;
+    for (let s = from; s <= to; s += W) {
+      const e = Math.min(to, s + W - 1);
+      const pad = W - (e - s + 1);
+      for (let q = s; q <= e; q++) scores[pad + q - s] = this.lastScores !== null && q - prevEnd <= nextStart - q ? before : after;
+      this.pending.applyWindow(s, e, scores, this.fillAttention, 0, W);
+    }
+    this.packetsFilled += to - from + 1;
+  }
+
+  /** Median (the upper one of an even count) of a scored window's real rows. */
+  private median(scores: Float32Array, row: number, pad: number): number {
+    const W = this.o.window;
+    const n = W - pad;
+    const m = this.medianScratch.subarray(0, n);
+    m.set(scores.subarray(row + pad, row + W));
+    m.sort();
+    return m[n >> 1];
+  }
+
   private async settleOldest(): Promise<void> {
     const job = this.inFlight.shift();
     if (!job) return;
@@ -191,8 +278,18 @@ export class ScoringPipeline {
     // an in-thread one never took them.
     const scaled = r.windows ?? (batch.data.byteLength > 0 ? batch.data : null);
     const keepAt = this.o.keepRowsAtOrAbove ?? Infinity;
+    const fill = this.o.fillGaps === true;
     for (let i = 0; i < batch.count; i++) {
-      this.pending.applyWindow(batch.startSeq[i], batch.endSeq[i], r.scores, r.attention, i * W, W, scaled, i * WF, keepAt);
+      const start = batch.startSeq[i], end = batch.endSeq[i];
+      if (fill) {
+        const pad = W - (end - start + 1);
+        if (start > this.coveredEnd + 1) this.fillGap(this.coveredEnd + 1, start - 1, r.scores, i * W, pad);
+        if (end > this.coveredEnd) this.coveredEnd = end;
+        this.lastScores = r.scores;
+        this.lastRow = i * W;
+        this.lastPad = pad;
+      }
+      this.pending.applyWindow(start, end, r.scores, r.attention, i * W, W, scaled, i * WF, keepAt);
     }
     this.windowsScored += batch.count;
     const lastStart = batch.startSeq[batch.count - 1];
