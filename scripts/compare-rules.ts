@@ -14,7 +14,7 @@ import { actorRule, actorVariants } from './actor-rule';
 
 function rules(run: SavedRun): [string, Rule][] {
   const list: [string, Rule][] = [['replay rule (flow-hold, actor)', replayRule(run.threshold)], ['flow-hold without the actor verdict', flowHoldRule(run.threshold)]];
-  if (process.env.NO_NEAR) list.push(['flow-hold without neighbours', flowHoldRule(run.threshold, false)]);
+  if (process.env.NO_NEAR) list.push(['flow-hold without neighbours', flowHoldRule(run.threshold, false)], ['replay rule without neighbours', replayRule(run.threshold, false)]);
   if (process.env.SINGLE) list.push(['flow-hold, one opening packet holds (before corroboration)', flowHoldRule(run.threshold, true, 1)]);
   for (const t of (process.env.THRS ?? '').split(',').filter(Boolean).map(Number)) list.push([`flow-hold at ${t}`, flowHoldRule(t)], [`replay rule at ${t}`, replayRule(t)]);
   for (const [name, r] of evidenceRule(run)) list.push([name, r]);

@@ -55,7 +55,7 @@ export type Rule = (c: Capture) => RuleOutput;
 
 function asPacket(c: Capture, i: number): DecodedPacket {
   const p = c.packets;
-  return { srcIp: p.src[i], dstIp: p.dst[i], ipProto: p.proto[i], srcPort: p.sport[i], dstPort: p.dport[i], tcpFlags: p.flags[i] } as DecodedPacket;
+  return { srcIp: p.src[i], dstIp: p.dst[i], srcMac: p.srcMac[i], ipProto: p.proto[i], srcPort: p.sport[i], dstPort: p.dport[i], tcpFlags: p.flags[i] } as DecodedPacket;
 }
 
 /** The rule before the actor evidence: the flow and service verdicts with their look-back and neighbours (flow-hold.ts), then the threshold. */
@@ -84,8 +84,8 @@ export function flowHoldRule(threshold: number, neighbours = true, corroboration
 }
 
 /** The rule replay uses: flowHoldRule, then the actor verdict (actor-hold.ts) in capture order, as packets are handed on. */
-export function replayRule(threshold: number): Rule {
-  const base = flowHoldRule(threshold);
+export function replayRule(threshold: number, neighbours = true): Rule {
+  const base = flowHoldRule(threshold, neighbours);
   return (c) => {
     const out = base(c);
     const hold = new ActorHold(threshold);

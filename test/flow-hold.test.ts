@@ -37,6 +37,21 @@ test('flowKey: one key per bidirectional 5-tuple of a real capture, none for pac
   assert.ok(keys.every((k) => Number.isSafeInteger(k) && k >= 0));
 });
 
+test('flowKey: a client without an address yet (source 0.0.0.0) is keyed by its MAC, each its own flow', async () => {
+  const { packets } = await readAllPackets([path.join(PACKAGE_ROOT, 'samples', 'dhcp-starvation.pcap')]);
+  const fromNobody = packets.filter((p) => p.srcIp === '0.0.0.0');
+  const macs = new Set(fromNobody.map((p) => p.srcMac));
+  const keys = new Set(fromNobody.map((p) => flowKey(p)));
+  assert.ok(macs.size > 200, `${macs.size} client MACs`);
+  assert.equal(keys.size, macs.size, 'one flow per client MAC');
+  // An ordinary client's DISCOVER and REQUEST (same MAC) are one flow; so are its service's.
+  const first = fromNobody.filter((p) => p.srcMac === fromNobody[0].srcMac);
+  assert.ok(first.length >= 2, 'the first client sends DISCOVER and REQUEST');
+  assert.equal(new Set(first.map((p) => flowKey(p))).size, 1);
+  assert.equal(new Set(first.map((p) => serviceKey(p))).size, 1);
+  assert.notEqual(serviceKey(fromNobody[0]), serviceKey(fromNobody.find((p) => p.srcMac !== fromNobody[0].srcMac)!));
+});
+
 test('serviceKey: one per client, server and server port, whatever the client port; none for TCP without SYN', async () => {
   const { packets } = await readAllPackets([path.join(PACKAGE_ROOT, 'samples', 'lan-dnsshell.pcap')]);
   const byService = new Map<string, Set<number>>();

@@ -52,6 +52,18 @@ interface OpenIncident {
   open: boolean;
 }
 
+/** IPv4 limited broadcast or multicast, IPv6 multicast, or the Ethernet broadcast / a multicast MAC. */
+export function isGroupAddress(host: string): boolean {
+  if (host === '255.255.255.255') return true;
+  const dot = host.indexOf('.');
+  if (dot > 0 && !host.includes(':')) {
+    const first = Number(host.slice(0, dot));
+    return first >= 224 && first <= 239;
+  }
+  if (/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(host)) return (parseInt(host.slice(0, 2), 16) & 1) === 1;
+  return /^ff[0-9a-f]{2}:/i.test(host);
+}
+
 /**
  * Packets per host. Capped like the host list: a spoofed-source flood has millions of sources,
  * and its first 1000 tell enough.
@@ -182,12 +194,16 @@ export class IncidentTracker {
       // The target is never the main source itself: a scanner receives every reply, and
       // would otherwise be its own scan's main target.
       const mainSource = inc.fromCounts.top();
+      let mainTarget = inc.toCounts.top(mainSource);
+      // A broadcast or multicast is meant for everyone: the target is who answered it (the DHCP
+      // server a starvation run from random MACs empties), when someone did.
+      if (mainTarget !== null && isGroupAddress(mainTarget)) mainTarget = inc.fromCounts.top(mainSource) ?? mainTarget;
       out.push({
         ...inc.rec,
         hosts: [...inc.hostSet].sort(compareHosts),
         ports: [...inc.portSet].sort((x, y) => x - y),
         mainSource,
-        mainTarget: inc.toCounts.top(mainSource),
+        mainTarget,
         sources: inc.fromCounts.size,
         targets: inc.toCounts.size,
       });

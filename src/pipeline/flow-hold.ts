@@ -88,8 +88,20 @@ export const NO_FLOW = -1;
  */
 export function flowKey(p: DecodedPacket): number {
   if (!hasPorts(p)) return NO_FLOW;
-  const forward = p.srcIp! < p.dstIp! || (p.srcIp === p.dstIp && p.srcPort <= p.dstPort);
-  return forward ? hashKey(p.ipProto, p.srcIp!, p.srcPort, p.dstIp!, p.dstPort) : hashKey(p.ipProto, p.dstIp!, p.dstPort, p.srcIp!, p.srcPort);
+  const src = source(p);
+  const forward = src < p.dstIp! || (src === p.dstIp && p.srcPort <= p.dstPort);
+  return forward ? hashKey(p.ipProto, src, p.srcPort, p.dstIp!, p.dstPort) : hashKey(p.ipProto, p.dstIp!, p.dstPort, src, p.srcPort);
+}
+
+/**
+ * The source a flow is keyed on: its IP address, but a host that has none yet (source 0.0.0.0
+ * or ::, a DHCP or DHCPv6 client) by its MAC address. Every such client sends from the same
+ * 5-tuple (0.0.0.0:68 → 255.255.255.255:67), so keyed on addresses alone a starvation run from
+ * random MACs was one flow: its first 128 packets held, the rest not, and never a new attempt
+ * (actor-hold.ts). Each client is its own conversation.
+ */
+function source(p: DecodedPacket): string {
+  return (p.srcIp === '0.0.0.0' || p.srcIp === '::') && p.srcMac !== null ? p.srcMac : p.srcIp!;
 }
 
 /**
@@ -101,7 +113,7 @@ export function flowKey(p: DecodedPacket): number {
 export function serviceKey(p: DecodedPacket): number {
   if (!hasPorts(p)) return NO_FLOW;
   if (p.ipProto === 6 && (p.tcpFlags & TCP_SYN) === 0) return NO_FLOW;
-  return hashKey(p.ipProto ^ 0x100, p.srcIp!, -1, p.dstIp!, p.dstPort);
+  return hashKey(p.ipProto ^ 0x100, source(p), -1, p.dstIp!, p.dstPort);
 }
 
 const TCP_SYN = 2;
