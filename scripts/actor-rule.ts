@@ -8,7 +8,7 @@ import { FLOW_HOLD, FlowHold, NO_FLOW, flowKey, serviceKey } from '../src/pipeli
 import type { DecodedPacket } from '../src/capture/decode/decoded-packet';
 import type { Capture, Rule } from './score-rules';
 
-export interface ActorParams { level: number; count: number; seconds: number; own?: boolean; atApply?: boolean; forward?: boolean }
+export interface ActorParams { level: number; count: number; seconds: number; own?: boolean; atApply?: boolean; forward?: boolean; /** the odd attempts' least share of the actor's attempts in the window */ share?: number }
 
 export function actorRule(base: Rule, threshold: number, a: ActorParams): Rule {
   return (c) => {
@@ -21,6 +21,7 @@ export function actorRule(base: Rule, threshold: number, a: ActorParams): Rule {
     const place = new Int32Array(n);
     const flows = new Map<number, { last: number; first: number; count: number }>();
     const actors = new Map<string, number[]>();
+    const all = new Map<string, number[]>();
     const raised = new Uint8Array(n);
     const raise = (j: number, at: number) => {
       if (raised[j]) return;
@@ -29,7 +30,7 @@ export function actorRule(base: Rule, threshold: number, a: ActorParams): Rule {
       if (out.score[j] < threshold) out.score[j] = threshold;
     };
     for (let i = 0; i < n; i++) {
-      const d = { srcIp: p.src[i], dstIp: p.dst[i], ipProto: p.proto[i], srcPort: p.sport[i], dstPort: p.dport[i], tcpFlags: p.flags[i] } as DecodedPacket;
+      const d = { srcIp: p.src[i], dstIp: p.dst[i], srcMac: p.srcMac[i], ipProto: p.proto[i], srcPort: p.sport[i], dstPort: p.dport[i], tcpFlags: p.flags[i] } as DecodedPacket;
       const k = flowKey(d);
       let f = k === NO_FLOW ? undefined : flows.get(k);
       if (f !== undefined && p.ts[i] - f.last <= FLOW_HOLD.idleSeconds) {
@@ -40,12 +41,18 @@ export function actorRule(base: Rule, threshold: number, a: ActorParams): Rule {
       }
       if (k !== NO_FLOW) flows.set(k, (f = { last: p.ts[i], first: i, count: 1 }));
       attemptOf[i] = i; place[i] = 1;
+      const who = p.src[i] ?? p.srcMac[i] ?? '';
+      let every = all.get(who);
+      if (!every) all.set(who, (every = []));
+      every.push(p.ts[i]);
+      while (p.ts[i] - every[0] > a.seconds) every.shift();
       if ((a.own ? c.own[i] : applied ? applied[i] : out.score[i]) < a.level) continue;
       const actor = p.src[i] ?? p.srcMac[i] ?? '';
       let list = actors.get(actor);
       if (!list) actors.set(actor, (list = []));
       list.push(i);
       while (p.ts[i] - p.ts[list[0]] > a.seconds) list.shift();
+      if (a.share !== undefined && list.length < a.share * every.length) continue;
       if (list.length >= a.count && a.forward) raise(i, p.ts[i]);
       else if (list.length >= a.count) for (const j of list) if (p.ts[i] - p.ts[j] <= FLOW_HOLD.lookBackSeconds) raise(j, p.ts[i]);
     }
@@ -54,7 +61,7 @@ export function actorRule(base: Rule, threshold: number, a: ActorParams): Rule {
 }
 
 export function actorVariants(): ActorParams[] {
-  return process.env.ACTOR ? (JSON.parse(process.env.ACTOR) as number[][]).map(([level, count, seconds, own]) => ({ level, count, seconds: seconds ?? 60, own: own === 1, atApply: own === 2, forward: own === 3 })) : [];
+  return process.env.ACTOR ? (JSON.parse(process.env.ACTOR) as number[][]).map(([level, count, seconds, own, share]) => ({ level, count, seconds: seconds ?? 60, own: own === 1, atApply: own === 2, forward: own === 3, share })) : [];
 }
 
 export type { Capture };
@@ -65,7 +72,7 @@ function appliedScores(c: Capture): Float32Array {
   const out = new Float32Array(c.own.length);
   const hold = new FlowHold(() => {}, () => {});
   for (let i = 0; i < out.length; i++) {
-    const d = { srcIp: p.src[i], dstIp: p.dst[i], ipProto: p.proto[i], srcPort: p.sport[i], dstPort: p.dport[i], tcpFlags: p.flags[i] } as DecodedPacket;
+    const d = { srcIp: p.src[i], dstIp: p.dst[i], srcMac: p.srcMac[i], ipProto: p.proto[i], srcPort: p.sport[i], dstPort: p.dport[i], tcpFlags: p.flags[i] } as DecodedPacket;
     out[i] = hold.apply(flowKey(d), serviceKey(d), p.ts[i], i + 1, c.own[i], -1, i);
   }
   return out;

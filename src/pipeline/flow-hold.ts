@@ -101,7 +101,7 @@ export function flowKey(p: DecodedPacket): number {
  * (actor-hold.ts). Each client is its own conversation.
  */
 function source(p: DecodedPacket): string {
-  return (p.srcIp === '0.0.0.0' || p.srcIp === '::') && p.srcMac !== null ? p.srcMac : p.srcIp!;
+  return p.srcIp === '0.0.0.0' || p.srcIp === '::' ? p.srcMac ?? p.srcIp : p.srcIp!;
 }
 
 /**
