@@ -9,7 +9,7 @@ import path from 'node:path';
 import { recallAtFpr, rocAuc } from '../src/model/metrics';
 import { poissonUpper95 } from '../src/model/false-incidents';
 import { IncidentTracker } from '../src/outputs/incident-tracker';
-import { FLOW_HOLD, FlowHold, flowKey, serviceKey } from '../src/pipeline/flow-hold';
+import { FLOW_HOLD, FlowHold, NO_FLOW, flowKey, serviceKey } from '../src/pipeline/flow-hold';
 import { ActorHold, addressKey } from '../src/pipeline/actor-hold';
 import type { DecodedPacket } from '../src/capture/decode/decoded-packet';
 import { type DevNetwork } from './dev-networks';
@@ -75,7 +75,9 @@ export function flowHoldRule(threshold: number, neighbours = true, corroboration
     for (let i = 0; i < n; i++) {
       const p = asPacket(c, i);
       now = c.packets.ts[i];
-      score[i] = hold.apply(flowKey(p), serviceKey(p), now, i + 1, c.own[i], -1, i);
+      // NO_SERVICE: every flow its own service (no verdict across a client's flows; the look-back stays within the flow).
+      const svc = serviceKey(p);
+      score[i] = hold.apply(flowKey(p), process.env.NO_SERVICE && svc !== NO_FLOW ? flowKey(p) + 1 : svc, now, i + 1, c.own[i], -1, i);
     }
     const flagged = new Uint8Array(n);
     for (let i = 0; i < n; i++) flagged[i] = score[i] >= threshold ? 1 : 0;
