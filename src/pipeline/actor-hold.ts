@@ -1,5 +1,5 @@
 import type { DecodedPacket } from '../capture/decode/decoded-packet';
-import { FLOW_HOLD, NO_FLOW } from './flow-hold';
+import { FLOW_HOLD, NO_FLOW, remember } from './flow-hold';
 
 /**
  * The actor verdict: a source that keeps making attempts the model calls more likely anomalous
@@ -36,9 +36,6 @@ export const ACTOR_HOLD = { level: 0.5, attempts: 10, seconds: 300 } as const;
 
 const F32 = new Float32Array(1);
 const I32 = new Int32Array(F32.buffer);
-
-/** Actors and flows remembered at most; beyond it the ones seen longest ago are forgotten. */
-const MAX_ENTRIES = 1 << 16;
 
 interface Flow { last: number; packets: number; held: boolean; frame: number }
 
@@ -116,16 +113,4 @@ export class ActorHold {
     this.heldFrame = frame;
     return this.held;
   }
-}
-
-/** Insert, first forgetting the quarter of entries inserted longest ago when full. */
-function remember<V>(map: Map<number, V>, key: number, value: V): void {
-  if (map.size >= MAX_ENTRIES) {
-    let n = MAX_ENTRIES >> 2;
-    for (const k of map.keys()) {
-      if (n-- <= 0) break;
-      map.delete(k);
-    }
-  }
-  map.set(key, value);
 }

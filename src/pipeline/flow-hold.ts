@@ -487,8 +487,8 @@ function raiseNear(f: FlowState, id: number, score: number): void {
   }
 }
 
-/** Insert, first forgetting the quarter of entries inserted longest ago when full (an active one among them just opens again). */
-function remember<V>(map: Map<number, V>, key: number, value: V): void {
+/** Insert, first forgetting the quarter of entries inserted longest ago when full (an active one among them just opens again). The actor verdict's tables too. */
+export function remember<V>(map: Map<number, V>, key: number, value: V): void {
   if (map.size >= MAX_ENTRIES) {
     let n = MAX_ENTRIES >> 2;
     for (const k of map.keys()) {
