@@ -77,6 +77,18 @@ export interface RateResult {
   peerTxDropped: number; backlogDropped: number;
   /** Overload shedding, from the stop line (0 when nothing was shed): windows not scored, the largest stride. */
   shedWindows: number; shedMaxStride: number;
+  /** The daemon's CPU time (all its threads, start-up included) when everything sent was accounted for. */
+  cpuSeconds: number;
+}
+
+/** utime + stime of a process (all threads), in seconds; NaN when /proc is not there. */
+function processCpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // fields 14 and 15, in clock ticks (USER_HZ 100)
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Hooks for variants (the fleet bench): prepare the database before start, edit the config file. */
@@ -114,6 +126,7 @@ export async function measure(veth: VethNamespace, dir: string, pcap: string, pp
   }
   const after = readInterfaceCounters(veth.host);
   const rss = daemon.peakRssMb();
+  const cpuSeconds = processCpuSeconds(daemon.pid);
   const { final } = await daemon.stop(120_000);
   const loss = /libpcap ring (\d+), interface (\d+), intake queue (\d+); libpcap received (\d+)/.exec(daemon.log);
   const shed = /shed windows (\d+) \(packets in no scored window \d+, stride up to (\d+)\)/.exec(daemon.log);
@@ -122,7 +135,7 @@ export async function measure(veth: VethNamespace, dir: string, pcap: string, pp
     sent, captured: Number(final[1]), droppedWindows: Number(final[5]), kernelRxDropped: (after?.rxDropped ?? 0) - (before?.rxDropped ?? 0), peakRssMb: rss,
     pcapDropped: Number(loss[1]), pcapIfDropped: Number(loss[2]), queueDropped: Number(loss[3]), pcapReceived: Number(loss[4]),
     peerTxDropped: peerTx() - peerBefore, backlogDropped: backlogDrops() - backlogBefore,
-    shedWindows: Number(shed?.[1] ?? 0), shedMaxStride: Number(shed?.[2] ?? 0),
+    shedWindows: Number(shed?.[1] ?? 0), shedMaxStride: Number(shed?.[2] ?? 0), cpuSeconds,
   };
 }
 
@@ -158,12 +171,13 @@ export async function runDaemonBench(): Promise<Record<string, number>> {
     out[`${key}_backlog_dropped`] = x.backlogDropped;
     out[`${key}_peak_rss_mb`] = x.peakRssMb;
     out[`${key}_shed_windows`] = x.shedWindows;
+    out[`${key}_cpu_seconds`] = x.cpuSeconds;
     // 0 when the daemon's count explains every missing packet; the target is at most 0.01.
     if (missing > 0) out[`${key}_disagreement`] = Math.abs(missing - daemonLost) / missing;
     process.stderr.write(`${key}: sent ${x.sent}, captured ${x.captured}, sent − captured ${missing}, daemon lost ${daemonLost} ` +
       `(libpcap ring ${x.pcapDropped}, interface ${x.pcapIfDropped}, queue ${x.queueDropped}; libpcap received ${x.pcapReceived}), ` +
       `dropped windows ${x.droppedWindows}, shed windows ${x.shedWindows}${x.shedMaxStride ? ` (stride up to ${x.shedMaxStride})` : ''}, kernel rx_dropped ${x.kernelRxDropped}, peer tx_dropped ${x.peerTxDropped}, backlog drops ${x.backlogDropped}, ` +
-      `peak RSS ${x.peakRssMb.toFixed(0)} MB\n`);
+      `peak RSS ${x.peakRssMb.toFixed(0)} MB, CPU ${x.cpuSeconds.toFixed(1)} s\n`);
   };
   try {
     // A standard 1500-byte MTU, as on a LAN: libpcap's ring slots (TPACKET_V2 in immediate mode)
@@ -204,6 +218,8 @@ export async function runDaemonBench(): Promise<Record<string, number>> {
       // sent that the daemon lost (libpcap ring + intake queue), and what it captured a second.
       const lostShare: Record<'noshed' | 'shed', number[]> = { noshed: [], shed: [] };
       const capturedPerS: Record<'noshed' | 'shed', number[]> = { noshed: [], shed: [] };
+      // Captured packets per CPU-second of the daemon: what each costs, less dependent on what else the machine runs.
+      const perCpuS: Record<'noshed' | 'shed', number[]> = { noshed: [], shed: [] };
       const noShed: MeasureHooks = { tag: 'noshed', configure: (file) => writeFileSync(file, readFileSync(file, 'utf8') + 'overload:\n  shed: false\n') };
       for (let i = 1; i <= SHED_PAIRS; i++) {
         for (const v of ['noshed', 'shed'] as const) {
@@ -211,12 +227,14 @@ export async function runDaemonBench(): Promise<Record<string, number>> {
           report(`overrun${OVERRUN_PPS}_${v}_${i}`, x);
           lostShare[v].push((x.pcapDropped + x.pcapIfDropped + x.queueDropped) / Math.max(1, x.sent));
           capturedPerS[v].push(x.captured / OVERRUN_SECONDS);
+          perCpuS[v].push(x.captured / x.cpuSeconds);
         }
       }
       if (SHED_PAIRS > 0) {
         for (const v of ['noshed', 'shed'] as const) {
           out[`overrun_${v}_lost_share_median`] = median(lostShare[v]);
           out[`overrun_${v}_captured_per_s_median`] = median(capturedPerS[v]);
+          out[`overrun_${v}_captured_per_cpu_s_median`] = median(perCpuS[v]);
         }
       }
     }

@@ -15,7 +15,7 @@ function shedder() {
     info: (msg: string) => void lines.push({ level: 'info', msg }),
     debug: (msg: string) => void lines.push({ level: 'debug', msg }),
   };
-  const s = new OverloadShedder({ stride: 16 }, () => ({ windowsShed: 1234, packetsFilled: 5678 }), log as never);
+  const s = new OverloadShedder({ stride: 16, downAfterMs: 1000 }, () => ({ windowsShed: 1234, packetsFilled: 5678 }), log as never);
   return { s, lines, said: (level: string) => lines.filter((l) => l.level === level) };
 }
 
@@ -57,7 +57,7 @@ test('a large backlog (a burst) or full window slots raise the level at once, gr
   assert.equal(b.level, 1, 'the next batch would have been dropped');
 });
 
-test('the level steps down after a second of low backlog, and the episode ends with one line after 5 s at 0', () => {
+test('the level steps down after a second of low backlog (downAfterMs; 0.5 s by default), and the episode ends with one line after 5 s at 0', () => {
   const { s, said } = shedder();
   let t = 0;
   for (let i = 0; i < 8 * 7; i++) s.observe({ packets: 60_000 + i, ...slots }, 1024, (t += 10));

@@ -30,10 +30,11 @@ function raw(frame: number): RawPacket {
  * The k-th window it scores (from 0): every row 0.1 + k/1000 but the last, 0.95. So a window's
  * median is 0.1 + k/1000 and its maximum 0.95: which one a packet got says where it came from.
  */
-function fakeScorer(): WindowScorer & { windows: number } {
+function fakeScorer(): WindowScorer & { windows: number; largestCall: number } {
   const s = {
-    window: W, features: FEATURE_COUNT, windows: 0,
+    window: W, features: FEATURE_COUNT, windows: 0, largestCall: 0,
     score(_w: Float32Array, n: number): Promise<ScoreResult> {
+      s.largestCall = Math.max(s.largestCall, n);
       const scores = new Float32Array(n * W);
       for (let i = 0; i < n; i++) {
         scores.fill(0.1 + s.windows / 1000, i * W, (i + 1) * W);
@@ -47,17 +48,18 @@ function fakeScorer(): WindowScorer & { windows: number } {
   return s;
 }
 
-async function run(o: { factor: number; fillGaps: boolean }): Promise<{ scores: Map<number, number>; p: ScoringPipeline }> {
+async function run(o: { factor: number; fillGaps: boolean }): Promise<{ scores: Map<number, number>; p: ScoringPipeline; largestCall: number }> {
   const scores = new Map<number, number>();
+  const scorer = fakeScorer();
   const p = new ScoringPipeline({
-    scaler, scorer: fakeScorer(), window: W, stride: S, features: FEATURE_COUNT, batchWindows: 4, verdicts: false, fillGaps: o.fillGaps,
+    scaler, scorer, window: W, stride: S, features: FEATURE_COUNT, batchWindows: 4, verdicts: false, fillGaps: o.fillGaps,
     onFinal: (f) => { for (let i = 0; i < f.length; i++) scores.set(f.frame(i), f.score(i)); },
   });
   p.setShedFactor(o.factor);
   const packets = Array.from({ length: N }, (_, i) => raw(i + 1));
   for (let i = 0; i < N; i += 37) await p.push(packets.slice(i, i + 37));
   await p.finish();
-  return { scores, p };
+  return { scores, p, largestCall: scorer.largestCall };
 }
 
 const round = (x: number | undefined) => Math.round((x ?? NaN) * 1000) / 1000;
@@ -67,6 +69,7 @@ test('shedding scores one window in `factor`; a packet in no scored window holds
   // Windows end at 8, 12, …, 400: 99, the last at the last packet (no tail window needed).
   assert.equal(full.p.windowsScored, 99);
   assert.equal(full.p.windowsShed, 0);
+  assert.equal(full.largestCall, 4, 'batches of 4 windows');
 
   // Nothing shed, filling on (the daemon): the very same scores.
   const same = await run({ factor: 1, fillGaps: true });
@@ -79,6 +82,8 @@ test('shedding scores one window in `factor`; a packet in no scored window holds
   assert.equal(shed.p.windowsShed, 99 - 12, 'every due window not scored is counted');
   assert.equal(shed.p.packetsFilled, N - 13 * W, 'packets outside the 13 scored windows');
   assert.equal(shed.scores.size, N);
+  // A batch spans as many packets as without shedding (4 windows 4 apart): 1 window 32 apart.
+  assert.equal(shed.largestCall, 1);
   for (const [frame, score] of shed.scores) assert.ok(score >= 0, `frame ${frame} has a score`);
   // In a scored window: the packet's own score (29..36 is window 0, its last row 0.95).
   assert.equal(round(shed.scores.get(30)), 0.1);

@@ -22,7 +22,7 @@ export interface ShedOptions {
   lowPackets?: number;
   /** A raise is decided at most once per this many packets pushed, so the last one has time to act (default 8,192). */
   checkPackets?: number;
-  /** The backlog must stay low this long before the level steps down (default 1 s; doubled after each step down that had to be undone at once, up to 16 s). */
+  /** The backlog must stay low this long before the level steps down (default 0.5 s; doubled after each step down that had to be undone at once, up to 16 times that). */
   downAfterMs?: number;
   /** Level 0 this long ends the episode: the "overload over" line (default 5 s). */
   recoveredAfterMs?: number;
@@ -42,7 +42,8 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
  *   decision, or when every in-flight slot for windows but one is taken (the next batch would be
  *   dropped); at most once per `checkPackets` packets pushed, so the last raise has time to act;
  * - down one level once the backlog has stayed at or below `lowPackets` (and at most half the
- *   in-flight slots taken) for `downAfterMs`; a step down followed within twice that time by a
+ *   in-flight slots taken) for `downAfterMs` (0.5 s: from the top level back to 0 in 3 s once the
+ *   pipeline has caught up); a step down followed within twice that time by a
  *   raise doubles the wait for the next one, so a rate just above capacity does not make the
  *   level flap between two values every second.
  * One warning when shedding starts, one info line when it is over (level 0 for `recoveredAfterMs`),
@@ -69,7 +70,7 @@ export class OverloadShedder {
     private readonly log: Pick<typeof logger, 'warn' | 'info' | 'debug'> = logger,
   ) {
     this.o = {
-      maxLevel: 6, highPackets: 16_384, stepPackets: 8_192, lowPackets: 2_048, checkPackets: 8_192, downAfterMs: 1_000, recoveredAfterMs: 5_000,
+      maxLevel: 6, highPackets: 16_384, stepPackets: 8_192, lowPackets: 2_048, checkPackets: 8_192, downAfterMs: 500, recoveredAfterMs: 5_000,
       ...opts,
     };
     this.downDelay = this.o.downAfterMs;

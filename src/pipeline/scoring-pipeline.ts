@@ -81,6 +81,13 @@ export class ScoringPipeline {
   private shedFactor = 1;
   /** Due windows skipped since the last one scored, while shedding. */
   private shedSkipped = 0;
+  /**
+   * Windows per scoring call: batchWindows, divided by the shed factor, so that a batch spans as
+   * many packets while shedding as without: a batch of 256 windows one in 64 apart would span a
+   * million packets, and settling it (flow verdicts, alert stage) would hold the main thread
+   * for a second while libpcap's ring overflows.
+   */
+  private batchLimit: number;
   /** fillGaps: the last packet covered by an applied window (-1: none yet), and that window's scores. */
   private coveredEnd = -1;
   private lastScores: Float32Array | null = null;
@@ -95,6 +102,7 @@ export class ScoringPipeline {
     this.pending = new PendingPackets(o.features, undefined, o.verdicts ?? true, o.alertThreshold ?? null);
     this.featureRow = new Float32Array(o.features);
     this.pool = new WindowBatchPool(o.batchWindows, o.window * o.features, (o.maxInFlight ?? 2) + 1); // in flight + the one filling
+    this.batchLimit = o.batchWindows;
     this.fillScores = new Float32Array(o.window);
     this.fillAttention = new Float32Array(o.window); // all equal: the fill names its most deviating packet
     this.medianScratch = new Float32Array(o.window);
@@ -109,6 +117,7 @@ export class ScoringPipeline {
   setShedFactor(factor: number): void {
     this.shedFactor = Math.max(1, Math.floor(factor));
     if (this.shedSkipped >= this.shedFactor) this.shedSkipped = this.shedFactor - 1;
+    this.batchLimit = Math.max(1, Math.floor(this.o.batchWindows / this.shedFactor));
   }
 
   /** Batches of windows handed to the scorer and not yet settled, and how many may be. */
@@ -144,7 +153,7 @@ export class ScoringPipeline {
     }
   }
 
-  /** Copy the due window into the current batch; true when the batch is full. */
+  /** Copy the due window into the current batch; true when the batch is to be scored (full, or as many windows as shedding allows). */
   private addWindow(): boolean {
     const b = (this.batch ??= this.pool.take());
     const W = this.o.window;
@@ -153,7 +162,7 @@ export class ScoringPipeline {
     b.startSeq[b.count] = this.builder.startId;
     b.endSeq[b.count] = this.builder.endId;
     b.count++;
-    return b.full;
+    return b.count >= this.batchLimit;
   }
 
   /** End of input: score the tail window and everything in flight, release every packet. */
