@@ -3,7 +3,8 @@
  * and a final table. Parts: read, decode, features, model, replay (end to end: a generated capture,
  * and real captures from ../shared/realdata against tshark's field export when it is there), daemon (live,
  * needs root: a veth pair in a network namespace), fleet (forwarding to a PostgreSQL started here), ui (the web view's pages on
- * 10,000 incidents, in headless chromium).
+ * 10,000 incidents, in headless chromium), shed (detection of realdata's attack mixes with the daemon's
+ * overload shedding at one window in 1, 4, 16, 64).
  * `npm run bench -- read model` runs only the named parts.
  */
 import { runReadBench } from './read-bench';
@@ -14,6 +15,7 @@ import { runReplayBench } from './replay-bench';
 import { runDaemonBench } from './daemon-bench';
 import { runFleetBench } from './fleet-bench';
 import { runUiBench } from './ui-bench';
+import { runShedQualityBench } from './shed-quality';
 
 const PARTS: Record<string, () => Promise<Record<string, number>>> = {
   read: runReadBench,
@@ -24,6 +26,7 @@ const PARTS: Record<string, () => Promise<Record<string, number>>> = {
   daemon: runDaemonBench,
   fleet: runFleetBench,
   ui: runUiBench,
+  shed: runShedQualityBench,
 };
 
 async function main(): Promise<void> {
