@@ -14,7 +14,7 @@ export function poissonUpper95(n: number): number {
   return n < exact.length ? exact[n] : n + 1.645 * Math.sqrt(n + 1) + 1;
 }
 
-/** "threshold 0.99: 0 false incidents in 7.2 h of held-out traffic (at most 10 a day, 95%)". */
+/** "threshold 0.9999: 0 false incidents in 7.2 h of held-out traffic (at most 10 a day, 95%)". */
 export function promiseLine(value: number, f: FalseIncidents): string {
   const span = f.heldOutSeconds >= 3600 ? `${(f.heldOutSeconds / 3600).toFixed(1)} h` : f.heldOutSeconds >= 60 ? `${(f.heldOutSeconds / 60).toFixed(1)} min` : `${f.heldOutSeconds.toFixed(0)} s`;
   const rate = f.count > 0 ? `${f.perDay.toFixed(1)} a day; at most ${f.perDayAtMost.toFixed(1)}` : `at most ${f.perDayAtMost.toFixed(1)} a day`;

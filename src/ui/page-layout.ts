@@ -28,7 +28,7 @@ ${o.body}
 `.text;
 }
 
-/** Scores at or above 0.99 stand out, 0.9 a little: the shipped thresholds sit there. */
+/** Scores at or above 0.99 stand out, 0.9 a little: the thresholds (0.9999 for a trained model, 0.9 shipped) sit there. */
 export function scoreCell(score: number): Html {
   const cls = score >= 0.99 ? 'score high' : score >= 0.9 ? 'score mid' : 'score';
   return html`<span class="${cls}">${score.toFixed(3)}</span>`;
