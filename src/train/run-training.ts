@@ -46,6 +46,8 @@ export interface TrainingOptions {
   targetFpr: number;
   /** Lowest threshold a calibration without labels may choose (default: the recipe's). */
   thresholdFloor?: number;
+  /** The floor of the per-epoch check's threshold (default: the recipe's earlyStopFloor, never above thresholdFloor). */
+  earlyStopFloor?: number;
   /** Add synthetic anomalies (always on without labels). */
   synthetic: boolean;
   /** Benign novelty variants (docs/training.md); default on. */
@@ -111,7 +113,7 @@ export async function runTraining(o: TrainingOptions): Promise<TrainingSummary> 
   const config: ModelConfig = init ? { ...init.config, seed: o.seed } : { ...DEFAULT_MODEL_CONFIG, ...o.model, window: W, features: FEATURE_COUNT, seed: o.seed };
   const heldOut = new HeldOut(matrices, val, ts.real, W);
   const calibration = { labelled: Boolean(o.labels), targetFpr: o.targetFpr, floor: o.thresholdFloor ?? TRAINING_DEFAULTS.thresholdFloor };
-  const checkCalibration = { ...calibration, floor: Math.min(calibration.floor, TRAINING_DEFAULTS.earlyStopFloor) };
+  const checkCalibration = { ...calibration, floor: Math.min(calibration.floor, o.earlyStopFloor ?? TRAINING_DEFAULTS.earlyStopFloor) };
   const progress = o.progress === false ? null : new TrainingProgress(o.epochs, Math.ceil(train.length / o.batchSize));
   let stop = false;
   const onSigint = () => {
