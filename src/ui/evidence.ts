@@ -3,27 +3,28 @@ import type { AnomalyRow } from './alert-source';
 /**
  * What an incident's evidence accumulated on: the features its packets' explanations name most
  * often, and the packets whose verdict others hold. top_features is "name=+5.9σ, name=-3.1σ",
- * optionally led by "flow verdict of frame N; " or "service verdict of frame N; "
+ * optionally led by "flow verdict of frame N; ", "service verdict of frame N; " or "actor verdict of frame N; "
  * (README, "Scoring semantics").
  */
 export interface EvidenceTally {
   /** Feature name, packets naming it, the largest deviation seen (σ, signed). */
   features: Array<{ name: string; packets: number; maxSigma: number }>;
-  /** Frames whose flow/service verdict other packets hold, with how many hold it. */
-  verdicts: Array<{ kind: 'flow' | 'service'; frame: number; packets: number }>;
+  /** Frames whose flow, service or actor verdict other packets hold, with how many hold it. */
+  verdicts: Array<{ kind: VerdictKind; frame: number; packets: number }>;
 }
 
-const VERDICT = /^(flow|service) verdict of frame (\d+)/;
+type VerdictKind = 'flow' | 'service' | 'actor';
+const VERDICT = /^(flow|service|actor) verdict of frame (\d+)/;
 const FEATURE = /([A-Za-z0-9_]+)=([+-]?\d+(?:\.\d+)?)σ/g;
 
 export function tallyEvidence(rows: AnomalyRow[], top = 8): EvidenceTally {
   const feats = new Map<string, { packets: number; maxSigma: number }>();
-  const verdicts = new Map<string, { kind: 'flow' | 'service'; frame: number; packets: number }>();
+  const verdicts = new Map<string, { kind: VerdictKind; frame: number; packets: number }>();
   for (const r of rows) {
     const v = VERDICT.exec(r.topFeatures);
     if (v) {
       const key = `${v[1]}:${v[2]}`;
-      const e = verdicts.get(key) ?? { kind: v[1] as 'flow' | 'service', frame: Number(v[2]), packets: 0 };
+      const e = verdicts.get(key) ?? { kind: v[1] as VerdictKind, frame: Number(v[2]), packets: 0 };
       e.packets++;
       verdicts.set(key, e);
     }
