@@ -8,6 +8,7 @@ import { dhcpSession } from './benign-sessions';
 import { CaptureContext } from './capture-context';
 import { WEB_NAMES } from './domain-names';
 import { buildNetwork } from './network-model';
+import { POLLING_PROFILES, PollingSpec, schedulePolling } from './machine-polling';
 
 export type { ScenarioKind, ScenarioSpec } from './attack-scenarios';
 
@@ -27,6 +28,8 @@ export interface GenerateOptions {
    * Small committed samples use it: headers and DNS messages fit, encrypted payloads are cut.
    */
   snaplen?: number;
+  /** A supervisory host polling its devices (machine-to-machine traffic, machine-polling.ts); none by default. */
+  polling?: PollingSpec;
   /** Capture start, epoch seconds (default 2024-03-04 09:00:00 UTC, fixed so output depends only on the seed). */
   startEpochSec?: number;
 }
@@ -59,6 +62,7 @@ export async function generateCapture(opts: GenerateOptions): Promise<GenerateRe
     if (rng.chance(0.3)) dhcpSession(ctx, h, rng.next() * Math.min(10, opts.durationSec));
     ctx.schedule(new HostActivity(ctx, h, benignEnd, rateScale, baseSec));
   }
+  if (opts.polling) schedulePolling(ctx, opts.polling, opts.durationSec);
   for (const s of opts.scenarios ?? []) ctx.schedule(new ScenarioDriver(ctx, s));
   const q = ctx.queue;
   const limit = target ?? Number.POSITIVE_INFINITY;
@@ -82,6 +86,8 @@ function validate(o: GenerateOptions): void {
   if (!Number.isFinite(o.seed)) bad('generator: --seed must be an integer');
   if (!(o.durationSec > 0)) bad('generator: --duration must be a positive number of seconds');
   if (o.hosts !== undefined && !(Number.isInteger(o.hosts) && o.hosts >= 2 && o.hosts <= 200)) bad('generator: --hosts must be an integer from 2 to 200');
+  if (o.polling && !POLLING_PROFILES.includes(o.polling.profile)) bad(`generator: unknown polling profile '${o.polling.profile}'; use one of ${POLLING_PROFILES.join(', ')}`);
+  if (o.polling && !(Number.isInteger(o.polling.devices) && o.polling.devices >= 1)) bad('generator: polling needs a whole number of devices >= 1');
   if (o.packetsTarget !== undefined && !(Number.isInteger(o.packetsTarget) && o.packetsTarget > 0)) bad('generator: --packets must be a positive integer');
   if (o.snaplen !== undefined && !(Number.isInteger(o.snaplen) && o.snaplen >= 64 && o.snaplen <= 262144)) bad('generator: --snaplen must be an integer from 64 to 262144');
   for (const s of o.scenarios ?? []) {

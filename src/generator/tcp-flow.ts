@@ -28,6 +28,8 @@ export interface TcpFlowPlan {
   messages: TcpMessage[];
   /** Who ends the connection and how. 'refused' = RST/ACK answers the SYN. */
   close: 'client-fin' | 'server-fin' | 'client-rst' | 'refused' | 'none';
+  /** Opened before the capture began: the capture point sees no handshake, only what follows it. */
+  joined?: boolean;
 }
 
 // MSS 1460, NOP, window scale, NOP, NOP, SACK permitted: what Linux/Windows SYNs carry.
@@ -82,18 +84,20 @@ export function planTcpFlow(ctx: CaptureContext, p: TcpFlowPlan): ScriptStep[] {
   };
   let t = p.start;
   const isn = rng.u32();
-  add(t, true, isn, 0, TCP_SYN, 64240, SYN_OPTS, null, 0, 0);
+  if (!p.joined) add(t, true, isn, 0, TCP_SYN, 64240, SYN_OPTS, null, 0, 0);
   if (p.close === 'refused') {
     add(t + p.rtt, false, 0, (isn + 1) >>> 0, TCP_RST | TCP_ACK, 0, null, null, 0, 0);
     return steps;
   }
   const sisn = rng.u32();
-  t += p.rtt;
-  add(t, false, sisn, (isn + 1) >>> 0, TCP_SYN | TCP_ACK, 65160, SYNACK_OPTS, null, 0, 0);
-  t += 0.00004 + rng.exp(1 / 0.0001);
   let cNext = (isn + 1) >>> 0;
   let sNext = (sisn + 1) >>> 0;
-  add(t, true, cNext, sNext, TCP_ACK, cWin, null, null, 0, 0);
+  if (!p.joined) {
+    t += p.rtt;
+    add(t, false, sisn, (isn + 1) >>> 0, TCP_SYN | TCP_ACK, 65160, SYNACK_OPTS, null, 0, 0);
+    t += 0.00004 + rng.exp(1 / 0.0001);
+    add(t, true, cNext, sNext, TCP_ACK, cWin, null, null, 0, 0);
+  }
   let prevFromClient = true;
   // The timestamp option takes 12 of the MSS's bytes: full segments stay 1514-byte frames.
   const segment = timestamps ? MSS - 12 : MSS;
