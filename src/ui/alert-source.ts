@@ -24,6 +24,11 @@ export interface RunRow {
   pcapDropped: number | null;
   pcapIfdropped: number | null;
   queueDropped: number | null;
+  /** The daemon's overload shedding (SQLite v7, PostgreSQL v3): null for replays and for rows older than those columns. */
+  windowsShed: number | null;
+  packetsShed: number | null;
+  shedSeconds: number | null;
+  shedMaxLevel: number | null;
 }
 
 export interface IncidentRow {

@@ -14,6 +14,8 @@ export function runRow(r: Record<string, unknown>, sensor: string): RunRow {
     modelId: String(r.model_id), modelSha256: String(r.model_sha256 ?? ''), threshold: num(r.threshold), packets: num(r.packets), windows: num(r.windows),
     anomalies: num(r.anomalies), incidents: num(r.incidents), suppressed: num(r.suppressed), status: String(r.status),
     pcapReceived: numOrNull(r.pcap_received), pcapDropped: numOrNull(r.pcap_dropped), pcapIfdropped: numOrNull(r.pcap_ifdropped), queueDropped: numOrNull(r.queue_dropped),
+    // undefined (a file or database older than these columns) reads as null: nothing recorded.
+    windowsShed: numOrNull(r.windows_shed), packetsShed: numOrNull(r.packets_shed), shedSeconds: numOrNull(r.shed_seconds), shedMaxLevel: numOrNull(r.shed_max_level),
   };
 }
 
