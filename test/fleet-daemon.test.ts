@@ -147,7 +147,7 @@ describe('fleet daemon: PostgreSQL refusing', { skip: SKIP_PG, timeout: 150_000 
     const cases = [
       { name: 'auth', pg: { sensor: 'bad-pw', passwordFile: pg.sensorPasswordFile('wrong-password-x9') }, line: /forward: PostgreSQL \S+ refused the login \(password authentication failed for user "lln_sensor"\); check the role and its password file/ },
       { name: 'unreachable', pg: { sensor: 'no-host', url: `postgresql://${SENSOR_ROLE}@127.0.0.1:9/fleet?sslmode=disable` }, line: /forward: PostgreSQL 127\.0\.0\.1:9\/fleet is unreachable \(ECONNREFUSED: nothing listens on that port\)/ },
-      { name: 'schema', pg: { sensor: 'old-sensor', url: pg.sensorUrl('newer_d') }, line: /forward: PostgreSQL \S+\/newer_d has lln-detect schema v42, newer than this sensor knows \(v2\); upgrade lln-detect on this sensor/ },
+      { name: 'schema', pg: { sensor: 'old-sensor', url: pg.sensorUrl('newer_d') }, line: /forward: PostgreSQL \S+\/newer_d has lln-detect schema v42, newer than this sensor knows \(v3\); upgrade lln-detect on this sensor/ },
     ];
     await Promise.all(cases.map(async (k) => {
       const dir = mkdtempSync(path.join(tmp, `refuse-${k.name}-`));

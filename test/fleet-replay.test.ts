@@ -99,7 +99,7 @@ describe('fleet: replay --pg', { skip }, () => {
     const r3 = runCli(['replay', committedSample('lan-benign.pcap'), '--db', db, '--no-csv', '--quiet', '--pg', pg.sensorUrl('newer'), '--pg-password-file', pg.sensorPasswordFile(), '--sensor', 'site-c'], { cwd: dir });
     assert.equal(r3.code, 5, r3.stderr);
     assert.equal(errorLines(r3.stderr).length, 1, r3.stderr);
-    assert.match(errorLines(r3.stderr)[0], /^lln-detect: LLN_E_PG: PostgreSQL 127\.0\.0\.1:\d+\/newer has lln-detect schema v99, newer than this sensor knows \(v2\); upgrade lln-detect on this sensor; \d+ rows wait[^\n]*$/);
+    assert.match(errorLines(r3.stderr)[0], /^lln-detect: LLN_E_PG: PostgreSQL 127\.0\.0\.1:\d+\/newer has lln-detect schema v99, newer than this sensor knows \(v3\); upgrade lln-detect on this sensor; \d+ rows wait[^\n]*$/);
 
     // The right password: this run's rows and the three earlier runs' go out, once each.
     const r4 = replay('lan-benign.pcap', db, 'site-c');
@@ -213,7 +213,7 @@ describe('fleet: replay --pg', { skip }, () => {
     assert.equal(await count('runs'), 8, 'runs finished today are kept');
     r = runCli(['fleet', 'migrate', '--pg', url, '--pg-password-file', pw]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /schema v2, up to date/);
+    assert.match(r.stdout, /schema v3, up to date/);
     r = runCli(['fleet', 'grants', 'lln_sensor']);
     assert.match(r.stdout, /^GRANT SELECT, INSERT ON sensors, runs, anomalies, incidents TO "lln_sensor";$/m);
   });

@@ -36,8 +36,10 @@ async function withClient<T>(o: FleetDbOptions, fn: (c: Client, label: string) =
 /** `fleet migrate`: create or upgrade the central schema (as the database owner). */
 export async function runFleetMigrate(o: FleetDbOptions): Promise<void> {
   await withClient(o, async (c, label) => {
-    const before = await ensurePgSchema(c, label);
-    writeStdout(before === PG_SCHEMA_VERSION ? `${label}: schema v${PG_SCHEMA_VERSION}, up to date\n` : `${label}: schema v${before} → v${PG_SCHEMA_VERSION}\n`);
+    const { from, regranted } = await ensurePgSchema(c, label);
+    // Named, so the owner knows which sensors' roles may now set the new columns.
+    const roles = regranted.length ? `; UPDATE on the growing columns of runs and incidents granted again to ${regranted.join(', ')}` : '';
+    writeStdout(from === PG_SCHEMA_VERSION ? `${label}: schema v${PG_SCHEMA_VERSION}, up to date\n` : `${label}: schema v${from} → v${PG_SCHEMA_VERSION}${roles}\n`);
   });
 }
 

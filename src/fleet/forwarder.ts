@@ -4,6 +4,7 @@ import { classifyPgError, ForwardError, type ForwardReason } from './forward-err
 import type { ForwardObserver } from './forward-metrics';
 import { ForwardStore, type ForwardBatch } from './forward-store';
 import { ensurePgSchema } from './pg-migrate';
+import { PG_SCHEMA_VERSION } from './pg-schema';
 import type { PgTarget } from './pg-target';
 import { registerSensor, writeBatch } from './pg-writer';
 
@@ -161,7 +162,9 @@ export class Forwarder {
     });
     try {
       await client.connect();
-      await ensurePgSchema(client, t.label);
+      const m = await ensurePgSchema(client, t.label);
+      // This sensor's role owned the tables and migrated them: say so, as `fleet migrate` would.
+      if (m.from !== PG_SCHEMA_VERSION) logger.info(`forward: PostgreSQL ${t.label} schema v${m.from} → v${PG_SCHEMA_VERSION}${m.regranted.length ? `; UPDATE on the growing columns granted again to ${m.regranted.join(', ')}` : ''}`);
       const owner = await registerSensor(client, t.sensor, this.origin);
       if (owner !== this.origin) {
         throw new ForwardError('sensor', `PostgreSQL ${t.label} already has sensor '${t.sensor}' forwarding from another SQLite file; give each sensor its own outputs.postgres.sensor (--sensor) (alerts wait in the local SQLite file)`);

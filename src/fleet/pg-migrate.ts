@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { ForwardError } from './forward-error';
-import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './pg-schema';
+import { GROWING_COLUMNS, PG_MIGRATIONS, PG_SCHEMA_VERSION, updateGrant } from './pg-schema';
 
 /** Any value: the advisory lock that serialises two sensors (or a sensor and `fleet migrate`) migrating at once. */
 const MIGRATE_LOCK = 0x4c4c4e44;
@@ -12,15 +12,22 @@ async function currentVersion(client: Client): Promise<number> {
   return r.rows.length ? Number(r.rows[0].version) : 0;
 }
 
+export interface MigrateResult {
+  /** The version found before migrating. */
+  from: number;
+  /** Roles whose UPDATE grants were extended to this version's growing columns. */
+  regranted: string[];
+}
+
 /**
  * Bring the database to this version's schema, or refuse a newer one. A role without the right
  * to create tables (the sensor's usual role) gets a message naming the command the owner runs.
- * Returns the version found before migrating.
  */
-export async function ensurePgSchema(client: Client, label: string): Promise<number> {
+export async function ensurePgSchema(client: Client, label: string): Promise<MigrateResult> {
   const found = await currentVersion(client);
   if (found > PG_SCHEMA_VERSION) throw newerSchema(label, found);
-  if (found === PG_SCHEMA_VERSION) return found;
+  if (found === PG_SCHEMA_VERSION) return { from: found, regranted: [] };
+  let regranted: string[] = [];
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATE_LOCK]);
@@ -30,6 +37,7 @@ export async function ensurePgSchema(client: Client, label: string): Promise<num
       await client.query(PG_MIGRATIONS[v]);
       await client.query('UPDATE lln_schema SET version = $1', [v + 1]);
     }
+    regranted = await regrantSensors(client);
     await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
@@ -39,7 +47,30 @@ export async function ensurePgSchema(client: Client, label: string): Promise<num
     }
     throw e;
   }
-  return found;
+  return { from: found, regranted };
+}
+
+/**
+ * A column grant names its columns: a sensor role granted UPDATE on runs before a migration added
+ * a growing column may not set it, and every upsert of its runs would then fail (permission
+ * denied) until someone re-ran `fleet grants`. So, in the migration's transaction, each role that
+ * may update some growing column of runs or incidents gets all of this version's, as `fleet
+ * grants` gives a new role. A role with no such grant (a viewer) gets nothing it did not have.
+ */
+async function regrantSensors(client: Client): Promise<string[]> {
+  const roles = new Set<string>();
+  for (const table of Object.keys(GROWING_COLUMNS) as Array<keyof typeof GROWING_COLUMNS>) {
+    const r = await client.query(
+      `SELECT DISTINCT r.rolname FROM pg_attribute a CROSS JOIN LATERAL aclexplode(a.attacl) g JOIN pg_roles r ON r.oid = g.grantee
+       WHERE a.attrelid = $1::regclass AND a.attname = ANY($2) AND g.privilege_type = 'UPDATE' ORDER BY 1`,
+      [table, [...GROWING_COLUMNS[table]]],
+    );
+    for (const { rolname } of r.rows as Array<{ rolname: string }>) {
+      await client.query(updateGrant(table, rolname));
+      roles.add(rolname);
+    }
+  }
+  return [...roles].sort();
 }
 
 function newerSchema(label: string, found: number): ForwardError {

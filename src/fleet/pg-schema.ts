@@ -104,6 +104,20 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE anomalies_archive ADD COLUMN provisional integer NOT NULL DEFAULT 0;
   ALTER TABLE incidents_archive ADD COLUMN provisional integer NOT NULL DEFAULT 0;
   `,
+  // v3: the SQLite v7 columns: the daemon's overload shedding per run (NULL for replays, older
+  // sensors and rows forwarded before). runs_archive in the same order: retention moves rows
+  // with INSERT … SELECT *. Roles granted UPDATE on runs before get the new columns in
+  // pg-migrate.ts (regrantSensors), as a column grant does not cover columns added later.
+  `
+  ALTER TABLE runs ADD COLUMN windows_shed bigint;
+  ALTER TABLE runs ADD COLUMN packets_shed bigint;
+  ALTER TABLE runs ADD COLUMN shed_seconds double precision;
+  ALTER TABLE runs ADD COLUMN shed_max_level integer;
+  ALTER TABLE runs_archive ADD COLUMN windows_shed bigint;
+  ALTER TABLE runs_archive ADD COLUMN packets_shed bigint;
+  ALTER TABLE runs_archive ADD COLUMN shed_seconds double precision;
+  ALTER TABLE runs_archive ADD COLUMN shed_max_level integer;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
@@ -111,12 +125,20 @@ export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 /** Columns a forwarder may overwrite: runs and incidents grow while they run; their keys never change. */
 export const RUN_UPDATABLE = [
   'finished_at', 'model_id', 'model_sha256', 'threshold', 'packets', 'windows', 'anomalies', 'incidents', 'suppressed', 'status',
-  'pcap_received', 'pcap_dropped', 'pcap_ifdropped', 'queue_dropped',
+  'pcap_received', 'pcap_dropped', 'pcap_ifdropped', 'queue_dropped', 'windows_shed', 'packets_shed', 'shed_seconds', 'shed_max_level',
 ] as const;
 export const INCIDENT_UPDATABLE = [
   'first_frame', 'last_frame', 'start_ts', 'start_iso', 'end_ts', 'end_iso', 'hosts', 'ports', 'packets', 'anomalies', 'max_score',
   'suppressed', 'attention_frame', 'top_features', 'main_source', 'main_target', 'sources', 'targets',
 ] as const;
+
+/** Each table a sensor's role may update, with the columns it may set there. */
+export const GROWING_COLUMNS = { runs: RUN_UPDATABLE, incidents: INCIDENT_UPDATABLE } as const;
+
+/** The UPDATE grant on `table`'s growing columns, as this version names them. */
+export function updateGrant(table: keyof typeof GROWING_COLUMNS, role: string): string {
+  return `GRANT UPDATE (${GROWING_COLUMNS[table].join(', ')}) ON ${table} TO ${quoteIdent(role)};`;
+}
 
 /** Quote an SQL identifier (a role name given by the operator). */
 export function quoteIdent(name: string): string {
@@ -133,7 +155,7 @@ export function sensorGrants(role: string): string {
   return [
     `GRANT SELECT ON lln_schema TO ${r};`,
     `GRANT SELECT, INSERT ON sensors, runs, anomalies, incidents TO ${r};`,
-    `GRANT UPDATE (${RUN_UPDATABLE.join(', ')}) ON runs TO ${r};`,
-    `GRANT UPDATE (${INCIDENT_UPDATABLE.join(', ')}) ON incidents TO ${r};`,
+    updateGrant('runs', role),
+    updateGrant('incidents', role),
   ].join('\n');
 }

@@ -9,7 +9,8 @@ const RUN_COLS: Cols = [
   ['id', 'bigint'], ['started_at', 'text'], ['finished_at', 'text'], ['mode', 'text'], ['sources', 'text'], ['model_id', 'text'],
   ['model_sha256', 'text'], ['threshold', 'float8'], ['packets', 'bigint'], ['windows', 'bigint'], ['anomalies', 'bigint'],
   ['incidents', 'bigint'], ['suppressed', 'bigint'], ['status', 'text'], ['pcap_received', 'bigint'], ['pcap_dropped', 'bigint'],
-  ['pcap_ifdropped', 'bigint'], ['queue_dropped', 'bigint'],
+  ['pcap_ifdropped', 'bigint'], ['queue_dropped', 'bigint'], ['windows_shed', 'bigint'], ['packets_shed', 'bigint'],
+  ['shed_seconds', 'float8'], ['shed_max_level', 'integer'],
 ];
 const ANOMALY_COLS: Cols = [
   ['id', 'bigint'], ['run_id', 'bigint'], ['frame', 'bigint'], ['ts', 'float8'], ['ts_iso', 'text'], ['source', 'text'],

@@ -15,7 +15,7 @@ import { freePort } from './daemon-harness';
  */
 export const ADMIN = 'lln_admin';
 export const SENSOR_ROLE = 'lln_sensor';
-const ADMIN_PASSWORD = 'admin-test-password';
+export const ADMIN_PASSWORD = 'admin-test-password';
 export const SENSOR_PASSWORD = 'sensor-test-password-7f3a';
 
 function findBin(): string | null {
