@@ -25,6 +25,12 @@ test('industrial polling: one supervisor reads its devices on fixed periods over
   const requests = new Map<string, number[]>();
   const syns = new Set<string>();
   for (const p of packets) {
+    // The devices are controllers: embedded stacks' TTLs, a small fixed window, no TCP options.
+    if (p.dstIp === SUPERVISOR && ports.has(p.srcPort)) {
+      assert.ok([30, 60, 64, 128, 255].includes(p.ttl), `device ${p.srcIp} TTL ${p.ttl}`);
+      assert.ok([2048, 4096, 5840, 8192].includes(p.tcpWindow), `device ${p.srcIp} window ${p.tcpWindow}`);
+      if ((p.tcpFlags & 2) === 0) assert.equal(p.tcpOptionsLen, 0, `device ${p.srcIp} sends TCP options`);
+    }
     if (p.srcIp !== SUPERVISOR || !ports.has(p.dstPort)) continue;
     const key = `${p.dstIp}:${p.dstPort}/${p.srcPort}`;
     if ((p.tcpFlags & 2) !== 0) syns.add(key);

@@ -3,7 +3,7 @@ import { httpRequest } from './app-payloads';
 import { ephemeralPort, hostEndpoint } from './benign-sessions';
 import type { LanHost } from './network-model';
 import { play, ScriptStep } from './script-actor';
-import { TcpMessage, planTcpFlow } from './tcp-flow';
+import { Endpoint4, TcpMessage, planTcpFlow } from './tcp-flow';
 import { hop4, udp4Step } from './udp-steps';
 
 /**
@@ -37,6 +37,8 @@ interface PolledProtocol {
   period: readonly [number, number];
   /** Transactions back to back in one cycle (several register blocks or OIDs): drawn per device, then held. */
   perCycle: readonly [number, number];
+  /** Bytes the master sends after each answer (S7's data acknowledgement), 0 for none. */
+  followUp: number;
   /** Share of devices polled with a new connection per cycle instead of one long-lived connection. */
   reconnect: number;
   /** Shortest period of a poller that reconnects every cycle (no master opens 20 connections a second to one device). */
@@ -45,20 +47,20 @@ interface PolledProtocol {
 
 const INDUSTRIAL: ReadonlyArray<readonly [weight: number, PolledProtocol]> = [
   // Modbus/TCP: MBAP (7) + function, address, count (5); answer 9 + 2 bytes per register.
-  [4, { port: 502, udp: false, request: [12, 12], response: [11, 129], period: [0.05, 2], perCycle: [1, 4], reconnect: 0.15, reconnectPeriod: [1, 10] }],
+  [4, { port: 502, udp: false, request: [12, 12], response: [11, 129], period: [0.05, 2], perCycle: [1, 4], followUp: 0, reconnect: 0.15, reconnectPeriod: [1, 10] }],
   // S7comm over ISO-on-TCP: TPKT + COTP + S7 read-var job / ack-data.
-  [2, { port: 102, udp: false, request: [31, 43], response: [27, 250], period: [0.1, 2], perCycle: [1, 2], reconnect: 0.05, reconnectPeriod: [1, 10] }],
+  [2, { port: 102, udp: false, request: [31, 43], response: [27, 250], period: [0.1, 2], perCycle: [1, 2], followUp: 7, reconnect: 0.05, reconnectPeriod: [1, 10] }],
   // EtherNet/IP explicit messaging (CIP over encapsulation).
-  [2, { port: 44818, udp: false, request: [50, 100], response: [60, 180], period: [0.05, 1], perCycle: [1, 2], reconnect: 0.05, reconnectPeriod: [1, 10] }],
+  [2, { port: 44818, udp: false, request: [50, 100], response: [60, 180], period: [0.05, 1], perCycle: [1, 2], followUp: 0, reconnect: 0.05, reconnectPeriod: [1, 10] }],
   // DNP3 class polls.
-  [1, { port: 20000, udp: false, request: [20, 30], response: [20, 292], period: [0.5, 5], perCycle: [1, 1], reconnect: 0.05, reconnectPeriod: [1, 10] }],
+  [1, { port: 20000, udp: false, request: [20, 30], response: [20, 292], period: [0.5, 5], perCycle: [1, 1], followUp: 0, reconnect: 0.05, reconnectPeriod: [1, 10] }],
 ];
 
 const MONITORING: ReadonlyArray<readonly [weight: number, PolledProtocol]> = [
   // SNMP GET of a few OIDs from one socket.
-  [3, { port: 161, udp: true, request: [40, 90], response: [50, 400], period: [10, 60], perCycle: [1, 5], reconnect: 0 }],
+  [3, { port: 161, udp: true, request: [40, 90], response: [50, 400], period: [10, 60], perCycle: [1, 5], followUp: 0, reconnect: 0 }],
   // Prometheus-style metric scrape: one HTTP request per scrape, a few kB to tens of kB back.
-  [2, { port: 9100, udp: false, request: [0, 0], response: [2000, 40000], period: [15, 60], perCycle: [1, 1], reconnect: 1 }],
+  [2, { port: 9100, udp: false, request: [0, 0], response: [2000, 40000], period: [15, 60], perCycle: [1, 1], followUp: 0, reconnect: 1 }],
 ];
 
 /** Log-uniform draw in [lo, hi]: poll periods spread over decades. */
@@ -86,20 +88,35 @@ export function schedulePolling(ctx: CaptureContext, spec: PollingSpec, endSec: 
     const proto = table[rng.weighted(weights)][1];
     const reconnect = !proto.udp && rng.chance(proto.reconnect);
     const range = reconnect ? proto.reconnectPeriod ?? proto.period : proto.period;
-    const poll: Poll = { proto, period: logUniform(ctx, range[0], range[1]), perCycle: between(ctx, proto.perCycle) };
+    const plc = spec.profile === 'industrial';
+    const poll: Poll = {
+      proto, period: logUniform(ctx, range[0], range[1]), perCycle: between(ctx, proto.perCycle),
+      device: { mac: device.mac, ip: device.ip, ttl: plc ? rng.pick(PLC_TTLS) : device.ttl },
+      window: plc ? rng.pick(PLC_WINDOWS) : undefined,
+    };
     const first = rng.next() * Math.min(poll.period, endSec);
     if (proto.udp) pollUdp(ctx, supervisor, device, poll, first, endSec, snmpPort);
-    else if (reconnect) pollPerConnection(ctx, supervisor, device, poll, first, endSec);
-    else pollPersistent(ctx, supervisor, device, poll, first, endSec);
+    else if (reconnect) pollPerConnection(ctx, supervisor, poll, first, endSec);
+    else pollPersistent(ctx, supervisor, poll, first, endSec);
   }
 }
 
-/** How one device is polled: its protocol, period and transactions per cycle, fixed as a poller's configuration is. */
+/** How one device is polled: its protocol, period and transactions per cycle, fixed as a poller's configuration is; and the device's own stack. */
 interface Poll {
   proto: PolledProtocol;
   period: number;
   perCycle: number;
+  device: Endpoint4;
+  /** A PLC's small fixed receive window, no TCP options; undefined for ordinary hosts (monitored servers and PCs). */
+  window?: number;
 }
+
+/**
+ * Controllers run embedded stacks, not a desktop OS: their initial TTLs (Siemens 30, others 60,
+ * 64, 255) and small fixed windows differ from the LAN's PCs.
+ */
+const PLC_TTLS = [30, 60, 64, 128, 255];
+const PLC_WINDOWS = [2048, 4096, 5840, 8192];
 
 /** Device response time: a PLC answers within its scan cycle (1–10 ms). */
 function answerDelay(ctx: CaptureContext): number {
@@ -121,6 +138,10 @@ function cycleMessages(ctx: CaptureContext, poll: Poll, gap: number, rtt: number
     out.push({ fromClient: true, data: req, gap: i === 0 ? gap : next });
     out.push({ fromClient: false, data: ctx.randomBytes(between(ctx, proto.response)), gap: delay });
     took += next + delay + rtt;
+    if (proto.followUp > 0) {
+      out.push({ fromClient: true, data: ctx.randomBytes(proto.followUp), gap: 0.0001 });
+      took += 0.0001;
+    }
   }
   return took;
 }
@@ -131,7 +152,7 @@ function tick(ctx: CaptureContext, period: number): number {
 }
 
 /** One connection for the whole capture, a cycle every period. */
-function pollPersistent(ctx: CaptureContext, sup: LanHost, dev: LanHost, poll: Poll, first: number, endSec: number): void {
+function pollPersistent(ctx: CaptureContext, sup: LanHost, poll: Poll, first: number, endSec: number): void {
   const rng = ctx.rng;
   const rtt = 0.0002 + rng.next() * 0.0008;
   const messages: TcpMessage[] = [];
@@ -143,7 +164,7 @@ function pollPersistent(ctx: CaptureContext, sup: LanHost, dev: LanHost, poll: P
   }
   const steps = planTcpFlow(ctx, {
     client: hostEndpoint(sup),
-    server: hostEndpoint(dev),
+    server: poll.device,
     cport: ephemeralPort(ctx, sup),
     sport: poll.proto.port,
     start: first,
@@ -151,12 +172,13 @@ function pollPersistent(ctx: CaptureContext, sup: LanHost, dev: LanHost, poll: P
     messages,
     close: 'none',
     joined: rng.chance(0.7),
+    embeddedServerWindow: poll.window,
   });
   play(ctx, steps, null);
 }
 
 /** A new connection every cycle (simple masters, metric scrapes), closed by the client. */
-function pollPerConnection(ctx: CaptureContext, sup: LanHost, dev: LanHost, poll: Poll, first: number, endSec: number): void {
+function pollPerConnection(ctx: CaptureContext, sup: LanHost, poll: Poll, first: number, endSec: number): void {
   const rng = ctx.rng;
   for (let t = first; t < endSec; t += tick(ctx, poll.period)) {
     const rtt = 0.0002 + rng.next() * 0.0008;
@@ -164,13 +186,14 @@ function pollPerConnection(ctx: CaptureContext, sup: LanHost, dev: LanHost, poll
     cycleMessages(ctx, poll, 0.0001, rtt, messages);
     play(ctx, planTcpFlow(ctx, {
       client: hostEndpoint(sup),
-      server: hostEndpoint(dev),
+      server: poll.device,
       cport: ephemeralPort(ctx, sup),
       sport: poll.proto.port,
       start: t,
       rtt,
       messages,
       close: 'client-fin',
+      embeddedServerWindow: poll.window,
     }), null);
   }
 }
@@ -181,7 +204,7 @@ function pollUdp(ctx: CaptureContext, sup: LanHost, dev: LanHost, poll: Poll, fi
   const { proto } = poll;
   const steps: ScriptStep[] = [];
   const out = hop4(sup.mac, dev.mac, sup.ip, dev.ip, sup.ttl, rng.int(65536));
-  const back = hop4(dev.mac, sup.mac, dev.ip, sup.ip, dev.ttl, rng.int(65536));
+  const back = hop4(dev.mac, sup.mac, dev.ip, sup.ip, poll.device.ttl, rng.int(65536));
   for (let t = first; t < endSec; t += tick(ctx, poll.period)) {
     let at = t;
     for (let i = 0; i < poll.perCycle; i++) {

@@ -30,12 +30,16 @@ export interface TcpFlowPlan {
   close: 'client-fin' | 'server-fin' | 'client-rst' | 'refused' | 'none';
   /** Opened before the capture began: the capture point sees no handshake, only what follows it. */
   joined?: boolean;
+  /** An embedded server's stack (a PLC's): its fixed receive window, and no TCP timestamps on the connection. */
+  embeddedServerWindow?: number;
 }
 
 // MSS 1460, NOP, window scale, NOP, NOP, SACK permitted: what Linux/Windows SYNs carry.
 const SYN_OPTS = Uint8Array.of(2, 4, 0x05, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2);
 const SYNACK_OPTS = Uint8Array.of(2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 4, 2);
 const MSS = 1460;
+// An embedded stack's SYN/ACK: the MSS and nothing else.
+const MSS_ONLY_OPTS = Uint8Array.of(2, 4, 0x05, 0xb4);
 // Linux-style SYNs with timestamps: MSS, SACK permitted, TS, NOP, window scale (20 bytes).
 const SYN_TS_OPTS = Uint8Array.of(2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 7);
 
@@ -58,9 +62,12 @@ export function planTcpFlow(ctx: CaptureContext, p: TcpFlowPlan): ScriptStep[] {
   const c: V4Hop = { srcMac: p.client.mac, dstMac: p.server.mac, srcIp: p.client.ip, dstIp: p.server.ip, ttl: p.client.ttl, ipId: rng.int(65536) };
   const s: V4Hop = { srcMac: p.server.mac, dstMac: p.client.mac, srcIp: p.server.ip, dstIp: p.client.ip, ttl: p.server.ttl, ipId: rng.int(65536) };
   const cWin = 502 + rng.int(11) * 2;
-  const sWin = 501 + rng.int(20);
+  const drawnSWin = 501 + rng.int(20);
   // Most stacks (Linux, macOS) put timestamps on every segment, Windows by default does not.
-  const timestamps = rng.chance(0.6);
+  const drawnTimestamps = rng.chance(0.6);
+  // Embedded stacks answer with a small fixed window and no options (drawn above all the same, so other flows keep their bytes).
+  const sWin = p.embeddedServerWindow ?? drawnSWin;
+  const timestamps = p.embeddedServerWindow === undefined && drawnTimestamps;
   const add = (t: number, fromClient: boolean, seq: number, ack: number, flags: number, win: number, optsIn: Uint8Array | null, data: Uint8Array | null, off: number, len: number): void => {
     let opts = optsIn;
     if (timestamps) {
@@ -94,7 +101,8 @@ export function planTcpFlow(ctx: CaptureContext, p: TcpFlowPlan): ScriptStep[] {
   let sNext = (sisn + 1) >>> 0;
   if (!p.joined) {
     t += p.rtt;
-    add(t, false, sisn, (isn + 1) >>> 0, TCP_SYN | TCP_ACK, 65160, SYNACK_OPTS, null, 0, 0);
+    if (p.embeddedServerWindow === undefined) add(t, false, sisn, (isn + 1) >>> 0, TCP_SYN | TCP_ACK, 65160, SYNACK_OPTS, null, 0, 0);
+    else add(t, false, sisn, (isn + 1) >>> 0, TCP_SYN | TCP_ACK, p.embeddedServerWindow, MSS_ONLY_OPTS, null, 0, 0);
     t += 0.00004 + rng.exp(1 / 0.0001);
     add(t, true, cNext, sNext, TCP_ACK, cWin, null, null, 0, 0);
   }
