@@ -41,7 +41,8 @@ export const LearningRetrainSchema = z.strictObject({
 
 export const LearningSchema = z.strictObject({
   enabled: z.union([bool(), z.literal('auto')], { error: "true, false or 'auto'" }).default('auto'),
-  period: duration().default('7d'),
+  // One daily cycle: the shipped model is the weakest detector on a network it never saw (docs/daemon.md, "Why these defaults").
+  period: duration().default('1d'),
   minPackets: int(1, Number.MAX_SAFE_INTEGER).default(50_000),
   provisionalAlerts: bool().default(true),
   spool: LearningSpoolSchema.default({ maxBytes: '2GB', maxAge: '28d', fileSeconds: 3600, maxFileBytes: '64MB' }),
