@@ -13,12 +13,12 @@ import { evidenceRule } from './evidence-rule';
 import { actorRule, actorVariants } from './actor-rule';
 
 function rules(run: SavedRun): [string, Rule][] {
-  const list: [string, Rule][] = [['replay rule (flow-hold, actor)', replayRule(run.threshold)], ['flow-hold without the actor verdict', flowHoldRule(run.threshold)]];
+  const list: [string, Rule][] = [['replay rule (flow-hold, actor, target)', replayRule(run.threshold)], ['without the target verdict', replayRule(run.threshold, true, false)], ['flow-hold without the actor and target verdicts', flowHoldRule(run.threshold)]];
   if (process.env.NO_NEAR) list.push(['flow-hold without neighbours', flowHoldRule(run.threshold, false)], ['replay rule without neighbours', replayRule(run.threshold, false)]);
   if (process.env.SINGLE) list.push(['flow-hold, one opening packet holds (before corroboration)', flowHoldRule(run.threshold, true, 1)]);
   for (const t of (process.env.THRS ?? '').split(',').filter(Boolean).map(Number)) list.push([`flow-hold at ${t}`, flowHoldRule(t)], [`replay rule at ${t}`, replayRule(t)]);
   for (const [name, r] of evidenceRule(run)) list.push([name, r]);
-  for (const a of actorVariants()) list.push([`actor ${a.count} at ${a.level} in ${a.seconds} s${a.own ? ' own' : a.atApply ? ' at apply' : a.forward ? ' forward' : ''}${a.share ? ` share ${a.share}` : ''}`, actorRule(flowHoldRule(run.threshold), run.threshold, a)]);
+  for (const a of actorVariants()) list.push([`actor ${a.count} at ${a.level} in ${a.seconds} s${a.own ? ' own' : a.atApply ? ' at apply' : a.forward ? ' forward' : ''}${a.target ? ' per target' : ''}${a.share ? ` share ${a.share}` : ''}`, actorRule(process.env.ACTOR_ON_REPLAY ? replayRule(run.threshold) : flowHoldRule(run.threshold), run.threshold, a)]);
   return list;
 }
 

@@ -10,7 +10,7 @@ import { recallAtFpr, rocAuc } from '../src/model/metrics';
 import { poissonUpper95 } from '../src/model/false-incidents';
 import { IncidentTracker } from '../src/outputs/incident-tracker';
 import { FLOW_HOLD, FlowHold, NO_FLOW, flowKey, serviceKey } from '../src/pipeline/flow-hold';
-import { ActorHold, addressKey } from '../src/pipeline/actor-hold';
+import { ActorHold, addressKey, destinationKey } from '../src/pipeline/actor-hold';
 import type { DecodedPacket } from '../src/capture/decode/decoded-packet';
 import { type DevNetwork } from './dev-networks';
 import { captures, packetsDir } from './save-scores';
@@ -86,14 +86,16 @@ export function flowHoldRule(threshold: number, neighbours = true, corroboration
 }
 
 /** The rule replay uses: flowHoldRule, then the actor verdict (actor-hold.ts) in capture order, as packets are handed on. */
-export function replayRule(threshold: number, neighbours = true): Rule {
+/** The rule replay uses (flow-hold, then the actor and target verdicts); `targets` false: without the target scope. */
+export function replayRule(threshold: number, neighbours = true, targets = true): Rule {
   const base = flowHoldRule(threshold, neighbours);
   return (c) => {
     const out = base(c);
     const hold = new ActorHold(threshold);
     const p = c.packets;
     for (let i = 0; i < c.own.length; i++) {
-      const s = hold.apply(addressKey(p.src[i] ?? p.srcMac[i]), flowKey(asPacket(c, i)), p.ts[i], i + 1, out.score[i]);
+      const target = targets ? destinationKey(p.dst[i], p.proto[i], p.dport[i]) : NO_FLOW;
+      const s = hold.apply(addressKey(p.src[i] ?? p.srcMac[i]), target, flowKey(asPacket(c, i)), p.ts[i], i + 1, out.score[i]);
       if (hold.heldFrame < 0) continue;
       out.score[i] = s;
       if (!out.flagged[i] && s >= threshold) { out.flagged[i] = 1; out.flaggedAt[i] = p.ts[i]; }

@@ -4,13 +4,17 @@ import { FEATURE_COUNT } from '../src/features/schema';
 import { HeldOut, type HeldOutPacket } from '../src/train/held-out';
 import { poissonUpper95 } from '../src/model/false-incidents';
 import type { FeatureMatrix } from '../src/train/feature-matrix';
+import { addressKey, destinationKey } from '../src/pipeline/actor-hold';
 
 /** A captured stream of n packets, one a second, between two hosts and a third. */
 function stream(n: number, withHosts: boolean): FeatureMatrix {
   return {
     rows: new Float32Array(n * FEATURE_COUNT), labels: new Uint8Array(n), n,
     flows: new Float64Array(n), services: new Float64Array(n), times: Float64Array.from({ length: n }, (_, i) => 1_700_000_000 + i),
-    hosts: withHosts ? { src: Array.from({ length: n }, (_, i) => (i < n / 2 ? '10.0.0.1' : '10.0.0.9')), dst: Array.from({ length: n }, () => '10.0.0.2') } : null,
+    hosts: withHosts ? {
+      src: Array.from({ length: n }, (_, i) => (i < n / 2 ? '10.0.0.1' : '10.0.0.9')), dst: Array.from({ length: n }, () => '10.0.0.2'),
+      actors: Float64Array.from({ length: n }, (_, i) => addressKey(i < n / 2 ? '10.0.0.1' : '10.0.0.9')), targets: Float64Array.from({ length: n }, () => destinationKey('10.0.0.2', 6, 443)),
+    } : null,
   };
 }
 

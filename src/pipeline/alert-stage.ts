@@ -3,7 +3,7 @@ import { anomalyFromPacket, anomalyKey } from '../outputs/anomaly-from-packet';
 import type { IncidentTracker } from '../outputs/incident-tracker';
 import type { AnomalyRecord, AnomalySink, IncidentRecord, RunRecord } from '../outputs/records';
 import type { ScoresCsvWriter } from '../outputs/scores-csv';
-import type { FinalPackets } from './pending-packets';
+import type { FinalPackets, HeldKind } from './pending-packets';
 import type { ScoreTrace } from './score-trace';
 
 export interface AlertStageOptions {
@@ -89,10 +89,11 @@ export class AlertStage {
    * unless its score is a verdict it holds (flow-hold.ts): then the explanation names the opening
    * frame that earned it ("flow verdict of frame 120", "service verdict of frame 120" when that
    * frame opened an earlier flow of the same client to the same service, "actor verdict of frame
-   * 120" when it was its source's tenth odd attempt within 5 minutes, actor-hold.ts), followed by
+   * 120" when it was its source's tenth odd attempt within 5 minutes, "target verdict of frame 120"
+   * when it was the tenth odd attempt at its destination, actor-hold.ts), followed by
    * the packet's own features when kept.
    */
-  private explain(vec: Float32Array | null, heldFrom: number, kind: 'own' | 'flow' | 'service' | 'actor'): string {
+  private explain(vec: Float32Array | null, heldFrom: number, kind: HeldKind): string {
     const held = heldFrom >= 0 ? `${kind} verdict of frame ${heldFrom}` : '';
     if (vec === null) return held;
     const own = this.o.scaler

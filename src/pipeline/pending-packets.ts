@@ -22,10 +22,10 @@ export interface FinalPackets {
   score(i: number): number;
   /** Frame the attention pointed to in the window that gave the score (-1 = none). */
   attentionFrame(i: number): number;
-  /** The frame whose opening score the packet holds (flow-hold.ts), or whose actor verdict (actor-hold.ts); -1 when the score is its own. */
+  /** The frame whose opening score the packet holds (flow-hold.ts), or whose actor or target verdict (actor-hold.ts); -1 when the score is its own. */
   heldFrom(i: number): number;
-  /** What that frame is: its own flow's opening, another flow of its service, or an odd attempt of its source's. */
-  heldKind(i: number): 'own' | 'flow' | 'service' | 'actor';
+  /** What that frame is: its own flow's opening, another flow of its service, an odd attempt of its source's or at its destination. */
+  heldKind(i: number): HeldKind;
   /** The packet decoded again from its captured bytes (for the few rows that get written: it allocates). */
   decoded(i: number): DecodedPacket;
   /**
@@ -100,11 +100,11 @@ export class PendingPackets implements FinalPackets {
     if (this.actorHold !== null) this.actorHold.threshold = threshold;
   }
 
-  /** Add a packet (flow, service, actor: its flowKey, serviceKey and actorKey, for the verdicts); returns its sequence number. */
-  push(raw: RawPacket, ts: number, flow = NO_FLOW, service = NO_FLOW, actor = NO_FLOW): number {
+  /** Add a packet (flow, service, actor, target: its flowKey, serviceKey, actorKey and targetKey, for the verdicts); returns its sequence number. */
+  push(raw: RawPacket, ts: number, flow = NO_FLOW, service = NO_FLOW, actor = NO_FLOW, target = NO_FLOW): number {
     if (this.tail - this.head === this.slots.cap) this.grow();
     const seq = this.tail++;
-    this.slots.put(seq & this.mask, raw, ts, flow, service, actor);
+    this.slots.put(seq & this.mask, raw, ts, flow, service, actor, target);
     return seq;
   }
 
@@ -228,15 +228,15 @@ export class PendingPackets implements FinalPackets {
 
   /** The actor verdict over the packets about to be handed on (their scores are final but for it), in order. */
   private applyActorVerdict(hold: ActorHold, end: number): void {
-    const { scores, heldFrames, heldKinds, actors, flows, times, frames } = this.slots;
+    const { scores, heldFrames, heldKinds, actors, targets, flows, times, frames } = this.slots;
     for (let s = this.head; s < end; s++) {
       const k = s & this.mask;
       if (scores[k] < 0) continue; // not scored (windows dropped): nothing to judge it by
-      const score = hold.apply(actors[k], flows[k], times[k], frames[k], scores[k]);
+      const score = hold.apply(actors[k], targets[k], flows[k], times[k], frames[k], scores[k]);
       if (hold.heldFrame >= 0) {
         scores[k] = score;
         heldFrames[k] = hold.heldFrame;
-        heldKinds[k] = HELD_ACTOR;
+        heldKinds[k] = hold.heldBy === 'target' ? HELD_TARGET : HELD_ACTOR;
       }
     }
   }
@@ -279,11 +279,11 @@ export class PendingPackets implements FinalPackets {
     return this.slots.heldFrames[(this.viewFrom + i) & this.mask];
   }
 
-  heldKind(i: number): 'own' | 'flow' | 'service' | 'actor' {
+  heldKind(i: number): HeldKind {
     const k = (this.viewFrom + i) & this.mask;
     if (this.slots.heldFrames[k] < 0) return 'own';
     const kind = this.slots.heldKinds[k];
-    return kind === HELD_SERVICE ? 'service' : kind === HELD_ACTOR ? 'actor' : 'flow';
+    return kind === HELD_SERVICE ? 'service' : kind === HELD_ACTOR ? 'actor' : kind === HELD_TARGET ? 'target' : 'flow';
   }
 
   decoded(i: number): DecodedPacket {
@@ -306,6 +306,10 @@ export class PendingPackets implements FinalPackets {
 
 const HELD_SERVICE = 1;
 const HELD_ACTOR = 2;
+const HELD_TARGET = 3;
+
+/** Where a packet's score comes from: itself, or the verdict of another frame (its flow's, its service's, its source's or its destination's). */
+export type HeldKind = 'own' | 'flow' | 'service' | 'actor' | 'target';
 
 /** The ring's storage: one typed column per field, `cap` slots. */
 class PacketSlots {
@@ -328,10 +332,11 @@ class PacketSlots {
   readonly attFrames: Float64Array;
   readonly deviations: Float32Array;
   readonly rowIds: Float64Array;
-  /** The verdicts' inputs and result: flowKey, serviceKey and actorKey (NO_FLOW = none), frame whose score is held (-1 = own), held from the flow (0), the service (HELD_SERVICE) or the actor (HELD_ACTOR). */
+  /** The verdicts' inputs and result: flowKey, serviceKey, actorKey and targetKey (NO_FLOW = none), frame whose score is held (-1 = own), held from the flow (0), the service (HELD_SERVICE), the actor (HELD_ACTOR) or the target (HELD_TARGET). */
   readonly flows: Float64Array;
   readonly services: Float64Array;
   readonly actors: Float64Array;
+  readonly targets: Float64Array;
   readonly heldFrames: Float64Array;
   readonly heldKinds: Uint8Array;
 
@@ -356,11 +361,12 @@ class PacketSlots {
     this.flows = new Float64Array(cap);
     this.services = new Float64Array(cap);
     this.actors = new Float64Array(cap);
+    this.targets = new Float64Array(cap);
     this.heldFrames = new Float64Array(cap);
     this.heldKinds = new Uint8Array(cap);
   }
 
-  put(k: number, raw: RawPacket, ts: number, flow: number, service: number, actor: number): void {
+  put(k: number, raw: RawPacket, ts: number, flow: number, service: number, actor: number, target: number): void {
     this.buffers[k] = raw.data.buffer;
     this.sources[k] = raw.source;
     this.byteOffsets[k] = raw.data.byteOffset;
@@ -381,6 +387,7 @@ class PacketSlots {
     this.flows[k] = flow;
     this.services[k] = service;
     this.actors[k] = actor;
+    this.targets[k] = target;
     this.heldFrames[k] = -1;
     this.heldKinds[k] = 0;
   }
@@ -414,6 +421,7 @@ class PacketSlots {
     this.flows[to] = o.flows[from];
     this.services[to] = o.services[from];
     this.actors[to] = o.actors[from];
+    this.targets[to] = o.targets[from];
     this.heldFrames[to] = o.heldFrames[from];
     this.heldKinds[to] = o.heldKinds[from];
   }

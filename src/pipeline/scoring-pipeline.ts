@@ -5,7 +5,7 @@ import type { Scaler } from '../features/scaler';
 import { WindowBuilder } from '../features/window-builder';
 import type { ScoreResult, WindowScorer } from '../model/scorer-types';
 import { logger } from '../logger';
-import { actorKey } from './actor-hold';
+import { actorKey, targetKey } from './actor-hold';
 import { flowKey, serviceKey } from './flow-hold';
 import { PendingPackets, type FinalPackets } from './pending-packets';
 import { WindowBatchPool, type WindowBatch } from './window-batch';
@@ -137,7 +137,7 @@ export class ScoringPipeline {
       const raw = raws[i];
       const p = decode(raw);
       counters?.add(p);
-      const seq = pending.push(raw, p.ts, flowKey(p), serviceKey(p), actorKey(p));
+      const seq = pending.push(raw, p.ts, flowKey(p), serviceKey(p), actorKey(p), targetKey(p));
       extractor.extract(p, featureRow, 0);
       pending.setDeviation(seq, this.o.scaler.transformInto(featureRow, 0, builder.ring, builder.nextRow()));
       this.packets++;

@@ -3,6 +3,7 @@ import { FeatureExtractor } from '../features/feature-extractor';
 import { FEATURE_COUNT } from '../features/schema';
 import type { Scaler } from '../features/scaler';
 import { flowKey, serviceKey } from '../pipeline/flow-hold';
+import { actorKey, targetKey } from '../pipeline/actor-hold';
 
 /**
  * Per-packet feature rows of one packet stream, plus per-packet labels. Training keeps these
@@ -17,8 +18,11 @@ export interface FeatureMatrix {
   flows: Float64Array;
   services: Float64Array;
   times: Float64Array;
-  /** A captured stream's hosts per packet (IP, else MAC), kept for the incidents its held-out part would raise (HeldOut.falseIncidents); null for copies and variants. */
-  hosts: { src: (string | null)[]; dst: (string | null)[] } | null;
+  /**
+   * A captured stream's hosts per packet (IP, else MAC) and its actorKey and targetKey, kept for
+   * the incidents its held-out part would raise (HeldOut.falseIncidents); null for copies and variants.
+   */
+  hosts: { src: (string | null)[]; dst: (string | null)[]; actors: Float64Array; targets: Float64Array } | null;
 }
 
 /** Run the same FeatureExtractor the scorer uses over a packet stream (fresh context state). */
@@ -35,7 +39,10 @@ export function extractMatrix(packets: DecodedPacket[], labels: Uint8Array, with
     services[i] = serviceKey(packets[i]);
     times[i] = packets[i].ts;
   }
-  const hosts = withHosts ? { src: packets.map((p) => p.srcIp ?? p.arpSenderIp ?? p.srcMac), dst: packets.map((p) => p.dstIp ?? p.arpTargetIp ?? p.dstMac) } : null;
+  const hosts = withHosts ? {
+    src: packets.map((p) => p.srcIp ?? p.arpSenderIp ?? p.srcMac), dst: packets.map((p) => p.dstIp ?? p.arpTargetIp ?? p.dstMac),
+    actors: Float64Array.from(packets, actorKey), targets: Float64Array.from(packets, targetKey),
+  } : null;
   return { rows, labels, n: packets.length, flows, services, times, hosts };
 }
 

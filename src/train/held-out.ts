@@ -3,7 +3,7 @@ import { thresholdAtFpr, thresholdBestF1 } from '../model/calibrate';
 import { rocAuc } from '../model/metrics';
 import type { EpochCheck } from '../model/trainer';
 import { tf } from '../model/tf';
-import { ActorHold, addressKey } from '../pipeline/actor-hold';
+import { ActorHold } from '../pipeline/actor-hold';
 import { FlowHold } from '../pipeline/flow-hold';
 import { IncidentTracker } from '../outputs/incident-tracker';
 import { poissonUpper95, type FalseIncidents } from '../model/false-incidents';
@@ -94,7 +94,7 @@ export class HeldOut {
       const tracker = new IncidentTracker();
       const actors = new ActorHold(threshold);
       for (const e of list) {
-        const score = actors.apply(addressKey(hosts!.src[e.p]), flows[e.p], times[e.p], e.p + 1, e.score);
+        const score = actors.apply(hosts!.actors[e.p], hosts!.targets[e.p], flows[e.p], times[e.p], e.p + 1, e.score);
         if (e.label !== 0 || score < threshold) continue;
         tracker.add({ runId: 0, frame: e.p + 1, ts: times[e.p], srcIp: hosts!.src[e.p], dstIp: hosts!.dst[e.p], srcMac: null, dstMac: null, srcPort: null, dstPort: null, score, attentionFrame: -1 });
       }

@@ -3,7 +3,8 @@ import type { AnomalyRow } from './alert-source';
 /**
  * What an incident's evidence accumulated on: the features its packets' explanations name most
  * often, and the packets whose verdict others hold. top_features is "name=+5.9σ, name=-3.1σ",
- * optionally led by "flow verdict of frame N; ", "service verdict of frame N; " or "actor verdict of frame N; "
+ * optionally led by "flow verdict of frame N; ", "service verdict of frame N; ", "actor verdict of frame N; "
+ * or "target verdict of frame N; "
  * (README, "Scoring semantics").
  */
 export interface EvidenceTally {
@@ -13,8 +14,8 @@ export interface EvidenceTally {
   verdicts: Array<{ kind: VerdictKind; frame: number; packets: number }>;
 }
 
-type VerdictKind = 'flow' | 'service' | 'actor';
-const VERDICT = /^(flow|service|actor) verdict of frame (\d+)/;
+type VerdictKind = 'flow' | 'service' | 'actor' | 'target';
+const VERDICT = /^(flow|service|actor|target) verdict of frame (\d+)/;
 const FEATURE = /([A-Za-z0-9_]+)=([+-]?\d+(?:\.\d+)?)σ/g;
 
 export function tallyEvidence(rows: AnomalyRow[], top = 8): EvidenceTally {
