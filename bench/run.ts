@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark part in turn, numbers printed as one JSON object per part
  * and a final table. Parts: read, decode, features, model, replay (end to end: a generated capture,
  * and real captures from ../shared/realdata against tshark's field export when it is there), daemon (live,
- * needs root: a veth pair in a network namespace), fleet (forwarding to a PostgreSQL started here), ui (the web view's pages on
+ * needs root: a veth pair in a network namespace), ring (packets libpcap's kernel ring holds in a burst the
+ * sensor does not read, per snaplen; root), fleet (forwarding to a PostgreSQL started here), ui (the web view's pages on
  * 10,000 incidents, in headless chromium), shed (detection of realdata's attack mixes with the daemon's
  * overload shedding at one window in 1, 4, 16, 64).
  * `npm run bench -- read model` runs only the named parts.
@@ -13,6 +14,7 @@ import { runFeaturesBench } from './features-bench';
 import { runModelBench } from './model-bench';
 import { runReplayBench } from './replay-bench';
 import { runDaemonBench } from './daemon-bench';
+import { runRingBench } from './ring-bench';
 import { runFleetBench } from './fleet-bench';
 import { runUiBench } from './ui-bench';
 import { runShedQualityBench } from './shed-quality';
@@ -24,6 +26,7 @@ const PARTS: Record<string, () => Promise<Record<string, number>>> = {
   model: runModelBench,
   replay: runReplayBench,
   daemon: runDaemonBench,
+  ring: runRingBench,
   fleet: runFleetBench,
   ui: runUiBench,
   shed: runShedQualityBench,

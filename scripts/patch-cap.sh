@@ -6,6 +6,9 @@
 #  2. cap always asks libpcap for 65535-byte snapshots; honour the caller's buffer (snaplen).
 #  3. cap exposes no pcap_stats, so packets libpcap's kernel ring dropped went uncounted; add
 #     stats() -> { ps_recv, ps_drop, ps_ifdrop } (libpcap's own counters, 32-bit, they wrap).
+#  4. cap's 'packet' event gives the captured length only; add the wire length (pcap_pkthdr.len)
+#     as a 4th argument, so a snaplen shorter than the frame keeps its true length (frame_len,
+#     and the IP length check, read it).
 # The addon is built in a staging copy and swapped in with one rename: node_modules may be shared
 # with running processes (a symlinked tree), which must never find cap.node missing or half-built.
 set -euo pipefail
@@ -24,6 +27,15 @@ patch_binding() { # $1: binding.cc to patch in place
   fi
   if grep -q 'pcap_set_snaplen(obj->pcap_handle, 65535)' "$f"; then
     sed -i 's|pcap_set_snaplen(obj->pcap_handle, 65535)|pcap_set_snaplen(obj->pcap_handle, obj->buffer_length < 65535 ? (int)obj->buffer_length : 65535) /* lln-detect patch */|' "$f"
+  fi
+  if ! grep -q 'lln-detect patch: wire length' "$f"; then
+    grep -q '^      Local<Value> emit_argv\[3\] = {$' "$f" && grep -q '^        Nan::New<Boolean>(truncated)$' "$f" || {
+      echo "lln-detect: cannot patch cap: $f is not the cap 0.2.1 binding this script knows (see scripts/patch-cap.sh)" >&2
+      exit 1
+    }
+    sed -i -e 's|^      Local<Value> emit_argv\[3\] = {$|      Local<Value> emit_argv[4] = { /* lln-detect patch: wire length */|' \
+      -e 's|^        Nan::New<Boolean>(truncated)$|        Nan::New<Boolean>(truncated),\n        Nan::New<Number>(pkt_hdr->len)|' \
+      -e '/^        Nan::New<Function>(obj->Emit),$/{n;s|^        3,$|        4,|}' "$f"
   fi
   if ! grep -q 'lln-detect patch: pcap_stats' "$f"; then
     grep -q '^    static NAN_METHOD(Close) {$' "$f" && grep -q '^      Nan::SetPrototypeMethod(tpl, "close", Close);$' "$f" || {
@@ -75,4 +87,4 @@ cp "$stage/build/Release/cap.node" "$cap/build/Release/.cap.node.lln-new"
 mv -f "$cap/build/Release/.cap.node.lln-new" "$cap/build/Release/cap.node"
 cp "$stage/src/binding.cc" "$cap/src/.binding.cc.lln-new"
 mv -f "$cap/src/.binding.cc.lln-new" "$cap/src/binding.cc"
-echo "lln-detect: patched cap (interface loss no longer aborts; snaplen honoured; pcap_stats exposed) and rebuilt it"
+echo "lln-detect: patched cap (interface loss no longer aborts; snaplen honoured; pcap_stats exposed; wire length given) and rebuilt it"

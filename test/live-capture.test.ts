@@ -12,6 +12,9 @@ import { readInterfaceCounters } from '../src/capture/interface-counters';
 import { isLlnError } from '../src/errors';
 import type { RawPacket } from '../src/capture/raw-packet';
 import { PACKAGE_ROOT } from '../src/paths';
+import { decode } from '../src/capture/decode';
+import { FeatureExtractor } from '../src/features/feature-extractor';
+import { FEATURE_COUNT } from '../src/features/schema';
 
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 const SKIP_NOT_ROOT = IS_ROOT ? false : 'live capture needs root (or CAP_NET_RAW): skipping';
@@ -188,4 +191,41 @@ test('listInterfaces sees lo with 127.0.0.1; counters read from sysfs', () => {
   assert.ok(c && c.rxPackets >= 0 && c.rxDropped >= 0 && c.rxErrors >= 0);
   assert.equal(readInterfaceCounters('nosuchif0'), null);
   assert.equal(readInterfaceCounters('../../etc'), null);
+});
+
+test('a frame longer than the snaplen keeps its wire length, decodes cleanly and gives the features of the whole frame', { skip: SKIP_NOT_ROOT }, async (t) => {
+  const receiver = dgram.createSocket('udp4');
+  await new Promise<void>((r, j) => { receiver.once('error', j); receiver.bind(0, '127.0.0.1', r); });
+  const port = receiver.address().port;
+  const src = tryOpen(`udp and dst port ${port}`); // the default snaplen
+  if (typeof src === 'string') { receiver.close(); return t.skip(src); }
+  const sizes = [40, 470, 600, 1400, 3000, 9000];
+  const payloads = sizes.map((n) => randomBytes(n));
+  const sock = dgram.createSocket('udp4');
+  const sending = (async () => {
+    for (const p of payloads) await new Promise<void>((r, j) => sock.send(p, port, '127.0.0.1', (e) => (e ? j(e) : r())));
+  })();
+  const packets = await collect(src, (got) => got.length >= sizes.length, 5000);
+  await sending;
+  sock.close();
+  receiver.close();
+  assert.equal(packets.length, sizes.length);
+  const cut = new FeatureExtractor();
+  const whole = new FeatureExtractor();
+  const a = new Float32Array(FEATURE_COUNT);
+  const b = new Float32Array(FEATURE_COUNT);
+  packets.forEach((p, i) => {
+    const wire = 14 + 20 + 8 + sizes[i];
+    assert.equal(p.capLen, Math.min(512, wire), `datagram of ${sizes[i]} bytes: captured length`);
+    assert.equal(p.origLen, wire, `datagram of ${sizes[i]} bytes: wire length`);
+    const d = decode(p);
+    assert.equal(d.error, null, `datagram of ${sizes[i]} bytes decodes without a problem`);
+    assert.equal(d.payloadLen, sizes[i]);
+    // The same frame uncut: the captured bytes, then the rest of what was sent.
+    const full = Buffer.concat([Buffer.from(p.data), payloads[i].subarray(p.capLen - 42)]);
+    const w = decode({ ...p, data: full, capLen: full.length, origLen: full.length });
+    cut.extract(d, a, 0);
+    whole.extract(w, b, 0);
+    assert.deepEqual(Array.from(a), Array.from(b), `datagram of ${sizes[i]} bytes: features of the cut frame`);
+  });
 });

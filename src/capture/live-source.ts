@@ -11,15 +11,23 @@ import { LinkType, type PacketSource, type RawPacket, type SourceStats } from '.
  * What cap gives and does not give (cap 0.2.1, src/binding.cc):
  * - one 'packet' event per packet, all of one poll wake-up emitted synchronously in a loop, into
  *   ONE reused buffer: every packet must be copied out before the next event;
- * - no timestamp, no original length: we stamp arrival time ourselves (µs-level jitter from the
- *   event loop, nanosecond field), set origLen = capLen, and count our own queue drops;
+ * - no timestamp: we stamp arrival time ourselves (µs-level jitter from the event loop,
+ *   nanosecond field), and count our own queue drops;
+ * - no original length as published: scripts/patch-cap.sh adds the wire length (pcap_pkthdr.len)
+ *   as the event's 4th argument, so a frame cut at the snaplen keeps its true length (frame_len
+ *   and the decoder's IP length check read it); without the patch origLen = capLen;
  * - no pcap_stats as published: scripts/patch-cap.sh adds stats(), libpcap's counters of the
  *   kernel ring (ps_recv, ps_drop, ps_ifdrop); they vanish with the handle, so close() reads
  *   them one last time first. Without the patch pcapStats() is null;
  * - snaplen: the binding (as patched by scripts/patch-cap.sh) captures min(snaplen, 65535)
- *   bytes; every kernel ring slot is that big, so the default 9216 (a jumbo frame) keeps whole
- *   Ethernet frames while the ring holds ~7× more packets than at 65535; promiscuous is always
- *   on inside the binding: `promiscuous: false` cannot be honoured and is logged;
+ *   bytes. In immediate mode (which cap sets) libpcap's kernel ring has fixed slots of the
+ *   snaplen's size, so the snaplen decides how many packets a burst may leave in the ring while
+ *   JavaScript works. The default, 512, holds every header the features read and a DNS question
+ *   of the longest name (Ethernet, two VLAN tags, IPv6 with extension headers, TCP with options,
+ *   the DNS-over-TCP length, header and a 255-byte name: ~420 bytes), so features are those of
+ *   whole frames, while the 128 MiB ring holds 226,716 packets instead of 14,439 at 9216
+ *   (`npm run bench -- ring`, a veth with MTU 1500) and the training spool keeps no more payload;
+ *   promiscuous is always on inside the binding: `promiscuous: false` cannot be honoured and is logged;
  * - when the interface goes down, pcap_dispatch fails silently inside the binding, so a timer
  *   watches /sys/class/net/IF and ends the capture with an error.
  *
@@ -33,10 +41,10 @@ export interface LiveCaptureOptions {
   interfaceId: number;
   /** BPF filter (pcap-filter(7)); empty = everything. */
   filter?: string;
-  /** Bytes kept per packet (default 9216; cap never captures more than 65535). */
+  /** Bytes kept per packet (default DEFAULT_SNAPLEN; cap never captures more than 65535). */
   snaplen?: number;
   promiscuous?: boolean;
-  /** libpcap kernel ring buffer size in bytes (default 128 MiB: ~14k slots of 9216 B, 0.7 s of a 20k pps burst). */
+  /** libpcap kernel ring buffer size in bytes (default 128 MiB: ~200k slots at the default snaplen). */
   bufferSize?: number;
   /** Packets held between capture and the consumer before new ones are dropped (default 65536). */
   queueLimit?: number;
@@ -140,10 +148,13 @@ function unknownInterface(iface: string, cause?: unknown): LlnError {
   return new LlnError('LLN_E_CAPTURE', `cannot capture on ${iface}: no such interface; interfaces here: ${names} (see: lln-detect interfaces)`, { cause });
 }
 
+/** Bytes kept per packet unless configured: every header the features read and a whole DNS question (see above). */
+export const DEFAULT_SNAPLEN = 512;
+
 export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
   const iface = opts.iface;
   const filter = opts.filter ?? '';
-  const snaplen = opts.snaplen ?? 9216;
+  const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
   const bufferSize = opts.bufferSize ?? 128 * 1024 * 1024;
   const queueLimit = opts.queueLimit ?? 65536;
   const queueByteLimit = opts.queueByteLimit ?? 64 * 1024 * 1024;
@@ -223,7 +234,7 @@ export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
     }
   };
 
-  cap.on('packet', (nbytes: number) => {
+  cap.on('packet', (nbytes: number, _truncated: boolean, wireLen?: number) => {
     if (closed) return;
     if (queue.length >= queueLimit || queueBytes + nbytes > queueByteLimit) {
       queueDrops++;
@@ -240,7 +251,7 @@ export function openLiveCapture(opts: LiveCaptureOptions): LivePacketSource {
       tsNsec: nsec < 999_999_999 ? nsec : 999_999_999,
       tsDigits: 9,
       capLen: nbytes,
-      origLen: nbytes,
+      origLen: wireLen !== undefined && wireLen > nbytes ? wireLen : nbytes,
       linkType,
       interfaceId: opts.interfaceId,
       data,
@@ -321,6 +332,7 @@ interface CapHandle {
   close(): void;
   /** Added by scripts/patch-cap.sh; throws once the handle is closed. */
   stats?(): RawPcapStat;
-  on(event: 'packet', fn: (nbytes: number, truncated: boolean) => void): void;
+  /** wireLen: the frame's length on the wire, from the patched binding (scripts/patch-cap.sh); undefined without the patch. */
+  on(event: 'packet', fn: (nbytes: number, truncated: boolean, wireLen?: number) => void): void;
   removeAllListeners(event: 'packet'): void;
 }
