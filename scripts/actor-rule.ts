@@ -8,7 +8,7 @@ import { FLOW_HOLD, FlowHold, NO_FLOW, flowKey, serviceKey } from '../src/pipeli
 import type { DecodedPacket } from '../src/capture/decode/decoded-packet';
 import type { Capture, Rule } from './score-rules';
 
-export interface ActorParams { level: number; count: number; seconds: number; own?: boolean; atApply?: boolean; forward?: boolean; /** count odd attempts per target (destination address and service) instead of per source */ target?: boolean; /** the odd attempts' least share of the actor's attempts in the window */ share?: number }
+export interface ActorParams { level: number; count: number; seconds: number; own?: boolean; atApply?: boolean; forward?: boolean; /** count odd attempts per target (destination address and service) instead of per source */ target?: boolean; /** per source and target together (one client at one service) */ pair?: boolean; /** the odd attempts' least share of the actor's attempts in the window */ share?: number }
 
 export function actorRule(base: Rule, threshold: number, a: ActorParams): Rule {
   return (c) => {
@@ -47,7 +47,8 @@ export function actorRule(base: Rule, threshold: number, a: ActorParams): Rule {
       every.push(p.ts[i]);
       while (p.ts[i] - every[0] > a.seconds) every.shift();
       if ((a.own ? c.own[i] : applied ? applied[i] : out.score[i]) < a.level) continue;
-      const actor = a.target ? `${p.dst[i]} ${p.proto[i]} ${p.dport[i]}` : p.src[i] ?? p.srcMac[i] ?? '';
+      const to = `${p.dst[i]} ${p.proto[i]} ${p.dport[i]}`;
+      const actor = a.pair ? `${p.src[i] ?? p.srcMac[i] ?? ''} ${to}` : a.target ? to : p.src[i] ?? p.srcMac[i] ?? '';
       let list = actors.get(actor);
       if (!list) actors.set(actor, (list = []));
       list.push(i);
@@ -61,7 +62,7 @@ export function actorRule(base: Rule, threshold: number, a: ActorParams): Rule {
 }
 
 export function actorVariants(): ActorParams[] {
-  return process.env.ACTOR ? (JSON.parse(process.env.ACTOR) as number[][]).map(([level, count, seconds, own, share]) => ({ level, count, seconds: seconds ?? 60, own: own === 1, atApply: own === 2, forward: own === 3 || own === 4, target: own === 4, share })) : [];
+  return process.env.ACTOR ? (JSON.parse(process.env.ACTOR) as number[][]).map(([level, count, seconds, own, share]) => ({ level, count, seconds: seconds ?? 60, own: own === 1, atApply: own === 2, forward: own >= 3, target: own === 4, pair: own === 5, share })) : [];
 }
 
 export type { Capture };

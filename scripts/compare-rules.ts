@@ -18,7 +18,7 @@ function rules(run: SavedRun): [string, Rule][] {
   if (process.env.SINGLE) list.push(['flow-hold, one opening packet holds (before corroboration)', flowHoldRule(run.threshold, true, 1)]);
   for (const t of (process.env.THRS ?? '').split(',').filter(Boolean).map(Number)) list.push([`flow-hold at ${t}`, flowHoldRule(t)], [`replay rule at ${t}`, replayRule(t)]);
   for (const [name, r] of evidenceRule(run)) list.push([name, r]);
-  for (const a of actorVariants()) list.push([`actor ${a.count} at ${a.level} in ${a.seconds} s${a.own ? ' own' : a.atApply ? ' at apply' : a.forward ? ' forward' : ''}${a.target ? ' per target' : ''}${a.share ? ` share ${a.share}` : ''}`, actorRule(process.env.ACTOR_ON_REPLAY ? replayRule(run.threshold) : flowHoldRule(run.threshold), run.threshold, a)]);
+  for (const a of actorVariants()) list.push([`actor ${a.count} at ${a.level} in ${a.seconds} s${a.own ? ' own' : a.atApply ? ' at apply' : a.forward ? ' forward' : ''}${a.target ? ' per target' : ''}${a.pair ? ' per source and target' : ''}${a.share ? ` share ${a.share}` : ''}`, actorRule(process.env.ACTOR_ON_REPLAY ? replayRule(run.threshold) : flowHoldRule(run.threshold), run.threshold, a)]);
   return list;
 }
 
