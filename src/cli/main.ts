@@ -83,8 +83,12 @@ program
   .option('--sensor <id>', 'sensor id in PostgreSQL (default: the host name)')
   .addOption(backendOption())
   .action(async (files: string[], opts) => {
+    // The model first: its worker loads tfjs and the model (~0.5 s) while this thread loads the
+    // rest of replay (captures, outputs, SQLite), instead of after it.
+    const { startReplayModel } = await import('../pipeline/replay-start');
+    const started = startReplayModel(files, opts);
     const { runReplay } = await import('./replay-command');
-    await runReplay(files, opts);
+    await runReplay(files, { ...opts, started });
   });
 
 program

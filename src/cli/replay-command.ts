@@ -2,9 +2,7 @@ import { runReplay as replay, type ReplayOptions } from '../pipeline/run-replay'
 import { formatReplaySummary } from '../pipeline/replay-summary';
 import { writeStdout } from '../outputs/sync-output';
 import { ExitCode, LlnError } from '../errors';
-import { Forwarder } from '../fleet/forwarder';
-import { pgTarget, type PgTarget } from '../fleet/pg-target';
-import { forwardedSensor } from '../fleet/forward-store';
+import type { PgTarget } from '../fleet/pg-target';
 import { logger } from '../logger';
 import { checkModelOption } from './model-option';
 
@@ -15,8 +13,14 @@ export interface ReplayCommandOptions extends ReplayOptions {
 }
 
 export async function runReplay(files: string[], opts: ReplayCommandOptions): Promise<void> {
-  if (opts.model) checkModelOption(opts.model);
-  const target = opts.pg ? replayTarget(opts) : null;
+  let target: PgTarget | null;
+  try {
+    if (opts.model) checkModelOption(opts.model);
+    target = opts.pg ? await replayTarget(opts) : null;
+  } catch (e) {
+    await opts.started?.close(); // replay() closes it on every path; here it never ran
+    throw e;
+  }
   const summary = await replay(files, opts);
   if (summary.run.status === 'interrupted') process.exitCode = ExitCode.INTERRUPTED;
   const out = (text: string) => (opts.jsonl === '-' ? process.stderr.write(text) : writeStdout(text));
@@ -27,7 +31,10 @@ export async function runReplay(files: string[], opts: ReplayCommandOptions): Pr
 }
 
 /** --pg is checked before any work: a bad URL or a missing password file is a usage error, not a late surprise. */
-function replayTarget(opts: ReplayCommandOptions): PgTarget {
+async function replayTarget(opts: ReplayCommandOptions): Promise<PgTarget> {
+  // The fleet modules (pg and its protocol stack: ~50 ms) load only for --pg, not for every replay.
+  const { pgTarget } = await import('../fleet/pg-target');
+  const { forwardedSensor } = await import('../fleet/forward-store');
   if (!opts.db) throw new LlnError('LLN_E_USAGE', '--pg forwards from the SQLite file: drop --no-db');
   let target: PgTarget;
   try {
@@ -48,6 +55,7 @@ function replayTarget(opts: ReplayCommandOptions): PgTarget {
  * `replay --pg` or a daemon forwarding the same file sends them.
  */
 async function forwardAfterReplay(db: string, target: PgTarget, out: ((text: string) => void) | null): Promise<void> {
+  const { Forwarder } = await import('../fleet/forwarder');
   const f = new Forwarder({ db, target, retryMaxMs: 1000, logFailures: false });
   const p = await f.drain();
   if (p.error) {

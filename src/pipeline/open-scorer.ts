@@ -26,13 +26,17 @@ export const DEFAULT_STRIDE = 16;
  * Load a model directory for scoring: in a worker thread (default: inference runs on the
  * second core while this thread reads and extracts features) or on this thread.
  */
-export async function openScorer(opts: { modelDir?: string; backend: BackendPreference; worker: boolean; batch: number; warmUp?: boolean }): Promise<OpenedModel> {
+export async function openScorer(opts: {
+  modelDir?: string; backend: BackendPreference; worker: boolean; batch: number; warmUp?: boolean;
+  /** Aborting ends a worker still loading (its error then rejects); a loaded model is the caller's to dispose. */
+  signal?: AbortSignal;
+}): Promise<OpenedModel> {
   const dir = opts.modelDir ?? DEFAULT_MODEL_DIR;
   let scorer: WindowScorer;
   let id: string, sha256: string, threshold: number, backend: string, scalerJson: unknown;
   let stride: number | null;
   if (opts.worker) {
-    const ws = await WorkerScorer.create(dir, opts.backend, { batchSize: opts.batch, expectedSchema: FEATURE_SCHEMA, warmUp: opts.warmUp });
+    const ws = await WorkerScorer.create(dir, opts.backend, { batchSize: opts.batch, expectedSchema: FEATURE_SCHEMA, warmUp: opts.warmUp, signal: opts.signal });
     scorer = ws;
     ({ id, sha256, threshold, backend, scalerJson, stride } = ws);
   } else {

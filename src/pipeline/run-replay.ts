@@ -4,9 +4,8 @@ import { primeSource } from '../capture/primed-source';
 import { DecodeCounters } from '../capture/decode';
 import { FEATURE_COUNT } from '../features/schema';
 import type { BackendPreference } from '../model/backend';
-import { peekModelDir, type ModelParams } from '../model/model-peek';
+import type { ModelParams } from '../model/model-peek';
 import type { PacketSource } from '../capture/raw-packet';
-import { DEFAULT_MODEL_DIR } from '../paths';
 import { CsvSink } from '../outputs/csv-sink';
 import { FanoutSink } from '../outputs/fanout-sink';
 import { IncidentTracker, type IncidentTrackerOptions } from '../outputs/incident-tracker';
@@ -19,7 +18,8 @@ import { SqliteSink } from '../outputs/sqlite-sink';
 import { LlnError } from '../errors';
 import { logger } from '../logger';
 import { AlertStage } from './alert-stage';
-import { DEFAULT_STRIDE, openScorer, type OpenedModel } from './open-scorer';
+import { DEFAULT_STRIDE, type OpenedModel } from './open-scorer';
+import { REPLAY_BATCH, startReplayModel, type ReplayModelStart } from './replay-start';
 import { ReplayProgress } from './replay-progress';
 import type { ReplaySummary } from './replay-summary';
 import { ScoreTrace } from './score-trace';
@@ -40,13 +40,9 @@ import { TopIncidents } from './top-incidents';
  */
 const PACKETS_PER_BATCH = 8192;
 const MAX_AUTO_BATCH = 1024;
-/** Replay's own batch up to stride 16, and its batches in flight (see above; the daemon's live capture keeps autoBatch). */
-const REPLAY_BATCH = 512;
+/** Replay's batches in flight, with REPLAY_BATCH (replay-start.ts) up to stride 16 (see above; the daemon's live capture keeps autoBatch). */
 const IN_FLIGHT = 4;
 const INFERENCE_BOUND_STRIDE = 16;
-
-/** Inputs from this size on (or standard input) let the scoring worker warm up first: ~100k header-only packets. */
-const WARM_UP_BYTES = 8 << 20;
 
 export function autoBatch(stride: number): number {
   if (stride <= INFERENCE_BOUND_STRIDE) return MAX_AUTO_BATCH;
@@ -64,6 +60,8 @@ export interface ReplayOptions {
    * loading `model`: replay neither loads nor disposes it.
    */
   opened?: OpenedModel;
+  /** The model, already loading (startReplayModel, called by the CLI first): replay closes it on every path. */
+  started?: ReplayModelStart;
   threshold?: number;
   stride?: number;
   /** Output paths; false/undefined = off. */
@@ -92,29 +90,22 @@ export interface ReplayOptions {
  * counts, and the output's error is thrown.
  */
 export async function runReplay(files: string[], o: ReplayOptions): Promise<ReplaySummary> {
-  // Fail before any work: inputs readable, outputs writable.
-  for (const f of files) await checkCaptureFile(f);
-  const outputs: Array<[string | false | undefined, string]> = [[o.db, '--db'], [o.csv, '--csv'], [o.jsonl, '--jsonl'], [o.scoresCsv, '--scores-csv'], [o.plot, '--plot']];
-  for (const [p, flag] of outputs) if (p) checkWritable(p, flag);
-  if (o.stride !== undefined && o.stride < 1) throw new LlnError('LLN_E_USAGE', '--stride must be at least 1');
-
-  if (o.opened) return replayWithModel(files, o, Promise.resolve(o.opened), null);
-  // While the worker loads tfjs and the model (~0.3-0.5 s), this thread already reads, decodes
-  // and extracts on the directory's own parameters; without them it waits for the worker.
-  const early = o.worker ? peekModelDir(o.model ?? DEFAULT_MODEL_DIR) : null;
-  // Without them, a worker warms up (scores a batch of zeros) when the input holds several
-  // batches' worth: that batch overlaps our filling of the first real one (a small capture would
-  // wait for it). With them our first batches are ready before the worker is: no warm-up.
-  const bytes = files.reduce((sum, f) => sum + (f === '-' ? WARM_UP_BYTES : statSync(f).size), 0);
-  const warmUp = early === null && bytes >= WARM_UP_BYTES;
-  const opening = openScorer({ modelDir: o.model, backend: o.backend, worker: o.worker, batch: o.batch ?? REPLAY_BATCH, warmUp });
-  opening.catch(() => undefined); // observed below; never an unhandled rejection meanwhile
+  let started = o.started ?? null;
   try {
-    return await replayWithModel(files, o, opening, early);
+    // Fail before any work: inputs readable, outputs writable.
+    for (const f of files) await checkCaptureFile(f);
+    const outputs: Array<[string | false | undefined, string]> = [[o.db, '--db'], [o.csv, '--csv'], [o.jsonl, '--jsonl'], [o.scoresCsv, '--scores-csv'], [o.plot, '--plot']];
+    for (const [p, flag] of outputs) if (p) checkWritable(p, flag);
+    if (o.stride !== undefined && o.stride < 1) throw new LlnError('LLN_E_USAGE', '--stride must be at least 1');
+
+    if (o.opened) return await replayWithModel(files, o, Promise.resolve(o.opened), null);
+    // While the worker loads tfjs and the model (~0.3-0.5 s), this thread already reads, decodes
+    // and extracts on the directory's own parameters; without them it waits for the worker.
+    started ??= startReplayModel(files, o);
+    return await replayWithModel(files, o, started.opening, started.early);
   } finally {
-    // On every path: a live worker thread would keep the process from ever exiting.
-    const model = await opening.catch(() => null);
-    await model?.scorer.dispose();
+    // On every path (a failed check too): a live worker thread would keep the process from ever exiting.
+    await started?.close();
   }
 }
 
