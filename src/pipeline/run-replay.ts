@@ -42,6 +42,14 @@ const PACKETS_PER_BATCH = 8192;
 const MAX_AUTO_BATCH = 1024;
 /** Replay's batches in flight, with REPLAY_BATCH (replay-start.ts) up to stride 16 (see above; the daemon's live capture keeps autoBatch). */
 const IN_FLIGHT = 4;
+/**
+ * Batches in flight while the model is still loading (the pipeline starts before it, see
+ * replayWithModel): the CLI starts the worker first, yet loading tfjs and the model and the
+ * first batch's slow run still took it ~0.5 s more than this thread needed to fill 4 batches,
+ * which then waited idle. 8 (64k packets read ahead) keep it working; then back to IN_FLIGHT,
+ * one batch at a time, to keep memory down.
+ */
+const IN_FLIGHT_WHILE_LOADING = 8;
 const INFERENCE_BOUND_STRIDE = 16;
 
 export function autoBatch(stride: number): number {
@@ -223,7 +231,7 @@ async function replayWithModel(files: string[], o: ReplayOptions, opening: Promi
   const counters = new DecodeCounters();
   const pipeline = new ScoringPipeline({
     scaler: params.scaler, scorer: scorer!, window: params.window, stride, features: FEATURE_COUNT,
-    batchWindows: o.batch ?? replayBatch(stride), maxInFlight: IN_FLIGHT, counters, keepRowsAtOrAbove: threshold, alertThreshold: threshold, onFinal: (final) => {
+    batchWindows: o.batch ?? replayBatch(stride), maxInFlight: early ? IN_FLIGHT_WHILE_LOADING : IN_FLIGHT, counters, keepRowsAtOrAbove: threshold, alertThreshold: threshold, onFinal: (final) => {
       const { run, stage } = outputs();
       const anomaliesBefore = run.anomalies;
       stage.handle(final);
@@ -234,6 +242,8 @@ async function replayWithModel(files: string[], o: ReplayOptions, opening: Promi
       }
     },
   });
+  // The model has loaded: back to IN_FLIGHT (its failure surfaces through the scores).
+  if (early) ready.then(() => pipeline.setMaxInFlight(IN_FLIGHT), () => undefined);
 
   const totalBytes = files.reduce((sum, f) => sum + (f === '-' ? 0 : statSync(f).size), 0);
   const progress = o.quiet ? null : new ReplayProgress(totalBytes);

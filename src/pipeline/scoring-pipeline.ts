@@ -120,6 +120,16 @@ export class ScoringPipeline {
     this.batchLimit = Math.max(1, Math.floor(this.o.batchWindows / this.shedFactor));
   }
 
+  /**
+   * How many batches may be in flight from now on (replay raises it while its model loads: see
+   * run-replay.ts). Lowered, each dispatch settles one batch more than it hands over until
+   * down to it, and the batches' buffers beyond it go when they come back.
+   */
+  setMaxInFlight(n: number): void {
+    this.o.maxInFlight = n;
+    this.pool.keep = n + 1; // in flight + the one filling
+  }
+
   /** Batches of windows handed to the scorer and not yet settled, and how many may be. */
   get inFlightBatches(): number {
     return this.inFlight.length;
@@ -220,6 +230,13 @@ export class ScoringPipeline {
     if (this.o.whenBusy === 'drop') {
       // Settle finished jobs in the background; never block intake.
       this.drainInBackground();
+      return;
+    }
+    if (this.inFlight.length > maxInFlight) {
+      // Lowered below what is in flight (setMaxInFlight): down one batch per batch handed over,
+      // rather than waiting here for the whole surplus to be scored at once.
+      await this.settleOldest();
+      await this.settleOldest();
       return;
     }
     while (this.inFlight.length >= maxInFlight) await this.settleOldest();

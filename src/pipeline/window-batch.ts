@@ -23,7 +23,8 @@ export class WindowBatch {
 export class WindowBatchPool {
   private readonly free: WindowBatch[] = [];
 
-  constructor(private readonly capacity: number, private readonly floatsPerWindow: number, private readonly keep: number) {}
+  /** `keep`: batches kept for reuse at most (those beyond it are left to the GC when given back). */
+  constructor(private readonly capacity: number, private readonly floatsPerWindow: number, public keep: number) {}
 
   take(): WindowBatch {
     const b = this.free.pop();
