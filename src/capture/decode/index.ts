@@ -1,7 +1,7 @@
 import type { RawPacket } from '../raw-packet';
 import type { DecodedPacket } from './decoded-packet';
 import { decodeLink } from './link';
-import { newDecodedPacket } from './new-packet';
+import { newDecodedPacket, resetDecodedPacket } from './new-packet';
 
 export type { DecodedPacket, DecodeErrorCode, DnsInfo, L3Kind } from './decoded-packet';
 export { DecodeCounters } from './decode-counters';
@@ -12,6 +12,18 @@ export { DecodeCounters } from './decode-counters';
  */
 export function decode(raw: RawPacket): DecodedPacket {
   const p = newDecodedPacket(raw);
+  const d = raw.data;
+  const end = raw.capLen < d.length ? raw.capLen : d.length;
+  decodeLink(p, d, end, raw.linkType);
+  return p;
+}
+
+/**
+ * decode(raw), written into `into` (every field, see resetDecodedPacket) instead of a new object:
+ * for callers that are done with the previous packet before decoding the next.
+ */
+export function decodeInto(into: DecodedPacket, raw: RawPacket): DecodedPacket {
+  const p = resetDecodedPacket(into, raw);
   const d = raw.data;
   const end = raw.capLen < d.length ? raw.capLen : d.length;
   decodeLink(p, d, end, raw.linkType);
