@@ -228,9 +228,12 @@ export class FlowHold {
     const opens = known === undefined || ts - known.last > idleSeconds;
     let f: FlowState;
     if (opens) {
-      if (known !== undefined) this.flows.delete(key); // re-inserted last: Map order stays "least recently opened first"
+      if (known !== undefined) {
+        this.flows.delete(key); // re-inserted last: Map order stays "least recently opened first"
+        this.release(known);
+      }
       f = { packets: 0, held: -1, heldFrame: -1, heldAttention: -1, last: ts, service, lastPos: -1, firstId: -1, firstBase: 0, start: null, near: null, top1: -1, top1Frame: -1, top1Attention: -1, opened: ts };
-      remember(this.flows, key, f);
+      remember(this.flows, key, f, this.releaseFlow);
     } else {
       f = known;
     }
@@ -289,6 +292,51 @@ export class FlowHold {
 
   get size(): number {
     return this.flows.size;
+  }
+
+  /**
+   * The neighbour rings and joined starts of flows no longer in the table, for the next flows to
+   * take: allocating a new one for each flow's second packet was ~18% of the bytes replay's main
+   * thread allocated (an IoT LAN opens a flow every few packets). A flow out of the table is never
+   * judged again: it may still be in its service's `recent` list, where a look-back only raises
+   * its scores, which with `near` null touches its own fields alone (raiseNear).
+   */
+  private readonly freeNear: NearRing[] = [];
+  private readonly freeStarts: JoinedStart[] = [];
+  private readonly releaseFlow = (f: FlowState): void => this.release(f);
+
+  private release(f: FlowState): void {
+    if (f.near !== null) {
+      this.freeNear.push(f.near);
+      f.near = null;
+    }
+    if (f.start !== null) {
+      this.freeStarts.push(f.start);
+      f.start = null;
+    }
+  }
+
+  /** A ring for a flow's second packet: a released one, cleared, or a new one. */
+  private takeNear(): NearRing {
+    const r = this.freeNear.pop();
+    if (r === undefined) return { ids: new Float64Array(NEAR_SPAN), base: new Float32Array(NEAR_SPAN), sent: new Float32Array(NEAR_SPAN), n: 1 };
+    r.ids.fill(0);
+    r.base.fill(0);
+    r.sent.fill(0);
+    r.n = 1;
+    return r;
+  }
+
+  private takeStart(): JoinedStart {
+    const st = this.freeStarts.pop();
+    const O = FLOW_HOLD.openingPackets;
+    if (st === undefined) return { own: new Float32Array(O), ids: new Float64Array(O), cap: new Float32Array(O).fill(Infinity), near: new Float32Array(O).fill(Infinity), n: 1 };
+    st.own.fill(0);
+    st.ids.fill(0);
+    st.cap.fill(Infinity);
+    st.near.fill(Infinity);
+    st.n = 1;
+    return st;
   }
 
   /** max(score, a verdict): when the verdict is higher, it is the packet's score and heldFrame/heldAttention/heldKind say where from. */
@@ -377,12 +425,11 @@ export class FlowHold {
         f.firstBase = base;
         return base;
       }
-      f.near = { ids: new Float64Array(NEAR_SPAN), base: new Float32Array(NEAR_SPAN), sent: new Float32Array(NEAR_SPAN), n: 1 };
+      f.near = this.takeNear();
       f.near.ids[0] = f.firstId;
       f.near.base[0] = f.near.sent[0] = f.firstBase;
       if (inStart) {
-        const O = FLOW_HOLD.openingPackets;
-        f.start = { own: new Float32Array(O), ids: new Float64Array(O), cap: new Float32Array(O).fill(Infinity), near: new Float32Array(O).fill(Infinity), n: 1 };
+        f.start = this.takeStart();
         f.start.own[0] = f.firstBase;
         f.start.ids[0] = f.firstId;
       }
@@ -487,13 +534,17 @@ function raiseNear(f: FlowState, id: number, score: number): void {
   }
 }
 
-/** Insert, first forgetting the quarter of entries inserted longest ago when full (an active one among them just opens again). The actor verdict's tables too. */
-export function remember<V>(map: Map<number, V>, key: number, value: V): void {
+/**
+ * Insert, first forgetting the quarter of entries inserted longest ago when full (an active one
+ * among them just opens again), each handed to `forgotten` if given. The actor verdict's tables too.
+ */
+export function remember<V>(map: Map<number, V>, key: number, value: V, forgotten?: (v: V) => void): void {
   if (map.size >= MAX_ENTRIES) {
     let n = MAX_ENTRIES >> 2;
-    for (const k of map.keys()) {
+    for (const [k, v] of map) {
       if (n-- <= 0) break;
       map.delete(k);
+      forgotten?.(v);
     }
   }
   map.set(key, value);
