@@ -6,7 +6,7 @@ import { WindowBuilder } from '../features/window-builder';
 import type { ScoreResult, WindowScorer } from '../model/scorer-types';
 import { logger } from '../logger';
 import { actorKey, targetKey } from './actor-hold';
-import { flowKey, serviceKey } from './flow-hold';
+import { FLOW_HOLD, flowKey, serviceKey } from './flow-hold';
 import { PendingPackets, type FinalPackets } from './pending-packets';
 import { WindowBatchPool, type WindowBatch } from './window-batch';
 
@@ -105,7 +105,10 @@ export class ScoringPipeline {
 
   constructor(private o: ScoringPipelineOptions) {
     this.builder = new WindowBuilder(o.window, o.stride, o.features);
-    this.pending = new PendingPackets(o.features, undefined, o.verdicts ?? true, o.alertThreshold ?? null);
+    // Sized for what will be pending (the ring doubles when full, copying every slot): the
+    // packets of the batches in flight, the one filling, the window and the look-back's packets.
+    const pendingAtMost = o.batchWindows * o.stride * ((o.maxInFlight ?? 2) + 1) + o.window + FLOW_HOLD.lookBackPackets;
+    this.pending = new PendingPackets(o.features, pendingAtMost, o.verdicts ?? true, o.alertThreshold ?? null);
     this.featureRow = new Float32Array(o.features);
     this.pool = new WindowBatchPool(o.batchWindows, o.window * o.features, (o.maxInFlight ?? 2) + 1); // in flight + the one filling
     this.batchLimit = o.batchWindows;
