@@ -180,8 +180,9 @@ export async function runDaemonBench(): Promise<Record<string, number>> {
       `peak RSS ${x.peakRssMb.toFixed(0)} MB, CPU ${x.cpuSeconds.toFixed(1)} s\n`);
   };
   try {
-    // A standard 1500-byte MTU, as on a LAN: libpcap's ring slots (TPACKET_V2 in immediate mode)
-    // are sized by the MTU, so 128 MiB holds ~80k packets here instead of ~14k at MTU 9000.
+    // A standard 1500-byte MTU, as on a LAN. libpcap's ring slots (TPACKET_V2 in immediate mode)
+    // are sized by the snaplen: 128 MiB holds ~227k packets at the default 512, ~14k at 9216
+    // (`npm run bench -- ring`).
     veth.create(1500);
     for (const pps of RATES) {
       const x = await measure(veth, dir, pcap, pps, SECONDS);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { HAVE_SAMPLES, sample } from './helpers/samples';
+import { DEFAULT_SNAPLEN } from '../src/capture/live-source';
 
 /**
  * A real capture of a real recording replayed onto a veth pair. Both ends live in a network
@@ -45,10 +46,10 @@ function sh(args: string[]): void {
  * setup patches that line (see docs/daemon.md). LLN_TEST_CAP_DIR points the child at a patched
  * build elsewhere, to try the patch without touching node_modules.
  */
-function capIsPatched(): boolean {
+function capIsPatched(marker = 'lln-detect patch'): boolean {
   const dir = process.env.LLN_TEST_CAP_DIR ?? path.dirname(path.dirname(require.resolve('cap')));
   try {
-    return readFileSync(path.join(dir, 'src', 'binding.cc'), 'utf8').includes('lln-detect patch');
+    return readFileSync(path.join(dir, 'src', 'binding.cc'), 'utf8').includes(marker);
   } catch {
     return false;
   }
@@ -68,7 +69,7 @@ console.log('READY');
 (async () => {
   try {
     for await (const batch of src) {
-      for (const p of batch) got.push(Buffer.from(p.data).toString('hex'));
+      for (const p of batch) got.push([Buffer.from(p.data).toString('hex'), p.origLen]);
       if (got.length >= want && !globalThis.reported) { globalThis.reported = 1; console.log('PACKETS ' + JSON.stringify(got)); }
     }
     console.log('ENDED');
@@ -78,7 +79,7 @@ console.log('READY');
 setTimeout(() => { console.log('PACKETS ' + JSON.stringify(got)); console.log('TIMEOUT'); process.exit(1); }, 8000);
 `;
 
-test('tcpreplay onto a veth in a private namespace: every packet captured byte-exact; link down ends the capture with LLN_E_CAPTURE', { skip: SKIP }, async (t) => {
+test('tcpreplay onto a veth in a private namespace: every packet captured byte-exact up to the snaplen, with its wire length; link down ends the capture with LLN_E_CAPTURE', { skip: SKIP }, async (t) => {
   const file = sample('http.cap');
   const records = classicPcapRecords(file);
   const ns = `lln-test-${randomBytes(4).toString('hex')}`;
@@ -109,9 +110,14 @@ test('tcpreplay onto a veth in a private namespace: every packet captured byte-e
 
     const packetsLine = await nextLine();
     assert.match(packetsLine, /^PACKETS /);
-    const got = JSON.parse(packetsLine.slice('PACKETS '.length)) as string[];
+    const got = JSON.parse(packetsLine.slice('PACKETS '.length)) as Array<[string, number]>;
     assert.equal(got.length, records.length, 'captured as many packets as were replayed');
-    got.forEach((hex, i) => assert.equal(hex, records[i]!.toString('hex'), `packet ${i + 1} is byte-exact`));
+    assert.ok(records.some((r) => r.length > DEFAULT_SNAPLEN), `the sample has frames longer than the snaplen ${DEFAULT_SNAPLEN}`);
+    got.forEach(([hex, origLen], i) => {
+      assert.equal(hex, records[i]!.subarray(0, DEFAULT_SNAPLEN).toString('hex'), `packet ${i + 1} is byte-exact up to the snaplen`);
+      // The wire length comes from the patched binding (scripts/patch-cap.sh); unpatched, it is the captured length.
+      if (capIsPatched('lln-detect patch: wire length')) assert.equal(origLen, records[i]!.length, `packet ${i + 1} keeps its wire length`);
+    });
 
     if (!capIsPatched()) {
       t.diagnostic('link-down check skipped: the installed cap is not patched (it aborts the process when an interface goes down; see docs/daemon.md)');
