@@ -76,7 +76,6 @@ export function destinationKey(address: string | null, proto: number, port: numb
 export function addressKey(a: string | null, salt = 0): number {
   if (a === null) return NO_FLOW;
   let h1 = 0x811c9dc5 ^ salt, h2 = Math.imul(0x9e3779b1 ^ salt, 0x01000193);
-  if (salt === 0) h2 = 0x9e3779b1;
   for (let i = 0; i < a.length; i++) {
     const c = a.charCodeAt(i);
     h1 = Math.imul(h1 ^ c, 0x01000193);
