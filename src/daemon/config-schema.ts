@@ -2,6 +2,9 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { bool, int, num, text } from '../config-fields';
 import { LearningSchema } from '../learn/learning-schema';
+import { MAX_SHARES, parseShare } from '../capture/link-share';
+
+const SHARE_WHAT = `this sensor's share of the link as K/N, K of N sensors (1 <= K <= N, 2 <= N <= ${MAX_SHARES}), e.g. '1/2'`;
 
 /**
  * The daemon's YAML config, validated with zod at start (as zigbee2mqtt validates its settings):
@@ -16,7 +19,9 @@ export const InterfaceSchema = z.strictObject({
   promiscuous: bool().optional(),
   // libpcap's kernel ring (pcap_set_buffer_size). Up to 2 GiB - 1: cap passes it as a signed int.
   bufferSize: int(4096, 2 ** 31 - 1).optional(),
-}, { error: 'a mapping with name, filter?, snaplen?, promiscuous?, bufferSize?' });
+  // Several sensors splitting one link by host pair (src/capture/link-share.ts).
+  share: z.string({ error: SHARE_WHAT }).refine((v) => parseShare(v) !== null, { error: SHARE_WHAT }).optional(),
+}, { error: 'a mapping with name, filter?, snaplen?, promiscuous?, bufferSize?, share?' });
 
 export const SpoolSchema = z.strictObject({
   dir: text('a directory path'),
@@ -111,7 +116,7 @@ export const MetricsSchema = z
 
 export const DaemonConfigSchema = z
   .strictObject({
-    interfaces: z.array(InterfaceSchema, { error: 'a list of {name, filter?, snaplen?, promiscuous?, bufferSize?}' }).default([]),
+    interfaces: z.array(InterfaceSchema, { error: 'a list of {name, filter?, snaplen?, promiscuous?, bufferSize?, share?}' }).default([]),
     spool: SpoolSchema.optional(),
     model: ModelSchema.default({}),
     window: WindowSchema.default({}),

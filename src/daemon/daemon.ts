@@ -28,7 +28,7 @@ import { sdNotify, startWatchdog } from './sd-notify';
 import { describeFsError } from '../outputs/output-check';
 import { PRIVATE_UMASK, makePrivateDir, securePrivateFiles, securePrivateTree } from '../private-files';
 import { dropTarget, PrivilegeDrop, type RunAs } from './privilege-drop';
-import { effectiveFilter } from './self-traffic';
+import { effectiveFilter, ownTrafficExpression } from './self-traffic';
 import { SpoolWatcher } from './spool-watcher';
 import { noSpoolTotals, stopSummary } from './stop-summary';
 import { ForwardMetrics } from '../fleet/forward-metrics';
@@ -227,7 +227,8 @@ class Daemon {
     this.drop?.regain();
     this.intakes = cfg.interfaces.map((ifc, i) => {
       const filter = effectiveFilter(ifc, cfg);
-      if (filter !== (ifc.filter?.trim() ?? '')) {
+      if (ifc.share) logger.info(`capture on ${ifc.name}: share ${ifc.share} of the link (the host pairs hashing to it; the other shares are other sensors')`);
+      if (ownTrafficExpression(ifc, cfg)) {
         logger.info(`capture on ${ifc.name}: filter '${filter}' (the sensor's own metrics listener is left out; metrics.excludeOwnTraffic: false keeps it)`);
       }
       return new LiveIntake({ ...ifc, filter }, i, this.metrics);

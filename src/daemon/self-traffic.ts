@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { DaemonConfig, InterfaceConfig } from './config-schema';
 import { isLoopbackHost, parseListen } from './config-schema';
+import { parseShare, shareExpression } from '../capture/link-share';
 
 /** ARPHRD_LOOPBACK in /sys/class/net/IF/type. */
 const ARPHRD_LOOPBACK = 772;
@@ -33,10 +34,13 @@ export function ownTrafficExpression(ifc: InterfaceConfig, cfg: DaemonConfig): s
   return wildcard ? port : `${port} and host ${hp.host}`;
 }
 
-/** The filter the daemon applies on an interface: the configured one, minus the sensor's own listener. */
+/**
+ * The filter the daemon applies on an interface: the configured one, narrowed to the sensor's
+ * share of the link (`share: K/N`), minus the sensor's own listener.
+ */
 export function effectiveFilter(ifc: InterfaceConfig, cfg: DaemonConfig): string {
-  const user = ifc.filter?.trim() ?? '';
+  const keep = [ifc.filter?.trim() ?? '', ifc.share ? shareExpression(parseShare(ifc.share)!) : ''].filter(Boolean);
   const own = ownTrafficExpression(ifc, cfg);
-  if (!own) return user;
-  return user ? `(${user}) and not (${own})` : `not (${own})`;
+  if (!own && keep.length <= 1) return keep[0] ?? '';
+  return [...keep.map((e) => `(${e})`), ...(own ? [`not (${own})`] : [])].join(' and ');
 }
