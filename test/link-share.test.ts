@@ -8,6 +8,11 @@ import type { RawPacket } from '../src/capture/raw-packet';
 import { parseConfig } from '../src/daemon/config-load';
 import { effectiveFilter } from '../src/daemon/self-traffic';
 import { isLlnError } from '../src/errors';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after } from 'node:test';
+import { DEFAULT_MODEL, tempDir } from './helpers/cli';
+import { children, DaemonProcess, freePort } from './helpers/daemon-harness';
 
 /**
  * Several sensors splitting one link by host pair (`interfaces[].share: K/N`): the shares' BPF
@@ -119,4 +124,49 @@ test('live on lo: shares 1/2 and 2/2 see every datagram of 28 host pairs exactly
   });
   for (const [id, share] of expect) assert.deepEqual(where.get(id), [share], `${id}: seen in share(s) ${where.get(id) ?? 'none'}, the hash names ${share}`);
   assert.equal(where.size, expect.size);
+});
+
+const dir = tempDir('link-share');
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('daemon with share 1/2 on lo: captures exactly the datagrams of the host pairs in its share, and says so at start', { skip: IS_ROOT ? false : 'capture on lo needs root: skipping', timeout: 120_000 }, async () => {
+  const port = await freePort();
+  const file = path.join(dir, 'share.yaml');
+  const receivers = await Promise.all(['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'].map((h) => new Promise<dgram.Socket>((r, j) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', j);
+    s.bind(0, h, () => r(s));
+  })));
+  const udpPorts = receivers.map((s) => s.address().port);
+  writeFileSync(file, [
+    'interfaces:', '  - name: lo', `    filter: "udp and (${udpPorts.map((p) => `port ${p}`).join(' or ')})"`, '    share: 1/2',
+    `model:\n  dir: ${DEFAULT_MODEL}`, `outputs:\n  sqlite: ${path.join(dir, 'share.db')}`,
+    'logging:\n  level: info\n  format: text', `metrics:\n  listen: 127.0.0.1:${port}`,
+    `stateDir: ${path.join(dir, 'share-state')}`, 'user: root',
+  ].join('\n') + '\n');
+  const d = new DaemonProcess(file, port);
+  await d.waitReady();
+  // One sender on 127.0.0.1: each receiver is one host pair with it; three datagrams a pair.
+  const sender = dgram.createSocket('udp4');
+  let inShare = 0;
+  try {
+    for (const r of receivers) {
+      const { address, port: p } = r.address();
+      if (pairShare(ipv4('127.0.0.1'), ipv4(address), 2) === 1) inShare += 3;
+      for (let i = 0; i < 3; i++) await new Promise<void>((res, rej) => sender.send(`datagram ${i}`, p, address, (e) => (e ? rej(e) : res())));
+    }
+  } finally {
+    sender.close();
+    for (const r of receivers) r.close();
+  }
+  assert.ok(inShare > 0 && inShare < 15, `the five pairs fall in both shares (${inShare / 3} in share 1): the test can tell a share from the whole`);
+  await d.metricReaches('lln_packets_captured_total', 'interface="lo"', inShare, 20_000);
+  for (let i = 0; i < 3; i++) await d.metric('lln_packets_captured_total', 'interface="lo"');
+  const { code, final } = await d.stop();
+  assert.equal(code, 0, d.log);
+  assert.equal(Number(final[1]), inShare, `captured only share 1's datagrams:\n${d.log}`);
+  assert.match(d.log, /capture on lo: share 1\/2 of the link/);
 });
