@@ -18,7 +18,8 @@ export const LearningTrainingSchema = z.strictObject({
   trainStride: int(1, 4096).optional(),
   syntheticCopies: int(1, 32).optional(),
   targetFpr: num(0, 1).optional(),
-  initFromShipped: bool().default(true),
+  // Fresh weights, as `train` and `npm run quality`: fine-tuning the shipped model measured worse on both dev networks (docs/quality.md).
+  initFromShipped: bool().default(false),
   seed: int(1, 2 ** 31 - 1).optional(),
   nice: int(0, 19).default(19),
   maxMemoryMB: int(256, 65536).default(1536),
@@ -46,7 +47,7 @@ export const LearningSchema = z.strictObject({
   minPackets: int(1, Number.MAX_SAFE_INTEGER).default(50_000),
   provisionalAlerts: bool().default(true),
   spool: LearningSpoolSchema.default({ maxBytes: '2GB', maxAge: '28d', fileSeconds: 3600, maxFileBytes: '64MB' }),
-  training: LearningTrainingSchema.default({ initFromShipped: true, nice: 19, maxMemoryMB: 1536 }),
+  training: LearningTrainingSchema.default({ initFromShipped: false, nice: 19, maxMemoryMB: 1536 }),
   check: LearningCheckSchema.default({ holdOut: 0.2, maxFpr: 0.01, minSyntheticRecall: 0.2, minRecallOnIncidents: 0.5 }),
   retrain: LearningRetrainSchema.default({ every: '7d', recent: '14d', excludeIncidents: true, excludeProvisionalIncidents: false, incidentMarginSeconds: 60 }),
 }, { error: 'a mapping with enabled?, period?, minPackets?, provisionalAlerts?, spool?, training?, check?, retrain?' });
