@@ -53,7 +53,7 @@ export async function runFeaturesBench(): Promise<Record<string, number>> {
   // ring → batches, with a scorer that answers at once (this measures everything but the model).
   const instant: WindowScorer = {
     window: W, features: F, dispose: () => undefined,
-    score: async (_w: Float32Array, k: number) => ({ scores: new Float32Array(k), attention: new Float32Array(k * W) }),
+    scoreRows: async (_rows: Float32Array, _ends: Int32Array, k: number) => ({ scores: new Float32Array(k), attention: new Float32Array(k * W) }),
   };
   const runPipeline = async (roundsToRun: number): Promise<{ n: number; sec: number; cpu: number; windows: number }> => {
     let finals = 0;

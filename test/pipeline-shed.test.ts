@@ -7,6 +7,7 @@ import { Scaler } from '../src/features/scaler';
 import { FEATURE_COUNT } from '../src/features/schema';
 import type { ScoreResult, WindowScorer } from '../src/model/scorer-types';
 import { DEFAULT_MODEL_DIR } from '../src/paths';
+import { cutWindowFromRows } from '../src/features/window-cut';
 import { ScoringPipeline } from '../src/pipeline/scoring-pipeline';
 import { ethernet, ipv4, udp } from './helpers/frame-builder';
 
@@ -33,7 +34,7 @@ function raw(frame: number): RawPacket {
 function fakeScorer(): WindowScorer & { windows: number; largestCall: number } {
   const s = {
     window: W, features: FEATURE_COUNT, windows: 0, largestCall: 0,
-    score(_w: Float32Array, n: number): Promise<ScoreResult> {
+    scoreRows(_rows: Float32Array, _ends: Int32Array, n: number): Promise<ScoreResult> {
       s.largestCall = Math.max(s.largestCall, n);
       const scores = new Float32Array(n * W);
       for (let i = 0; i < n; i++) {
@@ -120,4 +121,43 @@ test('back to factor 1 after shedding: every due window is scored again, and the
   assert.equal(p.packetsFilled, 96, 'frames 1..96: before the first scored window (97..104)');
   assert.equal(round(scores.get(1)), 0.1);
   assert.equal(scores.size, 200);
+});
+
+test('a shed factor lowered mid-batch: the batch\'s rows fill before its windows, it is scored as it is, and every window holds the right rows', async () => {
+  // Each window as the scorer cut it, in order; a batch of one window never fills its rows first.
+  const cutAll = async (batchWindows: number): Promise<{ cut: Float32Array[]; p: ScoringPipeline; scores: Map<number, number> }> => {
+    const cut: Float32Array[] = [];
+    const scorer = fakeScorer();
+    const recording: WindowScorer = {
+      ...scorer,
+      scoreRows(rows, ends, n) {
+        for (let i = 0; i < n; i++) {
+          const w = new Float32Array(W * FEATURE_COUNT);
+          cutWindowFromRows(rows, FEATURE_COUNT, ends[i], W, w, 0);
+          cut.push(w);
+        }
+        return scorer.scoreRows(rows, ends, n);
+      },
+    };
+    const scores = new Map<number, number>();
+    const p = new ScoringPipeline({
+      scaler, scorer: recording, window: W, stride: S, features: FEATURE_COUNT, batchWindows, verdicts: false, fillGaps: true,
+      onFinal: (f) => { for (let i = 0; i < f.length; i++) scores.set(f.frame(i), f.score(i)); },
+    });
+    const packets = Array.from({ length: 120 }, (_, i) => raw(i + 1));
+    p.setShedFactor(2);
+    await p.push(packets.slice(0, 28)); // windows end 8 (shed), 12, 16 (shed), 20, 24 (shed), 28
+    p.setShedFactor(1); // 4 a batch from now on: the batch holding 28 fills its 24 rows at packet 36
+    await p.push(packets.slice(28));
+    await p.finish();
+    return { cut, p, scores };
+  };
+  const batched = await cutAll(4);
+  const single = await cutAll(1);
+  assert.equal(batched.p.windowsShed, 3);
+  assert.equal(batched.p.windowsScored, 29 - 3);
+  assert.equal(batched.cut.length, single.cut.length);
+  batched.cut.forEach((w, k) => assert.deepEqual(w, single.cut[k], `window ${k}`));
+  assert.equal(batched.scores.size, 120);
+  for (const [frame, score] of batched.scores) assert.ok(score >= 0, `frame ${frame} has a score`);
 });

@@ -8,6 +8,7 @@ import { readAllPackets } from '../src/pipeline/read-packets';
 import { ScoringPipeline } from '../src/pipeline/scoring-pipeline';
 import { extractMatrix, scaleMatrix } from '../src/train/feature-matrix';
 import { cutWindow } from '../src/train/window-refs';
+import { cutWindowFromRows } from '../src/features/window-cut';
 import { DEFAULT_MODEL_DIR } from '../src/paths';
 import { SKIP_NO_SAMPLES, sample } from './helpers/samples';
 
@@ -30,9 +31,13 @@ test('train and replay compute bit-identical vectors and windows for the same ca
     const scorer = {
       window: W,
       features: F,
-      score: (windows: Float32Array, n: number) => {
-        for (let i = 0; i < n; i++) seen.push({ end: -1, data: windows.slice(i * W * F, (i + 1) * W * F) });
-        return model.scorer.score(windows, n);
+      scoreRows: (rows: Float32Array, ends: Int32Array, n: number) => {
+        for (let i = 0; i < n; i++) {
+          const data = new Float32Array(W * F);
+          cutWindowFromRows(rows, F, ends[i], W, data, 0);
+          seen.push({ end: -1, data });
+        }
+        return model.scorer.scoreRows(rows, ends, n);
       },
       dispose: () => undefined,
     };

@@ -392,10 +392,10 @@ class Daemon {
     const hist = this.metrics.inferenceSeconds;
     return {
       window: scorer.window, features: scorer.features, dispose: () => scorer.dispose(),
-      score: (windows, n) => {
+      scoreRows: (rows, ends, n) => {
         // The label is the batch size rounded up to a power of two: a handful of series, not one per size.
         const end = hist.startTimer({ batch: String(2 ** Math.ceil(Math.log2(Math.max(1, n)))) });
-        return scorer.score(windows, n).finally(() => end());
+        return scorer.scoreRows(rows, ends, n).finally(() => end());
       },
     };
   }

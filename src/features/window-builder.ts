@@ -10,7 +10,8 @@ import { LlnError } from '../errors';
  *
  * No allocation per packet or window: the caller writes each packet's scaled vector straight
  * into the ring (at nextRow()), and copies a due window straight into its batch buffer
- * (writeWindow). Replay moves a million packets a second through here.
+ * (writeWindow). The scoring pipeline keeps the rows itself (its batches) and uses only the
+ * counting: commit, takeWindow, tailDue.
  */
 export class WindowBuilder {
   /** The last W scaled vectors, W*F floats; row of packet t at ((t-1) % W) * F. */
@@ -76,9 +77,19 @@ export class WindowBuilder {
     const firstRun = Math.min(n, W - first);
     dst.set(this.ring.subarray(first * F, (first + firstRun) * F), off + pad * F);
     if (firstRun < n) dst.set(this.ring.subarray(0, (n - firstRun) * F), off + (pad + firstRun) * F);
+    this.takeWindow();
+  }
+
+  /**
+   * The window ending at the newest packet is taken, by a caller that keeps the rows itself (the
+   * scoring pipeline writes them into its batch, not the ring): sets startId/endId/length.
+   */
+  takeWindow(): void {
+    const W = this.W;
+    const n = this.t < W ? this.t : W;
     this.lastWritten = this.t;
     this.emitted++;
-    this.startId = this.ids[first];
+    this.startId = this.ids[(this.t - n) % W];
     this.endId = this.ids[(this.t - 1) % W];
     this.length = n;
   }

@@ -8,17 +8,23 @@ export interface ScoreResult {
   /** n*W attention weights, per packet of each window (each window's W weights sum to 1). */
   attention: Float32Array;
   /**
-   * The windows buffer handed back by a worker scorer after it was transferred there, so the
-   * caller can fill it again (an in-thread scorer never takes it: the caller still owns it).
+   * The input buffer (windows, or the rows they were cut from) handed back by a worker scorer
+   * after it was transferred there, so the caller can fill it again (an in-thread scorer never
+   * takes it: the caller still owns it).
    */
-  windows?: Float32Array;
+  input?: Float32Array;
 }
 
 /** What the pipeline needs from a scorer, in-thread or in a worker. */
 export interface WindowScorer {
   readonly window: number;
   readonly features: number;
-  score(windows: Float32Array, n: number): Promise<ScoreResult>;
+  /**
+   * Score n windows cut from `rows` (F values a row): window i is the W rows ending at row
+   * ends[i], zero rows in front when fewer precede it (cutWindowFromRows). The pipeline hands
+   * each packet's row over once, and the windows are cut where the scoring runs.
+   */
+  scoreRows(rows: Float32Array, ends: Int32Array, n: number): Promise<ScoreResult>;
   dispose(): void | Promise<void>;
 }
 

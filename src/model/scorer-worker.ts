@@ -17,10 +17,13 @@ export interface WorkerInit {
   warmUp: boolean;
 }
 
-export type ToWorker = { type: 'score'; id: number; windows: Float32Array; n: number } | { type: 'close' };
+export type ToWorker =
+  | { type: 'score'; id: number; windows: Float32Array; n: number }
+  | { type: 'scoreRows'; id: number; rows: Float32Array; ends: Int32Array; n: number }
+  | { type: 'close' };
 export type FromWorker =
   | { type: 'ready'; backend: string; id: string; sha256: string; threshold: number; window: number; features: number; scalerJson: unknown; stride: number | null }
-  | { type: 'scored'; id: number; scores: Float32Array; attention: Float32Array; windows: Float32Array }
+  | { type: 'scored'; id: number; scores: Float32Array; attention: Float32Array; input: Float32Array }
   | { type: 'error'; id: number; message: string; code?: string };
 
 function errorMessage(id: number, err: unknown): FromWorker {
@@ -60,10 +63,11 @@ async function main(): Promise<void> {
     if (msg.type === 'close') { port.close(); return; }
     chain = chain.then(async () => {
       try {
-        const r = await scorer.score(msg.windows, msg.n);
-        // The windows buffer goes back too: the pipeline refills it instead of allocating MBs per batch.
-        port.postMessage({ type: 'scored', id: msg.id, scores: r.scores, attention: r.attention, windows: msg.windows } satisfies FromWorker,
-          [r.scores.buffer as ArrayBuffer, r.attention.buffer as ArrayBuffer, msg.windows.buffer as ArrayBuffer]);
+        const input = msg.type === 'score' ? msg.windows : msg.rows;
+        const r = msg.type === 'score' ? await scorer.score(msg.windows, msg.n) : await scorer.scoreRows(msg.rows, msg.ends, msg.n);
+        // The input buffer goes back too: the pipeline refills it instead of allocating MBs per batch.
+        port.postMessage({ type: 'scored', id: msg.id, scores: r.scores, attention: r.attention, input } satisfies FromWorker,
+          [r.scores.buffer as ArrayBuffer, r.attention.buffer as ArrayBuffer, input.buffer as ArrayBuffer]);
       } catch (err) {
         port.postMessage(errorMessage(msg.id, err));
       }

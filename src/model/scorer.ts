@@ -1,6 +1,7 @@
 import { tf } from './tf';
 import { InferenceGraph } from './inference-graph';
 import type { LoadedModel } from './model-dir';
+import { cutWindowsFromRows } from '../features/window-cut';
 
 import { DEFAULT_SCORE_BATCH, type ScoreResult, type WindowScorer } from './scorer-types';
 
@@ -50,6 +51,24 @@ export class Scorer implements WindowScorer {
     }
     return { scores, attention };
   }
+
+  /** WindowScorer.scoreRows: the windows cut into a buffer kept for the next call, then scored. */
+  async scoreRows(rows: Float32Array, ends: Int32Array, n: number): Promise<ScoreResult> {
+    const size = n * this.window * this.features;
+    // A call made while another still reads the kept buffer (several batches in flight on this
+    // thread: score awaits between its sub-batches) cuts into a buffer of its own.
+    let cut = this.spareCut;
+    this.spareCut = null;
+    if (cut === null || cut.length < size) cut = new Float32Array(size);
+    try {
+      cutWindowsFromRows(rows, this.features, ends, n, this.window, cut);
+      return await this.score(cut.subarray(0, size), n);
+    } finally {
+      this.spareCut = cut;
+    }
+  }
+
+  private spareCut: Float32Array | null = null;
 
   /** The LoadedModel's models belong to whoever loaded them; dispose them via disposeLoaded. */
   dispose(): void {

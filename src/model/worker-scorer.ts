@@ -14,9 +14,10 @@ function toError(msg: { message: string; code?: string }): Error {
 
 /**
  * The Scorer interface, run in a worker_threads Worker (the model is loaded in the worker).
- * score() TRANSFERS the windows' buffer to the worker (zero copy): afterwards the caller's
- * Float32Array is detached and must not be reused. A view into a larger buffer is copied
- * instead, so transferring can never steal memory the caller still uses elsewhere.
+ * score() and scoreRows() TRANSFER the windows' (rows') buffer to the worker (zero copy):
+ * afterwards the caller's Float32Array is detached and must not be reused; the result hands the
+ * same memory back (`input`). A view into a larger buffer is copied instead, so transferring can
+ * never steal memory the caller still uses elsewhere.
  */
 export class WorkerScorer implements WindowScorer {
   private nextId = 0;
@@ -83,15 +84,23 @@ export class WorkerScorer implements WindowScorer {
   }
 
   score(windows: Float32Array, n: number): Promise<ScoreResult> {
+    const owned = ownedBuffer(windows);
+    return this.post((id) => ({ type: 'score', id, windows: owned, n }), owned);
+  }
+
+  /** WindowScorer.scoreRows: the worker cuts the windows (`ends` is copied, not transferred). */
+  scoreRows(rows: Float32Array, ends: Int32Array, n: number): Promise<ScoreResult> {
+    const owned = ownedBuffer(rows);
+    return this.post((id) => ({ type: 'scoreRows', id, rows: owned, ends, n }), owned);
+  }
+
+  private post(message: (id: number) => ToWorker, transfer: Float32Array): Promise<ScoreResult> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
-    const owned = windows.byteOffset === 0 && windows.byteLength === windows.buffer.byteLength
-      ? windows : windows.slice();
     return new Promise<ScoreResult>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      const msg: ToWorker = { type: 'score', id, windows: owned, n };
-      this.worker.postMessage(msg, [owned.buffer as ArrayBuffer]);
+      this.worker.postMessage(message(id), [transfer.buffer as ArrayBuffer]);
     });
   }
 
@@ -106,7 +115,7 @@ export class WorkerScorer implements WindowScorer {
     if (!p) return;
     this.pending.delete(msg.id);
     if (this.pending.size === 0) this.worker.unref();
-    if (msg.type === 'scored') p.resolve({ scores: msg.scores, attention: msg.attention, windows: msg.windows });
+    if (msg.type === 'scored') p.resolve({ scores: msg.scores, attention: msg.attention, input: msg.input });
     else p.reject(toError(msg));
   }
 
@@ -116,4 +125,9 @@ export class WorkerScorer implements WindowScorer {
     this.pending.clear();
     this.worker.unref();
   }
+}
+
+/** `a` itself when it spans its whole buffer (which can then be transferred), else a copy that does. */
+function ownedBuffer(a: Float32Array): Float32Array {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice();
 }

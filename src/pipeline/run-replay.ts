@@ -220,8 +220,8 @@ async function replayWithModel(files: string[], o: ReplayOptions, opening: Promi
     ready.catch(() => undefined); // surfaces through the scores below
     scorer = {
       window: early.window, features: early.features, dispose: () => undefined,
-      score: (windows, n) => {
-        const scored = ready.then(() => model!.scorer.score(windows, n));
+      scoreRows: (rows, ends, n) => {
+        const scored = ready.then(() => model!.scorer.scoreRows(rows, ends, n));
         scored.catch(() => undefined); // awaited by the pipeline, maybe only after it settles
         return scored;
       },

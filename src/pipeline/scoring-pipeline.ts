@@ -57,8 +57,8 @@ interface InFlight {
  * The same FeatureExtractor/Scaler/WindowBuilder chain as training: no train/serve skew.
  *
  * The per-packet path allocates nothing that outlives the packet's own decode: the raw feature
- * row goes into one scratch row, the scaled one straight into the window ring, and a due window
- * straight into a pooled batch buffer.
+ * row goes into one scratch row and the scaled one straight into a pooled batch's rows, from
+ * which the scorer cuts the due windows (window-batch.ts).
  */
 export class ScoringPipeline {
   readonly extractor = new FeatureExtractor();
@@ -74,6 +74,12 @@ export class ScoringPipeline {
    */
   private decoded: DecodedPacket | null = null;
   private batch: WindowBatch | null = null;
+  /**
+   * The last W rows of the batch handed over last, which the next batch starts with: its first
+   * windows reach back into them (a batch's buffer is the worker's once handed over).
+   */
+  private readonly carry: Float32Array;
+  private carryRows = 0;
   private inFlight: InFlight[] = [];
   private draining: Promise<void> | null = null;
   packets = 0;
@@ -110,7 +116,11 @@ export class ScoringPipeline {
     const pendingAtMost = o.batchWindows * o.stride * ((o.maxInFlight ?? 2) + 1) + o.window + FLOW_HOLD.lookBackPackets;
     this.pending = new PendingPackets(o.features, pendingAtMost, o.verdicts ?? true, o.alertThreshold ?? null);
     this.featureRow = new Float32Array(o.features);
-    this.pool = new WindowBatchPool(o.batchWindows, o.window * o.features, (o.maxInFlight ?? 2) + 1); // in flight + the one filling
+    // Rows a batch can need: the W carried over, then at most batchWindows windows S apart (shedding
+    // takes fewer windows as many times farther apart; makeRoom covers a shed factor lowered mid-batch).
+    const rowCapacity = o.batchWindows * o.stride + o.window;
+    this.pool = new WindowBatchPool(o.batchWindows, rowCapacity, o.features, (o.maxInFlight ?? 2) + 1); // in flight + the one filling
+    this.carry = new Float32Array(o.window * o.features);
     this.batchLimit = o.batchWindows;
     this.fillScores = new Float32Array(o.window);
     this.fillAttention = new Float32Array(o.window); // all equal: the fill names its most deviating packet
@@ -152,13 +162,17 @@ export class ScoringPipeline {
   async push(raws: RawPacket[]): Promise<void> {
     const { extractor, builder, pending, featureRow } = this;
     const counters = this.o.counters;
+    const F = this.o.features;
     for (let i = 0; i < raws.length; i++) {
+      if (this.batch !== null && this.batch.rowCount === this.batch.rowCapacity) await this.makeRoom();
       const raw = raws[i];
       const p = this.decoded === null ? (this.decoded = decode(raw)) : decodeInto(this.decoded, raw);
       counters?.add(p);
       const seq = pending.push(raw, p.ts, flowKey(p), serviceKey(p), actorKey(p), targetKey(p));
       extractor.extract(p, featureRow, 0);
-      pending.setDeviation(seq, this.o.scaler.transformInto(featureRow, 0, builder.ring, builder.nextRow()));
+      const b = this.batch ?? this.startBatch();
+      pending.setDeviation(seq, this.o.scaler.transformInto(featureRow, 0, b.rows, b.rowCount * F));
+      b.rowCount++;
       this.packets++;
       if (builder.commit(seq)) {
         if (this.shedFactor > 1 && this.shedSkipped < this.shedFactor - 1) {
@@ -172,16 +186,40 @@ export class ScoringPipeline {
     }
   }
 
-  /** Copy the due window into the current batch; true when the batch is to be scored (full, or as many windows as shedding allows). */
+  /** Add the due window (the W rows ending at the newest) to the current batch; true when the batch is to be scored (full, or as many windows as shedding allows). */
   private addWindow(): boolean {
-    const b = (this.batch ??= this.pool.take());
-    const W = this.o.window;
-    const F = this.o.features;
-    this.builder.writeWindow(b.data, b.count * W * F);
+    const b = this.batch ?? this.startBatch();
+    this.builder.takeWindow();
     b.startSeq[b.count] = this.builder.startId;
     b.endSeq[b.count] = this.builder.endId;
+    b.endRow[b.count] = b.rowCount - 1;
     b.count++;
     return b.count >= this.batchLimit;
+  }
+
+  /** A new current batch, starting with the rows carried over from the last one. */
+  private startBatch(): WindowBatch {
+    const b = this.pool.take();
+    b.rows.set(this.carry.subarray(0, this.carryRows * this.o.features));
+    b.rowCount = this.carryRows;
+    return (this.batch = b);
+  }
+
+  /**
+   * The current batch's rows are full before it has its windows (a shed factor lowered
+   * mid-batch): score it as it is, or, with no window in it yet, keep only the last W rows, as far
+   * back as a window can still reach.
+   */
+  private async makeRoom(): Promise<void> {
+    const b = this.batch!;
+    if (b.count > 0) {
+      await this.dispatch();
+      return;
+    }
+    const F = this.o.features;
+    const keep = Math.min(this.o.window, b.rowCount);
+    b.rows.copyWithin(0, (b.rowCount - keep) * F, b.rowCount * F);
+    b.rowCount = keep;
   }
 
   /** End of input: score the tail window and everything in flight, release every packet. */
@@ -226,16 +264,18 @@ export class ScoringPipeline {
   private async dispatch(): Promise<void> {
     const batch = this.batch;
     if (batch === null || batch.count === 0) return;
+    const F = this.o.features;
+    const keep = Math.min(this.o.window, batch.rowCount);
+    this.carry.set(batch.rows.subarray((batch.rowCount - keep) * F, batch.rowCount * F));
+    this.carryRows = keep;
     this.batch = null;
     const maxInFlight = this.o.maxInFlight ?? 2;
     if (this.o.whenBusy === 'drop' && this.inFlight.length >= maxInFlight) {
       this.windowsDropped += batch.count;
-      this.pool.give(batch, batch.data);
+      this.pool.give(batch, batch.rows);
       return;
     }
-    const n = batch.count;
-    const input = batch.full ? batch.data : batch.data.subarray(0, n * this.o.window * this.o.features);
-    this.inFlight.push({ batch, result: this.o.scorer.score(input, n) });
+    this.inFlight.push({ batch, result: this.o.scorer.scoreRows(batch.rows, batch.endRow, batch.count) });
     if (this.o.whenBusy === 'drop') {
       // Settle finished jobs in the background; never block intake.
       this.drainInBackground();
@@ -308,10 +348,10 @@ export class ScoringPipeline {
     const { batch } = job;
     const r = await job.result;
     const W = this.o.window;
-    const WF = W * this.o.features;
-    // The scaled windows, for the rows kept for explanations: a worker scorer hands them back,
-    // an in-thread one never took them.
-    const scaled = r.windows ?? (batch.data.byteLength > 0 ? batch.data : null);
+    const F = this.o.features;
+    // The scaled rows, for the rows kept for explanations: a worker scorer hands them back, an
+    // in-thread one never took them.
+    const scaled = r.input ?? (batch.rows.byteLength > 0 ? batch.rows : null);
     const keepAt = this.o.keepRowsAtOrAbove ?? Infinity;
     const fill = this.o.fillGaps === true;
     for (let i = 0; i < batch.count; i++) {
@@ -324,12 +364,13 @@ export class ScoringPipeline {
         this.lastRow = i * W;
         this.lastPad = pad;
       }
-      this.pending.applyWindow(start, end, r.scores, r.attention, i * W, W, scaled, i * WF, keepAt);
+      // Where the window's first row, padding included, would be in the rows.
+      this.pending.applyWindow(start, end, r.scores, r.attention, i * W, W, scaled, (batch.endRow[i] - W + 1) * F, keepAt);
     }
     this.windowsScored += batch.count;
     const lastStart = batch.startSeq[batch.count - 1];
     // A worker scorer hands the transferred buffer back; an in-thread one never took ours.
-    this.pool.give(batch, r.windows ?? (batch.data.byteLength > 0 ? batch.data : undefined));
+    this.pool.give(batch, r.input ?? (batch.rows.byteLength > 0 ? batch.rows : undefined));
     // Windows are scored in order: packets before the last scored window's start are final.
     this.pending.takeFinal(lastStart, this.o.onFinal);
   }

@@ -1,4 +1,5 @@
 import { FEATURE_COUNT } from '../features/schema';
+import { cutWindowFromRows } from '../features/window-cut';
 import type { FeatureMatrix } from './feature-matrix';
 
 /**
@@ -12,19 +13,9 @@ export interface WindowRef {
   label: number;
 }
 
-/**
- * Copy the window ending at row `end` into out[offset..]: the same layout WindowBuilder writes
- * (rows in time order, zero rows in front when fewer than W packets precede it).
- */
+/** Copy the window ending at row `end` of matrix `m` into out[offset..] (cutWindowFromRows: the layout the scorers cut). */
 export function cutWindow(m: FeatureMatrix, end: number, W: number, out: Float32Array, offset: number): void {
-  const F = FEATURE_COUNT;
-  const first = end - W + 1;
-  if (first >= 0) {
-    out.set(m.rows.subarray(first * F, (end + 1) * F), offset);
-    return;
-  }
-  out.fill(0, offset, offset - first * F);
-  out.set(m.rows.subarray(0, (end + 1) * F), offset - first * F);
+  cutWindowFromRows(m.rows, FEATURE_COUNT, end, W, out, offset);
 }
 
 /** The per-packet targets of the window ending at row `end` (padding rows in front are 0). */
