@@ -73,7 +73,10 @@ export class PendingPackets implements FinalPackets {
   private heldHead = 0;
   /** The latest capture time among packets that had the verdict, and the wall clock (ms) when it was reached. */
   private heldTs = -Infinity;
-  private heldWallMs = 0;
+  // Set from the start to a time (a double, where V8 would keep 0 as a small integer): its first
+  // Date.now() would otherwise change the field's representation and deoptimize the per-packet
+  // path mid-run (push, seen in --trace-deopt). Its value matters only after heldTs is set.
+  private heldWallMs = Date.now();
 
   /** The actor verdict, applied as packets are handed on (null: no alert threshold given, or no verdicts). */
   private readonly actorHold: ActorHold | null;

@@ -118,6 +118,25 @@ export function resetDecodedPacket(p: DecodedPacket, raw: RawPacket): DecodedPac
   return p;
 }
 
+/**
+ * Settle the packets' hidden class before any packet is decoded. Fields start at -1, and some
+ * later hold numbers V8 cannot keep as small integers: frame numbers read back from a
+ * Float64Array (pending-packets decodes anomaly rows again), IPv4 addresses and TCP sequence
+ * numbers of 2^30 and more. The first such value changes the field's representation, which
+ * deprecates the class every decoded packet shares and discards the optimized code of the
+ * functions that had it ("wrong map" deopts, seen in --trace-deopt). Happening mid-run, it left
+ * resetDecodedPacket unoptimized for the rest of some replays: 7-9% of the main thread, against
+ * 1-2% in the others (profiles of 5 runs). One packet holding such numbers at load makes the
+ * class final before any code is optimized: no deopt of decodeInto or the reset in 5 runs.
+ */
+function settleShape(): void {
+  const big = 2 ** 40;
+  const p = newDecodedPacket({ frame: big, tsSec: big, tsNsec: 0, tsDigits: 6, capLen: 0, origLen: 0, linkType: 1, interfaceId: 0, data: new Uint8Array(0), source: '' });
+  p.srcIpv4 = p.dstIpv4 = p.arpSenderIpv4 = p.arpTargetIpv4 = big;
+  p.tcpSeq = p.tcpAck = big;
+}
+settleShape();
+
 /** Record a decode problem; the first one wins (later ones are usually consequences). */
 export function flag(p: DecodedPacket, code: DecodeErrorCode): void {
   if (p.error === null) p.error = code;
