@@ -4,7 +4,7 @@ import { createSocket } from 'node:dgram';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig } from '../src/daemon/config-load';
-import { effectiveFilter } from '../src/daemon/self-traffic';
+import { effectiveFilter } from '../src/daemon/capture-filter';
 import { DEFAULT_MODEL, tempDir } from './helpers/cli';
 import { children, DaemonProcess, freePort } from './helpers/daemon-harness';
 

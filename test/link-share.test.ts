@@ -6,7 +6,7 @@ import { openLiveCapture, type LivePacketSource } from '../src/capture/live-sour
 import { pairShare, parseShare, shareExpression } from '../src/capture/link-share';
 import type { RawPacket } from '../src/capture/raw-packet';
 import { parseConfig } from '../src/daemon/config-load';
-import { effectiveFilter } from '../src/daemon/self-traffic';
+import { effectiveFilter } from '../src/daemon/capture-filter';
 import { isLlnError } from '../src/errors';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

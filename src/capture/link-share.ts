@@ -3,7 +3,7 @@
  * reach is copied to N sensors (a tap or SPAN port fanned out to N capture ports, or N sensors on
  * one mirror); sensor K keeps share K of N with a BPF filter the kernel applies before a packet
  * is copied out, so it pays nothing for the other shares. Each sensor forwards into the one fleet
- * store (docs/fleet.md), where the incidents of the whole link come together.
+ * store (README, "A fleet of sensors"), where the incidents of the whole link come together.
  *
  * The split is by host pair, not by flow: both directions of every conversation, and every flow
  * between the same two hosts, land in the same sensor, so the flow, service and look-back

@@ -8,7 +8,7 @@ import { listProblems, loadConfig } from '../daemon/config-load';
  */
 export async function runConfigCheck(file: string): Promise<void> {
   const cfg = loadConfig(file);
-  const { effectiveFilter } = await import('../daemon/self-traffic');
+  const { effectiveFilter } = await import('../daemon/capture-filter');
   const findings = await checkDaemonConfig(cfg, { filterFor: (ifc) => effectiveFilter(ifc, cfg) });
   process.stdout.write(`${file}: keys and values ok\n`);
   for (const f of findings) process.stdout.write(`${f.what}: ${f.level === 'ok' ? 'ok' : f.level}: ${f.message}\n`);

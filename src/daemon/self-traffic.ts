@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { DaemonConfig, InterfaceConfig } from './config-schema';
 import { isLoopbackHost, parseListen } from './config-schema';
-import { parseShare, shareExpression } from '../capture/link-share';
 
 /** ARPHRD_LOOPBACK in /sys/class/net/IF/type. */
 const ARPHRD_LOOPBACK = 772;
@@ -32,15 +31,4 @@ export function ownTrafficExpression(ifc: InterfaceConfig, cfg: DaemonConfig): s
   if (isLoopbackHost(hp.host)) return ifc.name === 'any' || isLoopbackInterface(ifc.name) ? port : null;
   const wildcard = hp.host === '0.0.0.0' || hp.host === '::' || isIP(hp.host) === 0;
   return wildcard ? port : `${port} and host ${hp.host}`;
-}
-
-/**
- * The filter the daemon applies on an interface: the configured one, narrowed to the sensor's
- * share of the link (`share: K/N`), minus the sensor's own listener.
- */
-export function effectiveFilter(ifc: InterfaceConfig, cfg: DaemonConfig): string {
-  const keep = [ifc.filter?.trim() ?? '', ifc.share ? shareExpression(parseShare(ifc.share)!) : ''].filter(Boolean);
-  const own = ownTrafficExpression(ifc, cfg);
-  if (!own && keep.length <= 1) return keep[0] ?? '';
-  return [...keep.map((e) => `(${e})`), ...(own ? [`not (${own})`] : [])].join(' and ');
 }
