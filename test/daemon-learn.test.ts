@@ -20,6 +20,9 @@ import { NOBODY, unprivilegedSkip } from './helpers/unprivileged';
  * Without ../shared/realdata (a plain clone) the same suite runs on the committed samples:
  * samples/lan-benign.pcap replayed 12 times (3,768 packets; learning.minPackets 3,000 instead of
  * 20,000) as the network to learn, and samples/lan-portscan.pcap with its labels as the mix.
+ * There the tiny training fine-tunes the shipped model (learning.training.initFromShipped: true):
+ * two epochs on 3,014 packets from fresh weights learn nothing (synthetic recall 0, no attack
+ * packet flagged); with realdata it starts from fresh weights, the default.
  */
 /** ../shared/realdata beside the checkout (LLN_REALDATA_DIR overrides it; a missing one means a plain clone). */
 const REALDATA = process.env.LLN_REALDATA_DIR ?? path.join(PACKAGE_ROOT, '..', 'shared', 'realdata');
@@ -87,6 +90,7 @@ learning:
     epochs: 2
     trainStride: 32
     syntheticCopies: 1
+    initFromShipped: ${HAVE_REALDATA ? 'false' : 'true'}
   check:
     maxFpr: ${o.impossibleCheck ? 0 : CHECK_MAX_FPR}
     minSyntheticRecall: ${o.impossibleCheck ? 1 : 0}
