@@ -123,6 +123,10 @@ export function statusText(dir: string, now = Date.now(), conf: StatusConfig = {
     const elapsed = now - Date.parse(s.learningSince);
     const period = parseDuration(snap.learning.period) ?? NaN;
     rows.push(['learning', `${snap.spool.packets} of at least ${snap.learning.minPackets} packets, ${formatDuration(elapsed)} of ${snap.learning.period} (${Math.min(100, Math.round((100 * Math.min(elapsed / period, snap.spool.packets / snap.learning.minPackets))))}%)`]);
+    const { scored, flagged, earlyFirstModelAt: at } = snap.learning;
+    if (scored && flagged !== undefined && at !== undefined) {
+      rows.push(['flagged', `${((100 * flagged) / scored).toFixed(2)}% of ${scored} packets scored while learning (${flagged / scored > at ? `above learning.earlyFirstModelAt ${at * 100}%: the first own model comes at ${snap.learning.minPackets} packets` : `the first own model comes earlier above learning.earlyFirstModelAt ${at * 100}%`})`]);
+    }
   }
   if (snap?.training) rows.push(['training', `running (${snap.training.reason}) for ${formatDuration(now - Date.parse(snap.training.since))}`]);
   else rows.push(['training', running ? 'idle' : 'none (daemon stopped)']);

@@ -315,6 +315,7 @@ class Daemon {
         learner?.noteAnomaly(row.ts, row.provisional === true);
       },
       onIncidents: learner ? (rows) => learner.noteIncidents(rows, provisional) : undefined,
+      onScored: learner && provisional ? (packets, flagged) => learner.noteScored(packets, flagged) : undefined,
     });
   }
 

@@ -61,6 +61,9 @@ export class Learner {
   private alertsByHour = new Map<number, number>();
   /** The provisional share of alertsByHour: status tells an operator which alerts the learning period wrote. */
   private provisionalByHour = new Map<number, number>();
+  /** Packets scored while learning in this process, and how many the model in use flagged (earlyFirstModelAt). */
+  private learningScored = 0;
+  private learningFlagged = 0;
   /** Set before a training is killed on purpose (learn --reset): its end is a cancel, not a refusal. */
   private cancelledBy: string | null = null;
   private lastStatusAt = 0;
@@ -119,6 +122,12 @@ export class Learner {
     const h = Math.floor(ts / 3600);
     this.alertsByHour.set(h, (this.alertsByHour.get(h) ?? 0) + 1);
     if (provisional) this.provisionalByHour.set(h, (this.provisionalByHour.get(h) ?? 0) + 1);
+  }
+
+  /** The alert stage's count while learning: packets scored, and how many reached the threshold (rate-limited rows too). */
+  noteScored(packets: number, flagged: number): void {
+    this.learningScored += packets;
+    this.learningFlagged += flagged;
   }
 
   noteIncidents(rows: IncidentRecord[], provisional: boolean): void {
@@ -183,10 +192,38 @@ export class Learner {
   private due(now: number): TrainingJob['reason'] | null {
     const s = this.state, l = this.cfg.learning;
     if (s.state === 'learning') {
+      if (this.spool.totals().packets < l.minPackets) return null;
       const since = Math.max(Date.parse(s.learningSince), s.lastTrainingAt ? Date.parse(s.lastTrainingAt) : 0);
-      return now - since >= parseDuration(l.period)! && this.spool.totals().packets >= l.minPackets ? 'first model' : null;
+      if (now - since >= parseDuration(l.period)!) return 'first model';
+      const misfit = this.misfit();
+      if (misfit) logger.info(`learning: ${misfit}`);
+      return misfit ? 'first model' : null;
     }
     return s.nextRetrainAt && now >= Date.parse(s.nextRetrainAt) ? 'scheduled retraining' : null;
+  }
+
+  /**
+   * Why the first own model should not wait for the period, or null: the model in use flags more
+   * than learning.earlyFirstModelAt of what this process scored while learning (at least
+   * minPackets), and no training has been tried since learning began (a refused one waits for the
+   * period as before). On a network unlike its training the shipped model flags a third of the
+   * packets for a whole day (realdata-b), while a model of that network's first minutes does far
+   * better there (docs/quality.md, "The first own model early").
+   */
+  private misfit(): string | null {
+    const s = this.state, l = this.cfg.learning;
+    if (s.lastTrainingAt && Date.parse(s.lastTrainingAt) >= Date.parse(s.learningSince)) return null;
+    if (this.learningScored < l.minPackets || this.learningFlagged <= l.earlyFirstModelAt * this.learningScored) return null;
+    const share = this.learningFlagged / this.learningScored;
+    return `the model in use flags ${(share * 100).toFixed(2)}% of the ${this.learningScored} packets scored while learning (learning.earlyFirstModelAt ${l.earlyFirstModelAt * 100}%): it does not fit this network, so the first own model is trained now, not after learning.period ${l.period}; a model of the whole period follows at its end`;
+  }
+
+  /** After an accepted model: a first model that came before the period's end is followed by one of the whole period, then every retrain.every. */
+  private nextRetrainAfter(reason: TrainingJob['reason']): string | null {
+    const l = this.cfg.learning;
+    const periodEnd = Date.parse(this.state.learningSince) + parseDuration(l.period)!;
+    if (reason === 'first model' && l.retrain.every !== 'never' && periodEnd > Date.now()) return new Date(periodEnd).toISOString();
+    return nextRetrain(l.retrain.every);
   }
 
   /**
@@ -297,7 +334,7 @@ export class Learner {
       rmSync(path.join(storeDir(dir), name), { recursive: true, force: true });
       return refuse(`it does not load: ${(e as Error).message}`);
     }
-    s.nextRetrainAt = nextRetrain(l.retrain.every);
+    s.nextRetrainAt = this.nextRetrainAfter(reason);
     s.lastTrainingResult = `accepted ${name}: check FPR ${o.checkFpr!.toFixed(4)} ≤ ${l.check.maxFpr} on ${o.packets.check} held-out packets, synthetic recall ${recall.toFixed(3)}, threshold ${o.threshold!.toFixed(4)}, trained on ${o.packets.train} packets in ${seconds} s`;
     this.lastEvent = s.lastTrainingResult;
     this.metrics.trainings.inc({ result: 'accepted' });
@@ -376,6 +413,7 @@ export class Learner {
       throw e;
     }
     this.spool.clear();
+    this.learningScored = this.learningFlagged = 0;
     this.incidents.clear();
     this.incidentsDirty = true;
     this.save();
@@ -440,7 +478,10 @@ export class Learner {
       pid: running ? process.pid : null, updatedAt: new Date().toISOString(), running,
       model: { id: use.id, dir: use.dir, own: this.state.current !== null, threshold: use.threshold },
       spool: { packets: t.packets, bytes: t.bytes, files: t.files, maxBytes: toBytes(this.cfg.learning.spool.maxBytes) },
-      learning: { period: this.cfg.learning.period, minPackets: this.cfg.learning.minPackets, retrainEvery: this.cfg.learning.retrain.every },
+      learning: {
+        period: this.cfg.learning.period, minPackets: this.cfg.learning.minPackets, retrainEvery: this.cfg.learning.retrain.every,
+        scored: this.learningScored, flagged: this.learningFlagged, earlyFirstModelAt: this.cfg.learning.earlyFirstModelAt,
+      },
       training: this.training ? { since: new Date(this.training.since).toISOString(), reason: this.training.reason } : null,
       alertsByHour: Object.fromEntries(this.alertsByHour), provisionalByHour: Object.fromEntries(this.provisionalByHour), lastEvent: this.lastEvent,
     };

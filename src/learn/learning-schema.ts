@@ -45,12 +45,15 @@ export const LearningSchema = z.strictObject({
   // One daily cycle: the shipped model is the weakest detector on a network it never saw (docs/daemon.md, "Why these defaults").
   period: duration().default('1d'),
   minPackets: int(1, Number.MAX_SAFE_INTEGER).default(50_000),
+  // A model in use that flags more than this share of the packets seen while learning does not fit
+  // this network: the first own model comes once minPackets are spooled, not after `period` (1: never).
+  earlyFirstModelAt: num(0, 1).default(0.01),
   provisionalAlerts: bool().default(true),
   spool: LearningSpoolSchema.default({ maxBytes: '2GB', maxAge: '28d', fileSeconds: 3600, maxFileBytes: '64MB' }),
   training: LearningTrainingSchema.default({ initFromShipped: false, nice: 19, maxMemoryMB: 1536 }),
   check: LearningCheckSchema.default({ holdOut: 0.2, maxFpr: 0.01, minSyntheticRecall: 0.2, minRecallOnIncidents: 0.5 }),
   retrain: LearningRetrainSchema.default({ every: '7d', recent: '14d', excludeIncidents: true, excludeProvisionalIncidents: false, incidentMarginSeconds: 60 }),
-}, { error: 'a mapping with enabled?, period?, minPackets?, provisionalAlerts?, spool?, training?, check?, retrain?' });
+}, { error: 'a mapping with enabled?, period?, minPackets?, earlyFirstModelAt?, provisionalAlerts?, spool?, training?, check?, retrain?' });
 
 export type LearningConfig = z.infer<typeof LearningSchema>;
 

@@ -22,6 +22,8 @@ export interface AlertStageOptions {
   provisional?: boolean;
   /** Called with every batch of incident updates the sinks receive (summary tables). */
   onIncidents?: (rows: IncidentRecord[]) => void;
+  /** Called once a batch: its packets, and how many reached the threshold (rate-limited rows included). */
+  onScored?: (packets: number, flagged: number) => void;
 }
 
 /**
@@ -34,6 +36,7 @@ export class AlertStage {
   handle(final: FinalPackets): void {
     const { run, threshold } = this.o;
     const rows: AnomalyRecord[] = [];
+    let flagged = 0;
     for (let i = 0; i < final.length; i++) {
       const frame = final.frame(i);
       const ts = final.ts(i);
@@ -41,6 +44,7 @@ export class AlertStage {
       this.o.scoresCsv?.write(frame, ts, score);
       this.o.trace?.add(ts, score);
       if (score >= threshold) {
+        flagged++;
         const p = final.decoded(i);
         const attentionFrame = final.attentionFrame(i);
         const placed = this.o.tracker.add(anomalyKey(p, run.id, score, attentionFrame));
@@ -60,6 +64,7 @@ export class AlertStage {
       }
     }
     run.packets += final.length;
+    this.o.onScored?.(final.length, flagged);
     this.o.sink.writeAnomalies(rows);
     this.upsert(this.o.tracker.drainUpdates());
     const t = this.o.tracker.totals();
