@@ -70,6 +70,16 @@ test('a model flagging more than earlyFirstModelAt of the learning traffic: the 
     await l.close(); // writes status.json
   }
   assert.match(statusText(l.state), /^flagged:\s+1\.33% of 300 packets scored while learning \(above learning\.earlyFirstModelAt 1%: the first own model comes at 300 packets\)$/m);
+  // The counts are part of the learning state: a restart goes on from them, and the spool is still there.
+  const again = learnerFor('misfit', '  period: 1d\n  minPackets: 300\n  earlyFirstModelAt: 0.01\n');
+  try {
+    again.learner.verdictWaitSeconds = 3600;
+    again.learner.tick();
+    assert.match(again.lines.join('\n'), /^learning: the model in use flags 1\.33% of the 300 packets scored while learning/m);
+    assert.match(again.lines.join('\n'), WAITING);
+  } finally {
+    await again.close();
+  }
 });
 
 test('a model that fits (or earlyFirstModelAt 1) waits for the period as before', async () => {

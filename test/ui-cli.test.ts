@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { incidentSql, parseIncidentQuery, parseTime } from '../src/ui/incident-query';
 import { parseListen } from '../src/ui/listen-address';
-import { writeJsonAtomic, writeState } from '../src/learn/learn-state';
+import { freshState, writeJsonAtomic, writeState } from '../src/learn/learn-state';
 import { STATUS_FILE, type StatusSnapshot } from '../src/learn/status-files';
 import { modelDirSha256 } from '../src/model/model-dir';
 import { SqliteSink } from '../src/outputs/sqlite-sink';
@@ -143,7 +143,7 @@ test('status with a daemon\'s state directory: the lifecycle as `lln-detect stat
   writeFileSync(path.join(model, 'model.json'), '{"modelTopology":{}}');
   writeFileSync(path.join(model, 'weights.bin'), Buffer.from([1, 2, 3, 4]));
   writeFileSync(path.join(model, 'threshold.json'), JSON.stringify({ value: 0.99, falseIncidents: { count: 0, heldOutSeconds: 25_920, perDay: 0, perDayAtMost: 10 } }));
-  writeState(state, { version: 1, state: 'detecting', learningSince: '2024-03-01T00:00:00.000Z', current: 'own-model', previous: null, lastTrainingAt: '2024-03-04T08:00:00.000Z', lastTrainingResult: 'accepted own-model', nextRetrainAt: new Date(Date.now() + 6 * 86_400_000).toISOString() });
+  writeState(state, { ...freshState(), state: 'detecting', learningSince: '2024-03-01T00:00:00.000Z', current: 'own-model', previous: null, lastTrainingAt: '2024-03-04T08:00:00.000Z', lastTrainingResult: 'accepted own-model', nextRetrainAt: new Date(Date.now() + 6 * 86_400_000).toISOString() });
   const snap: StatusSnapshot = {
     pid: process.pid, updatedAt: new Date().toISOString(), running: true, model: { id: 'own-model@abc', dir: model, own: true, threshold: 0.99 },
     spool: { packets: 1000, bytes: 2e6, files: 2, maxBytes: 3e6 }, learning: { period: '7d', minPackets: 50_000, retrainEvery: '7d' }, training: null,

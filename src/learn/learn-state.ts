@@ -24,12 +24,15 @@ export interface LearnState {
   lastTrainingResult: string | null;
   /** When the next scheduled retraining is due (ISO), null while learning or with retrain.every 'never'. */
   nextRetrainAt: string | null;
+  /** Packets scored in this learning period, and how many the model in use flagged (learning.earlyFirstModelAt). */
+  scoredWhileLearning: number;
+  flaggedWhileLearning: number;
 }
 
 export const STATE_FILE = 'learn-state.json';
 
 export function freshState(now = new Date()): LearnState {
-  return { version: 1, state: 'learning', learningSince: now.toISOString(), current: null, previous: null, lastTrainingAt: null, lastTrainingResult: null, nextRetrainAt: null };
+  return { version: 1, state: 'learning', learningSince: now.toISOString(), current: null, previous: null, lastTrainingAt: null, lastTrainingResult: null, nextRetrainAt: null, scoredWhileLearning: 0, flaggedWhileLearning: 0 };
 }
 
 /** The saved state, or null when there is none (a fresh install). A damaged file is an error that says what to do. */

@@ -61,9 +61,8 @@ export class Learner {
   private alertsByHour = new Map<number, number>();
   /** The provisional share of alertsByHour: status tells an operator which alerts the learning period wrote. */
   private provisionalByHour = new Map<number, number>();
-  /** Packets scored while learning in this process, and how many the model in use flagged (earlyFirstModelAt). */
-  private learningScored = 0;
-  private learningFlagged = 0;
+  /** The state's scored/flagged counts as last saved: writeStatus saves them when they moved. */
+  private savedScored = 0;
   /** Set before a training is killed on purpose (learn --reset): its end is a cancel, not a refusal. */
   private cancelledBy: string | null = null;
   private lastStatusAt = 0;
@@ -126,8 +125,8 @@ export class Learner {
 
   /** The alert stage's count while learning: packets scored, and how many reached the threshold (rate-limited rows too). */
   noteScored(packets: number, flagged: number): void {
-    this.learningScored += packets;
-    this.learningFlagged += flagged;
+    this.state.scoredWhileLearning += packets;
+    this.state.flaggedWhileLearning += flagged;
   }
 
   noteIncidents(rows: IncidentRecord[], provisional: boolean): void {
@@ -213,9 +212,9 @@ export class Learner {
   private misfit(): string | null {
     const s = this.state, l = this.cfg.learning;
     if (s.lastTrainingAt && Date.parse(s.lastTrainingAt) >= Date.parse(s.learningSince)) return null;
-    if (this.learningScored < l.minPackets || this.learningFlagged <= l.earlyFirstModelAt * this.learningScored) return null;
-    const share = this.learningFlagged / this.learningScored;
-    return `the model in use flags ${(share * 100).toFixed(2)}% of the ${this.learningScored} packets scored while learning (learning.earlyFirstModelAt ${l.earlyFirstModelAt * 100}%): it does not fit this network, so the first own model is trained now, not after learning.period ${l.period}; a model of the whole period follows at its end`;
+    const scored = s.scoredWhileLearning, flagged = s.flaggedWhileLearning;
+    if (scored < l.minPackets || flagged <= l.earlyFirstModelAt * scored) return null;
+    return `the model in use flags ${((100 * flagged) / scored).toFixed(2)}% of the ${scored} packets scored while learning (learning.earlyFirstModelAt ${l.earlyFirstModelAt * 100}%): it does not fit this network, so the first own model is trained now, not after learning.period ${l.period}; a model of the whole period follows at its end`;
   }
 
   /** After an accepted model: a first model that came before the period's end is followed by one of the whole period, then every retrain.every. */
@@ -367,6 +366,7 @@ export class Learner {
       s.state = 'learning';
       s.learningSince = new Date().toISOString();
       s.nextRetrainAt = null;
+      s.scoredWhileLearning = s.flaggedWhileLearning = 0;
       logger.warn('lifecycle: detecting → learning (no usable own model left; scoring with the shipped model)');
     }
   }
@@ -413,7 +413,6 @@ export class Learner {
       throw e;
     }
     this.spool.clear();
-    this.learningScored = this.learningFlagged = 0;
     this.incidents.clear();
     this.incidentsDirty = true;
     this.save();
@@ -447,6 +446,7 @@ export class Learner {
 
   private save(): void {
     writeState(this.cfg.stateDir, this.state);
+    this.savedScored = this.state.scoredWhileLearning;
     this.syncMetrics();
   }
 
@@ -469,6 +469,8 @@ export class Learner {
 
   private writeStatus(running = true): void {
     this.lastStatusAt = Date.now();
+    // The counts survive a restart: a busy network should not count minPackets again before its early model.
+    if (this.state.scoredWhileLearning !== this.savedScored) this.save();
     const hourNow = Math.floor(Date.now() / 3600e3);
     for (const h of this.alertsByHour.keys()) if (h < hourNow - 48) this.alertsByHour.delete(h);
     for (const h of this.provisionalByHour.keys()) if (h < hourNow - 48) this.provisionalByHour.delete(h);
@@ -480,7 +482,7 @@ export class Learner {
       spool: { packets: t.packets, bytes: t.bytes, files: t.files, maxBytes: toBytes(this.cfg.learning.spool.maxBytes) },
       learning: {
         period: this.cfg.learning.period, minPackets: this.cfg.learning.minPackets, retrainEvery: this.cfg.learning.retrain.every,
-        scored: this.learningScored, flagged: this.learningFlagged, earlyFirstModelAt: this.cfg.learning.earlyFirstModelAt,
+        scored: this.state.scoredWhileLearning, flagged: this.state.flaggedWhileLearning, earlyFirstModelAt: this.cfg.learning.earlyFirstModelAt,
       },
       training: this.training ? { since: new Date(this.training.since).toISOString(), reason: this.training.reason } : null,
       alertsByHour: Object.fromEntries(this.alertsByHour), provisionalByHour: Object.fromEntries(this.provisionalByHour), lastEvent: this.lastEvent,
