@@ -20,7 +20,8 @@ import { EVALUATION_SCENARIOS, EVAL_DURATION_SEC, EVAL_HOSTS, generatedDir } fro
 import { DEV_SEEDS, availableNetworks, type DevNetwork } from './dev-networks';
 import { ensureDevModel } from './train-dev-models';
 import { saveScores, shippedScoresDir } from './save-scores';
-import { SUMMARY_HEADER, calibrationPromise, replayRule, loadRun, measure, mixTable, summarise, summaryRow, type Summary } from './score-rules';
+import { LearningSchema } from '../src/learn/learning-schema';
+import { SUMMARY_HEADER, calibrationPromise, replayRule, loadCapture, loadRun, measure, mixTable, summarise, summaryRow, type Capture, type Rule, type Summary } from './score-rules';
 
 /** The issue's targets for one network and model, per row: which hold. */
 function targets(net: DevNetwork, s: Summary): string {
@@ -58,6 +59,10 @@ async function devNetworksSection(shippedDir: string): Promise<string> {
   if (nets.length === 0) return '(no development network beside the checkout (../shared/realdata, ../shared/realdata-b): real-data section skipped)\n';
   const summary = [SUMMARY_HEADER.replace(/\|\n/, '| targets |\n').replace(/\|$/, '|---|')];
   const details: string[] = [];
+  const dayOne = [
+    '| network | packets the shipped model scores while learning (train-benign) | flagged after the rule | learning.earlyFirstModelAt | the daemon\'s first own model |',
+    '|---|---|---|---|---|',
+  ];
   const promises = ['| network | model | promised by training: false incidents in its held-out time | a day (95% at most) | measured on the held-out mixes, a day | kept (within 2×) |', '|---|---|---|---|---|---|'];
   for (const net of nets) {
     const models: { name: string; dir: string; scores: string; note: string }[] = [];
@@ -74,10 +79,22 @@ async function devNetworksSection(shippedDir: string): Promise<string> {
       const s = summarise(rows, net.heldOutDays);
       summary.push(`${summaryRow(net.name, m.name, s)} ${targets(net, s)} |`);
       promises.push(promiseRow(net, m.name, calibrationPromise(run, rule), s));
-      details.push(`### ${net.name}: ${m.name} (${m.note}; threshold ${run.threshold.toFixed(4)})\n\n${mixTable(rows, net.heldOutDays)}\n`);
+      details.push(`### ${net.name}: ${m.name} (${m.note}; threshold ${run.threshold.toFixed(4)})\n\n${mixTable(rows, net.heldOutDays)}\n`);      if (m.name === 'shipped') dayOne.push(dayOneRow(net, loadCapture(net, m.scores, 'train-benign'), rule));
     }
   }
-  return `### Development networks, the alert rule replay uses\n\n${summary.join('\n')}\n\n${promises.join('\n')}\n\n${details.join('\n')}`;
+  return `### Development networks, the alert rule replay uses\n\n${summary.join('\n')}\n\n${promises.join('\n')}\n\n${dayOne.join('\n')}\n\n${details.join('\n')}`;
+}
+
+/**
+ * Day one on the network: the share of its learning traffic the shipped model flags, as the
+ * daemon counts it while learning, and what the daemon does with it (learning.earlyFirstModelAt).
+ */
+function dayOneRow(net: DevNetwork, learning: Capture, rule: Rule): string {
+  const { earlyFirstModelAt: at, minPackets, period } = LearningSchema.parse({});
+  const out = rule(learning);
+  const share = out.flagged.reduce((n, x) => n + x, 0) / learning.own.length;
+  const when = share > at ? `early, at learning.minPackets (${minPackets})` : `after learning.period (${period})`;
+  return `| ${net.name} | ${learning.own.length} | ${(share * 100).toFixed(2)}% | ${at * 100}% | ${when} |`;
 }
 
 const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));

@@ -25,15 +25,18 @@ export interface Capture { name: string; packets: Packets; own: Float32Array }
 /** One model's saved own scores on one network: the calibration part of train-benign and every mix. */
 export interface SavedRun { net: DevNetwork; calibration: Capture; mixes: Capture[]; threshold: number }
 
+/** One capture of `net` with a model's saved own scores (save-scores.ts). */
+export function loadCapture(net: DevNetwork, scoresDir: string, name: string): Capture {
+  const packets = JSON.parse(readFileSync(path.join(packetsDir(net), `${name}.json`), 'utf8')) as Packets;
+  const b = readFileSync(path.join(scoresDir, `${name}.f32`));
+  const own = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  if (own.length !== packets.ts.length) throw new Error(`${scoresDir}/${name}: ${own.length} scores for ${packets.ts.length} packets`);
+  return { name, packets, own };
+}
+
 export function loadRun(net: DevNetwork, scoresDir: string, modelDir: string): SavedRun | null {
   if (!existsSync(path.join(scoresDir, 'train-benign.f32'))) return null;
-  const load = (name: string): Capture => {
-    const packets = JSON.parse(readFileSync(path.join(packetsDir(net), `${name}.json`), 'utf8')) as Packets;
-    const b = readFileSync(path.join(scoresDir, `${name}.f32`));
-    const own = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-    if (own.length !== packets.ts.length) throw new Error(`${scoresDir}/${name}: ${own.length} scores for ${packets.ts.length} packets`);
-    return { name, packets, own };
-  };
+  const load = (name: string): Capture => loadCapture(net, scoresDir, name);
   const train = load('train-benign');
   // Training holds out the last validationSplit (20%) of the capture's packets: its calibration part.
   const from = Math.floor(train.own.length * 0.8);
