@@ -119,15 +119,7 @@ export function statusText(dir: string, now = Date.now(), conf: StatusConfig = {
     if (measured !== null && snap!.model.own) rows.push(['measured', `${measured} incident${measured === 1 ? '' : 's'} in the last 24 h by own models, true and false alike (review them: lln-detect's incidents table)`]);
   }
   else rows.push(['model', s.current ? `${s.current} (own)` : 'shipped/configured']);
-  if (s.state === 'learning' && snap) {
-    const elapsed = now - Date.parse(s.learningSince);
-    const period = parseDuration(snap.learning.period) ?? NaN;
-    rows.push(['learning', `${snap.spool.packets} of at least ${snap.learning.minPackets} packets, ${formatDuration(elapsed)} of ${snap.learning.period} (${Math.min(100, Math.round((100 * Math.min(elapsed / period, snap.spool.packets / snap.learning.minPackets))))}%)`]);
-    const { scored, flagged, earlyFirstModelAt: at } = snap.learning;
-    if (scored && flagged !== undefined && at !== undefined) {
-      rows.push(['flagged', `${((100 * flagged) / scored).toFixed(2)}% of ${scored} packets scored while learning (${flagged / scored > at ? `above learning.earlyFirstModelAt ${at * 100}%: the first own model comes at ${snap.learning.minPackets} packets` : `the first own model comes earlier above learning.earlyFirstModelAt ${at * 100}%`})`]);
-    }
-  }
+  if (s.state === 'learning' && snap) rows.push(...learningRows(s, snap, now));
   if (snap?.training) rows.push(['training', `running (${snap.training.reason}) for ${formatDuration(now - Date.parse(snap.training.since))}`]);
   else rows.push(['training', running ? 'idle' : 'none (daemon stopped)']);
   if (s.lastTrainingAt) rows.push(['last training', `${s.lastTrainingAt}: ${s.lastTrainingResult ?? ''}`]);
@@ -140,6 +132,25 @@ export function statusText(dir: string, now = Date.now(), conf: StatusConfig = {
   if (snap?.lastEvent) rows.push(['last event', snap.lastEvent]);
   rows.push(['state dir', dir]);
   return formatRows(rows);
+}
+
+/**
+ * Where learning stands: packets and time against minPackets and the period, and the share the
+ * model in use flags (learning.earlyFirstModelAt): above it, only minPackets is waited for.
+ */
+function learningRows(s: LearnState, snap: StatusSnapshot, now: number): [string, string][] {
+  const { minPackets, period, earlyFirstModelAt: at } = snap.learning;
+  const elapsed = now - Date.parse(s.learningSince);
+  const scored = s.scoredWhileLearning, flagged = s.flaggedWhileLearning;
+  const early = at !== undefined && scored >= minPackets && flagged > at * scored;
+  const byPackets = snap.spool.packets / minPackets;
+  const done = early ? byPackets : Math.min(elapsed / (parseDuration(period) ?? NaN), byPackets);
+  const rows: [string, string][] = [['learning', `${snap.spool.packets} of at least ${minPackets} packets, ${formatDuration(elapsed)} of ${period}${early ? ' (the period is not waited for, below)' : ''} (${Math.min(100, Math.round(100 * done))}%)`]];
+  if (scored > 0 && at !== undefined) {
+    const share = `${((100 * flagged) / scored).toFixed(2)}% of ${scored} packets scored while learning`;
+    rows.push(['flagged', flagged > at * scored ? `${share} (above learning.earlyFirstModelAt ${at * 100}%: the first own model comes at ${minPackets} packets)` : `${share} (at most learning.earlyFirstModelAt ${at * 100}%: the first own model comes after the period)`]);
+  }
+  return rows;
 }
 
 function formatRows(rows: [string, string][]): string {
