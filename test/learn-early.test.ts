@@ -69,6 +69,7 @@ test('a model flagging more than earlyFirstModelAt of the learning traffic: the 
   } finally {
     await l.close(); // writes status.json
   }
+  assert.equal(statusText(l.state).match(/^model:/gm)?.length, 1, 'one model row (the shipped model states no promise)');
   assert.match(statusText(l.state), /^learning:\s+300 of at least 300 packets, \S+ of 1d \(the period is not waited for, below\) \(100%\)$/m);
   assert.match(statusText(l.state), /^flagged:\s+1\.33% of 300 packets scored while learning \(above learning\.earlyFirstModelAt 1%: the first own model comes at 300 packets\)$/m);
   // The counts are part of the learning state: a restart goes on from them, and the spool is still there.

@@ -118,7 +118,7 @@ export function statusText(dir: string, now = Date.now(), conf: StatusConfig = {
     const measured = ownIncidentsLast24h(readIncidents(dir), now);
     if (measured !== null && snap!.model.own) rows.push(['measured', `${measured} incident${measured === 1 ? '' : 's'} in the last 24 h by own models, true and false alike (review them: lln-detect's incidents table)`]);
   }
-  else rows.push(['model', s.current ? `${s.current} (own)` : 'shipped/configured']);
+  if (!snap) rows.push(['model', s.current ? `${s.current} (own)` : 'shipped/configured']); // no status file yet: the state alone
   if (s.state === 'learning' && snap) rows.push(...learningRows(s, snap, now));
   if (snap?.training) rows.push(['training', `running (${snap.training.reason}) for ${formatDuration(now - Date.parse(snap.training.since))}`]);
   else rows.push(['training', running ? 'idle' : 'none (daemon stopped)']);
