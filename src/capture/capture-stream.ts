@@ -13,8 +13,14 @@ import { readPcapng } from './pcapng-reader';
 import type { RawPacket } from './raw-packet';
 import { type ReadContext, headerTruncated } from './read-context';
 
-/** Read size: big enough that per-chunk costs vanish, small enough that memory stays flat. */
-export const CHUNK_BYTES = 1 << 20;
+/**
+ * Read size: big enough that per-chunk costs vanish, small enough that memory stays flat. Each
+ * chunk's packets (a record object and a byte view each) stay alive until the pipeline is done
+ * with the whole batch, across its awaits, so the young-generation GC copied and promoted up to
+ * ~13k of them per scavenge at 1 MiB: 64 KiB measured CPU ×0.977 and peak RSS 216 against
+ * 238 MiB (IoT capture ×10 replay, 9 pairs; wall time unchanged).
+ */
+export const CHUNK_BYTES = 1 << 16;
 
 export async function* readCaptureStream(chunks: AsyncIterator<Buffer>, ctx: ReadContext): AsyncGenerator<RawPacket[]> {
   const raw = new ChunkCursor(chunks);
