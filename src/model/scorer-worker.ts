@@ -3,6 +3,7 @@
  * scores batches posted to it, so the main thread keeps parsing on the other core.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import './tfjs-unused-parts'; // before anything imports tfjs
 import { initBackend, type BackendPreference } from './backend';
 import { loadModelDir, type FeatureSchema } from './model-dir';
 import { Scorer } from './scorer';
