@@ -4,7 +4,7 @@ import { loadConfig } from '../daemon/config-load';
 import { makePrivateDir, writePrivateFile } from '../private-files';
 import { LlnError } from '../errors';
 import { formatDuration, parseDuration } from '../learn/duration';
-import { freshState, readState, writeJsonAtomic, writeState, type LearnState } from '../learn/learn-state';
+import { freshState, modelMisfits, readState, writeJsonAtomic, writeState, type LearnState } from '../learn/learn-state';
 import { findModel, listModels } from '../learn/model-store';
 import { alertsLast24h, ownIncidentsLast24h, INCIDENTS_FILE, STATUS_FILE, type IncidentNote, type RequestName, type StatusSnapshot } from '../learn/status-files';
 import { learningEnabled } from '../learn/learner';
@@ -142,7 +142,7 @@ function learningRows(s: LearnState, snap: StatusSnapshot, now: number): [string
   const { minPackets, period, earlyFirstModelAt: at } = snap.learning;
   const elapsed = now - Date.parse(s.learningSince);
   const scored = s.scoredWhileLearning, flagged = s.flaggedWhileLearning;
-  const early = at !== undefined && scored >= minPackets && flagged > at * scored;
+  const early = at !== undefined && modelMisfits(s, { minPackets, earlyFirstModelAt: at });
   const byPackets = snap.spool.packets / minPackets;
   const done = early ? byPackets : Math.min(elapsed / (parseDuration(period) ?? NaN), byPackets);
   const rows: [string, string][] = [['learning', `${snap.spool.packets} of at least ${minPackets} packets, ${formatDuration(elapsed)} of ${period}${early ? ' (the period is not waited for, below)' : ''} (${Math.min(100, Math.round(100 * done))}%)`]];

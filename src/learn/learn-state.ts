@@ -31,6 +31,14 @@ export interface LearnState {
 
 export const STATE_FILE = 'learn-state.json';
 
+/**
+ * The model in use does not fit this network (learning.earlyFirstModelAt): of at least minPackets
+ * scored in this learning period it flagged more than that share.
+ */
+export function modelMisfits(s: LearnState, l: { minPackets: number; earlyFirstModelAt: number }): boolean {
+  return s.scoredWhileLearning >= l.minPackets && s.flaggedWhileLearning > l.earlyFirstModelAt * s.scoredWhileLearning;
+}
+
 export function freshState(now = new Date()): LearnState {
   return { version: 1, state: 'learning', learningSince: now.toISOString(), current: null, previous: null, lastTrainingAt: null, lastTrainingResult: null, nextRetrainAt: null, scoredWhileLearning: 0, flaggedWhileLearning: 0 };
 }

@@ -13,7 +13,7 @@ import { DEFAULT_MODEL_DIR } from '../paths';
 import { FLOW_HOLD } from '../pipeline/flow-hold';
 import { TRAINING_DEFAULTS } from '../train/recipe';
 import { formatDuration, parseDuration, parseSize } from './duration';
-import { freshState, readState, STATE_FILE, writeJsonAtomic, writeState, type LearnState } from './learn-state';
+import { freshState, modelMisfits, readState, STATE_FILE, writeJsonAtomic, writeState, type LearnState } from './learn-state';
 import { commitModel, findModel, incomingDir, pruneModels, removeIncoming, storeDir } from './model-store';
 import { spoolMetrics } from './spool-metrics';
 import { TrainingSpool } from './training-spool';
@@ -203,8 +203,8 @@ export class Learner {
 
   /**
    * Why the first own model should not wait for the period, or null: the model in use flags more
-   * than learning.earlyFirstModelAt of what this process scored while learning (at least
-   * minPackets), and no training has been tried since learning began (a refused one waits for the
+   * than learning.earlyFirstModelAt of what it scored in this learning period (at least
+   * minPackets; modelMisfits), and no training has been tried since learning began (a refused one waits for the
    * period as before). On a network unlike its training the shipped model flags a third of the
    * packets for a whole day (realdata-b), while a model of that network's first minutes does far
    * better there (docs/quality.md, "The first own model early").
@@ -212,9 +212,8 @@ export class Learner {
   private misfit(): string | null {
     const s = this.state, l = this.cfg.learning;
     if (s.lastTrainingAt && Date.parse(s.lastTrainingAt) >= Date.parse(s.learningSince)) return null;
-    const scored = s.scoredWhileLearning, flagged = s.flaggedWhileLearning;
-    if (scored < l.minPackets || flagged <= l.earlyFirstModelAt * scored) return null;
-    return `the model in use flags ${((100 * flagged) / scored).toFixed(2)}% of the ${scored} packets scored while learning (learning.earlyFirstModelAt ${l.earlyFirstModelAt * 100}%): it does not fit this network, so the first own model is trained now, not after learning.period ${l.period}; a model of the whole period follows at its end`;
+    if (!modelMisfits(s, l)) return null;
+    return `the model in use flags ${((100 * s.flaggedWhileLearning) / s.scoredWhileLearning).toFixed(2)}% of the ${s.scoredWhileLearning} packets scored while learning (learning.earlyFirstModelAt ${l.earlyFirstModelAt * 100}%): it does not fit this network, so the first own model is trained now, not after learning.period ${l.period}; a model of the whole period follows at its end`;
   }
 
   /** After an accepted model: a first model that came before the period's end is followed by one of the whole period, then every retrain.every. */
@@ -482,7 +481,7 @@ export class Learner {
       spool: { packets: t.packets, bytes: t.bytes, files: t.files, maxBytes: toBytes(this.cfg.learning.spool.maxBytes) },
       learning: {
         period: this.cfg.learning.period, minPackets: this.cfg.learning.minPackets, retrainEvery: this.cfg.learning.retrain.every,
-        scored: this.state.scoredWhileLearning, flagged: this.state.flaggedWhileLearning, earlyFirstModelAt: this.cfg.learning.earlyFirstModelAt,
+        earlyFirstModelAt: this.cfg.learning.earlyFirstModelAt,
       },
       training: this.training ? { since: new Date(this.training.since).toISOString(), reason: this.training.reason } : null,
       alertsByHour: Object.fromEntries(this.alertsByHour), provisionalByHour: Object.fromEntries(this.provisionalByHour), lastEvent: this.lastEvent,

@@ -13,8 +13,8 @@ export interface StatusSnapshot {
   running: boolean;
   model: { id: string; dir: string; own: boolean; threshold: number };
   spool: { packets: number; bytes: number; files: number; maxBytes: number };
-  /** scored / flagged: this process's count while learning (absent from an older daemon's snapshot). */
-  learning: { period: string; minPackets: number; retrainEvery: string; scored?: number; flagged?: number; earlyFirstModelAt?: number };
+  /** earlyFirstModelAt: absent from an older daemon's snapshot. */
+  learning: { period: string; minPackets: number; retrainEvery: string; earlyFirstModelAt?: number };
   training: { since: string; reason: string } | null;
   /** Anomaly rows written per hour (key: hours since the epoch), the last 48 hours. */
   alertsByHour: Record<string, number>;
