@@ -3,18 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { openCaptureFiles } from '../src/capture/file-source';
 import type { RawPacket } from '../src/capture/raw-packet';
 import { statusText } from '../src/cli/learn-commands';
-import { parseConfig } from '../src/daemon/config-load';
-import { DaemonMetrics } from '../src/daemon/metrics';
 import { readState } from '../src/learn/learn-state';
-import { Learner } from '../src/learn/learner';
-import { logger } from '../src/logger';
-import { DEFAULT_MODEL_DIR } from '../src/paths';
 import { committedSample } from './helpers/samples';
+import { learnerFor as sharedLearnerFor } from './helpers/learner-for';
 
 /**
  * learning.earlyFirstModelAt: a model in use that flags more than that share of the packets
@@ -25,22 +19,7 @@ import { committedSample } from './helpers/samples';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lln-h-learnearly-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function learnerFor(name: string, learning: string) {
-  const state = path.join(tmp, name);
-  const cfg = parseConfig(`spool: {dir: ${tmp}}\nstateDir: ${state}\nuser: root\nlearning:\n${learning}`, path.join(tmp, `${name}.yaml`));
-  const adopted: string[] = [];
-  const host = { inUse: () => ({ dir: DEFAULT_MODEL_DIR, id: 'shipped', threshold: 0.9, window: 32, stride: 16 }), adopt: async (_d: string | undefined, why: string) => void adopted.push(why) };
-  const lines: string[] = [];
-  const stream = new Writable({ objectMode: true, write: (info: { message: unknown }, _e, done) => (lines.push(String(info.message)), done()) });
-  const transport = new winston.transports.Stream({ stream });
-  logger.add(transport);
-  const learner = new Learner(cfg, host, new DaemonMetrics({ processMetrics: false }));
-  const close = async () => {
-    await learner.stop();
-    logger.remove(transport);
-  };
-  return { state, learner, adopted, lines, close };
-}
+const learnerFor = (name: string, learning: string) => sharedLearnerFor(tmp, name, { learning, threshold: 0.9 });
 
 function packets(n: number, t0: number): RawPacket[] {
   return Array.from({ length: n }, (_, i) => ({

@@ -16,13 +16,8 @@ import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../src/paths';
 import { SqliteSink } from '../src/outputs/sqlite-sink';
 import { SCHEMA_VERSION } from '../src/outputs/sqlite-schema';
 import type { AnomalyRecord, IncidentRecord, RunRecord } from '../src/outputs/records';
-import { Writable } from 'node:stream';
-import winston from 'winston';
-import { parseConfig } from '../src/daemon/config-load';
-import { DaemonMetrics } from '../src/daemon/metrics';
-import { Learner } from '../src/learn/learner';
-import { logger } from '../src/logger';
 import { runCli } from './helpers/cli';
+import { learnerFor as sharedLearnerFor } from './helpers/learner-for';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lln-h-learnparts-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -143,24 +138,7 @@ test('provisional alerts (schema v5): written by SqliteSink, filtered by the doc
   assert.equal(out.length, 1, 'only the own model’s alert');
 });
 
-/** A Learner on its own state dir, with a host that records model swaps; its log lines are collected. */
-function learnerFor(name: string) {
-  const state = path.join(tmp, name);
-  const cfg = parseConfig(`spool: {dir: ${tmp}}\nstateDir: ${state}\nuser: root\n`, path.join(tmp, `${name}.yaml`));
-  const adopted: string[] = [];
-  const host = { inUse: () => ({ dir: DEFAULT_MODEL_DIR, id: 'shipped', threshold: 0.5, window: 32, stride: 16 }), adopt: async (_d: string | undefined, why: string) => void adopted.push(why) };
-  const metrics = new DaemonMetrics({ processMetrics: false });
-  const lines: string[] = [];
-  const stream = new Writable({ objectMode: true, write: (info: { message: unknown }, _e, done) => (lines.push(String(info.message)), done()) });
-  const transport = new winston.transports.Stream({ stream });
-  logger.add(transport);
-  const learner = new Learner(cfg, host, metrics);
-  const close = async () => {
-    await learner.stop();
-    logger.remove(transport);
-  };
-  return { state, learner, metrics, adopted, lines, close };
-}
+const learnerFor = (name: string) => sharedLearnerFor(tmp, name);
 
 test('status says how many of the 24 h alerts were provisional (written while learning) and how many the own model raised', async () => {
   // Seen on main after learning: "alerts 24h: 1971", not a word that the learning period wrote them.
